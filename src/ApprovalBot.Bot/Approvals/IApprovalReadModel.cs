@@ -1,0 +1,11 @@
+using ApprovalBot.Core.Approvals;
+
+namespace ApprovalBot.Bot.Approvals;
+
+public interface IApprovalReadModel
+{
+    Task<ApprovalView?> GetAsync(Guid approvalId, CancellationToken cancellationToken);
+
+    /// <summary>Oldest first; <paramref name="status"/> null for all.</summary>
+    Task<IReadOnlyList<ApprovalView>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken);
+}

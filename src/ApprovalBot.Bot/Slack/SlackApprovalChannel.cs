@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Channels;
+using ApprovalBot.Core.Approvals;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ApprovalBot.Bot.Slack;
+
+/// <summary>
+/// Posts the approval card into <see cref="SlackOptions.Channel"/>, replaces it with the final state,
+/// and replies in its thread with the execution result. Never throws into the bus consumer: a card
+/// that cannot be posted is retried with back-off and logged, and the approval can still be decided
+/// in another channel.
+/// </summary>
+public sealed class SlackApprovalChannel(
+    SlackApiClient api,
+    IServiceScopeFactory scopes,
+    IOptions<SlackOptions> options,
+    TimeProvider timeProvider,
+    ILogger<SlackApprovalChannel> logger) : IApprovalChannel
+{
+    public const string ChannelName = "slack";
+
+    /// <summary>Waits between attempts to post or update a card after a transient failure (429s are waited out inside the client).</summary>
+    public static readonly IReadOnlyList<TimeSpan> RetryDelays = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15)];
+
+    public string Name => ChannelName;
+
+    public async Task ShowAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
+            if ((await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false)).Count > 0)
+            {
+                logger.CardAlreadyPosted(approval.Id);
+                return;
+            }
+
+            var channel = options.Value.Channel ?? "";
+            var blocks = SlackCard.Blocks(approval);
+            var text = SlackCard.FallbackText(approval);
+            SlackMessageRef? posted = null;
+            for (var attempt = 1; posted is null; attempt++)
+            {
+                try
+                {
+                    posted = await api.PostMessageAsync(channel, text, (JsonArray)blocks.DeepClone(), null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlackApiException e) when (e.IsTransient && attempt <= RetryDelays.Count)
+                {
+                    logger.CardPostRetry(approval.Id, attempt, e.Error, RetryDelays[attempt - 1]);
+                    await Task.Delay(RetryDelays[attempt - 1], timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlackApiException e)
+                {
+                    logger.CardPostFailed(approval.Id, e.Error);
+                    return;
+                }
+            }
+
+            await cards.SaveAsync(approval.Id, ChannelName, posted.ToString(), cancellationToken).ConfigureAwait(false);
+            logger.CardPosted(approval.Id, approval.Request.Tool, posted.Channel, posted.Ts);
+
+            // Decided (on another channel, or by expiry) while the card was on its way: show that now,
+            // because the ApprovalResolved update may have found no card to update.
+            if (approval.Status == ApprovalStatus.Pending)
+            {
+                var readModel = scope.ServiceProvider.GetRequiredService<IApprovalReadModel>();
+                var current = await readModel.GetAsync(approval.Id, cancellationToken).ConfigureAwait(false);
+                if (current is not null && current.Status != ApprovalStatus.Pending)
+                {
+                    await UpdateOneAsync(current, posted, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.CardPostFailed(approval.Id, e.GetType().Name);
+        }
+    }
+
+    public async Task UpdateAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
+            var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
+            if (references.Count == 0)
+            {
+                logger.CardMissing(approval.Id);
+                return;
+            }
+
+            foreach (var reference in references.Distinct(StringComparer.Ordinal))
+            {
+                if (SlackMessageRef.Parse(reference) is not { } message)
+                {
+                    logger.CardUpdateFailed(approval.Id, reference, "malformed_reference");
+                    continue;
+                }
+
+                await UpdateOneAsync(approval, message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.CardUpdateFailed(approval.Id, "*", e.GetType().Name);
+        }
+    }
+
+    public async Task ExecutedAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
+            var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
+            var succeeded = approval.Succeeded ?? approval.Status == ApprovalStatus.Executed;
+            var text = succeeded
+                ? "Executed: succeeded"
+                : $"Execution failed: {SlackText.Short(string.IsNullOrWhiteSpace(approval.ExecutionSummary) ? "no details" : approval.ExecutionSummary, 2000)}";
+            foreach (var reference in references.Distinct(StringComparer.Ordinal))
+            {
+                if (SlackMessageRef.Parse(reference) is not { } message)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    // A thread reply is not idempotent: only the client's 429 handling retries it.
+                    await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlackApiException e)
+                {
+                    logger.ThreadReplyFailed(approval.Id, reference, e.Error);
+                }
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.ThreadReplyFailed(approval.Id, "*", e.GetType().Name);
+        }
+    }
+
+    private async Task UpdateOneAsync(ApprovalView approval, SlackMessageRef message, CancellationToken cancellationToken)
+    {
+        var blocks = SlackCard.Blocks(approval);
+        var text = SlackCard.FallbackText(approval);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // chat.update is idempotent, so transient failures are retried.
+                await api.UpdateMessageAsync(message, text, (JsonArray)blocks.DeepClone(), cancellationToken).ConfigureAwait(false);
+                logger.CardUpdated(approval.Id, message.ToString(), approval.Status.ToString());
+                return;
+            }
+            catch (SlackApiException e) when (e.IsTransient && attempt <= RetryDelays.Count)
+            {
+                await Task.Delay(RetryDelays[attempt - 1], timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SlackApiException e)
+            {
+                logger.CardUpdateFailed(approval.Id, message.ToString(), e.Error);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Core.Approvals;
+using static ApprovalBot.Bot.Slack.SlackText;
+
+namespace ApprovalBot.Bot.Slack;
+
+/// <summary>The action, block and callback ids ApprovalBot puts on its cards and dialogs.</summary>
+public static class SlackActionIds
+{
+    public const string Approve = "approvalbot_approve";
+    public const string Deny = "approvalbot_deny";
+    public const string DenyWithReason = "approvalbot_deny_reason";
+
+    /// <summary>The actions block; absent from a card once the approval is decided.</summary>
+    public const string ActionsBlock = "approvalbot_actions";
+
+    /// <summary>The deny-with-reason modal: callback id, and its input's block and action ids.</summary>
+    public const string DenyReasonModal = "approvalbot_deny_reason_modal";
+    public const string ReasonBlock = "approvalbot_reason";
+    public const string ReasonInput = "approvalbot_reason_input";
+}
+
+/// <summary>
+/// Builds the Block Kit approval card. Everything shown comes from <see cref="ApprovalView"/>, whose
+/// arguments are already redacted; free text is escaped and cut so the message stays far below
+/// Slack's limits (3000 characters a section, about 13k a message).
+/// </summary>
+public static class SlackCard
+{
+    /// <summary>The longest argument dump shown, escaped, inside the code block.</summary>
+    public const int MaxArgumentsChars = 2600;
+
+    private const int MaxNameChars = 200;
+    private const int MaxReasonChars = 1000;
+    private const int MaxApproversShown = 20;
+    private const int MaxCommentChars = 1500;
+
+    /// <summary>The message for the approval's current state: with buttons while pending, without after.</summary>
+    public static JsonArray Blocks(ApprovalView approval)
+    {
+        var request = approval.Request;
+        var blocks = new JsonArray
+        {
+            Header($"{HeaderWord(approval.Status)}: {request.Tool}"),
+            Fields(
+                $"*Tool*\n`{Short(request.Tool, MaxNameChars)}`",
+                $"*Upstream*\n{Short(request.Upstream, MaxNameChars)}",
+                $"*Agent*\n{Short(request.Agent, MaxNameChars)}",
+                $"*Expires*\n{Date(request.ExpiresAt)}"),
+        };
+
+        if (!string.IsNullOrWhiteSpace(request.Reason))
+        {
+            blocks.Add(Section($"*Why it needs approval*\n{Short(request.Reason, MaxReasonChars)}"));
+        }
+
+        blocks.Add(Section($"*Arguments*\n```{Arguments(request.RedactedArguments)}```"));
+        blocks.Add(Section($"*Who may approve*\n{Approvers(request.Approvers, request.ApprovalsRequired)}"));
+        blocks.Add(Context(
+            $"Approval `{request.ApprovalId}` · requested {Date(request.RequestedAt)} · gateway {Short(request.GatewayInstance, MaxNameChars)} · digest `{Short(request.ArgumentDigest, 16)}`"));
+
+        if (approval.Status == ApprovalStatus.Pending)
+        {
+            if (approval.DecidedBy is not null)
+            {
+                blocks.Add(Section($":hourglass_flowing_sand: Approval recorded from {Who(approval.DecidedBy)}; {request.ApprovalsRequired} approvals are needed in all.", "approvalbot_progress"));
+            }
+
+            blocks.Add(Actions(approval));
+        }
+        else
+        {
+            blocks.Add(Divider());
+            blocks.Add(Section(Outcome(approval), "approvalbot_outcome"));
+        }
+
+        return blocks;
+    }
+
+    /// <summary>The notification text (shown in notifications and where blocks cannot be).</summary>
+    public static string FallbackText(ApprovalView approval)
+    {
+        var request = approval.Request;
+        var tool = Plain(request.Tool, MaxNameChars);
+        var agent = Plain(request.Agent, MaxNameChars);
+        return approval.Status switch
+        {
+            ApprovalStatus.Pending => $"Approval needed: {tool} requested by {agent}",
+            _ => $"{HeaderWord(approval.Status)}: {tool} requested by {agent}",
+        };
+    }
+
+    /// <summary>The deny-with-reason dialog; <c>private_metadata</c> carries the approval id and the card's channel.</summary>
+    public static JsonObject DenyReasonModal(ApprovalView approval, string? channelId) => new()
+    {
+        ["type"] = "modal",
+        ["callback_id"] = SlackActionIds.DenyReasonModal,
+        ["private_metadata"] = new JsonObject { ["approval_id"] = approval.Id.ToString(), ["channel_id"] = channelId }.ToJsonString(),
+        ["title"] = PlainText("Deny with reason", 24),
+        ["submit"] = PlainText("Deny", 24),
+        ["close"] = PlainText("Cancel", 24),
+        ["blocks"] = new JsonArray
+        {
+            Section($"Deny `{Short(approval.Request.Tool, MaxNameChars)}` requested by {Short(approval.Request.Agent, MaxNameChars)}? The agent is told your reason."),
+            new JsonObject
+            {
+                ["type"] = "input",
+                ["block_id"] = SlackActionIds.ReasonBlock,
+                ["label"] = PlainText("Reason", 2000),
+                ["element"] = new JsonObject
+                {
+                    ["type"] = "plain_text_input",
+                    ["action_id"] = SlackActionIds.ReasonInput,
+                    ["multiline"] = true,
+                    ["max_length"] = MaxCommentChars,
+                    ["placeholder"] = PlainText("Why is this call refused?", 150),
+                },
+            },
+        },
+    };
+
+    internal static string Arguments(string redactedArguments)
+    {
+        string pretty;
+        try
+        {
+            pretty = JsonNode.Parse(redactedArguments)?.ToJsonString(new JsonSerializerOptions
+            {
+                WriteIndented = true,
+                Encoder = SlackApiClient.JsonOptions.Encoder,
+            }) ?? "null";
+        }
+        catch (JsonException)
+        {
+            pretty = redactedArguments;
+        }
+
+        // A ``` inside the dump would end the code block early.
+        pretty = pretty.Replace("```", "`\u200B`\u200B`", StringComparison.Ordinal);
+        var shown = Truncate(pretty, MaxArgumentsChars, out var truncated);
+        return truncated ? $"{shown}\n… (truncated; {pretty.Length} characters in all)" : shown;
+    }
+
+    private static string Approvers(IReadOnlyList<string> approvers, int required)
+    {
+        var who = approvers.Count == 0
+            ? "Any member (the rule names no approvers)"
+            : string.Join(", ", approvers.Take(MaxApproversShown).Select(Principal))
+              + (approvers.Count > MaxApproversShown ? $" and {approvers.Count - MaxApproversShown} more" : "");
+        return required > 1 ? $"{who}\n{required} approvals are needed." : who;
+    }
+
+    private static JsonObject Actions(ApprovalView approval)
+    {
+        var id = approval.Id.ToString();
+        var tool = Short(approval.Request.Tool, 120);
+        return new JsonObject
+        {
+            ["type"] = "actions",
+            ["block_id"] = SlackActionIds.ActionsBlock,
+            ["elements"] = new JsonArray
+            {
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = SlackActionIds.Approve,
+                    ["text"] = PlainText("Approve", 75),
+                    ["style"] = "primary",
+                    ["value"] = id,
+                    ["confirm"] = new JsonObject
+                    {
+                        ["title"] = PlainText("Approve this call?", 100),
+                        ["text"] = Mrkdwn(Plain($"The gateway will run `{tool}` with exactly the arguments shown on the card.", 300)),
+                        ["confirm"] = PlainText("Approve", 30),
+                        ["deny"] = PlainText("Cancel", 30),
+                    },
+                },
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = SlackActionIds.Deny,
+                    ["text"] = PlainText("Deny", 75),
+                    ["style"] = "danger",
+                    ["value"] = id,
+                },
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = SlackActionIds.DenyWithReason,
+                    ["text"] = PlainText("Deny with reason", 75),
+                    ["value"] = id,
+                },
+            },
+        };
+    }
+
+    private static string Outcome(ApprovalView approval)
+    {
+        var when = approval.ResolvedAt is { } at ? $" on {Date(at)}" : "";
+        var by = Who(approval.DecidedBy);
+        var line = approval.Status switch
+        {
+            ApprovalStatus.Approved => $":white_check_mark: *Approved* by {by}{when}.",
+            ApprovalStatus.Executed => $":white_check_mark: *Approved* by {by}{when}. Executed: succeeded.",
+            ApprovalStatus.ExecutionFailed => $":white_check_mark: *Approved* by {by}{when}. :warning: Execution failed.",
+            ApprovalStatus.Denied => $":no_entry: *Denied* by {by}{when}.",
+            ApprovalStatus.Expired => $":hourglass: *Expired*{when}: nobody decided in time.",
+            ApprovalStatus.Cancelled => $":heavy_multiplication_x: *Cancelled*{when}: the agent withdrew the call.",
+            _ => $"*{approval.Status}*{when}.",
+        };
+
+        return string.IsNullOrWhiteSpace(approval.Comment)
+            ? line
+            : $"{line}\n*Comment:* {Short(approval.Comment, MaxCommentChars)}";
+    }
+
+    private static string HeaderWord(ApprovalStatus status) => status switch
+    {
+        ApprovalStatus.Pending => "Approval needed",
+        ApprovalStatus.Approved or ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed => "Approved",
+        ApprovalStatus.Denied => "Denied",
+        ApprovalStatus.Expired => "Expired",
+        ApprovalStatus.Cancelled => "Cancelled",
+        _ => status.ToString(),
+    };
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+
+namespace ApprovalBot.Bot.Slack;
+
+/// <summary>Events API: answers <c>url_verification</c>; every other event is acknowledged and ignored.</summary>
+public sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
+{
+    public JsonNode? Handle(JsonElement payload)
+    {
+        var type = SlackInteractionHandler.String(payload, "type");
+        if (type == "url_verification")
+        {
+            return new JsonObject { ["challenge"] = SlackInteractionHandler.String(payload, "challenge") ?? "" };
+        }
+
+        logger.UnhandledPayload("event", type == "event_callback" ? SlackInteractionHandler.String(payload, "event", "type") : type);
+        return null;
+    }
+}

@@ -1,0 +1,283 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ApprovalBot.Bot.Slack;
+
+/// <summary>
+/// Button clicks (<c>block_actions</c>) and the deny-with-reason dialog (<c>view_submission</c>),
+/// from HTTP mode and Socket Mode alike. Answers at once; the decision itself runs on
+/// <see cref="SlackWorkQueue"/>. The card changes when the gateway's ApprovalResolved comes back
+/// (through <see cref="SlackApprovalChannel.UpdateAsync"/>); the clicker gets the gateway's answer
+/// as an ephemeral message. <see cref="IApprovalReadModel"/> and <see cref="IApprovalDecisions"/> are
+/// resolved in a scope per piece of work, so they may be scoped services.
+/// </summary>
+public sealed class SlackInteractionHandler(
+    SlackApiClient api,
+    IServiceScopeFactory scopes,
+    SlackWorkQueue queue,
+    SlackDeliveryDeduplicator deduplicator,
+    ILogger<SlackInteractionHandler> logger)
+{
+    /// <summary>Handles one interaction payload; returns the JSON to answer Slack with, or null for an empty 200.</summary>
+    public JsonNode? Handle(JsonElement payload, string? retryNum = null)
+    {
+        var type = String(payload, "type");
+        switch (type)
+        {
+            case "block_actions":
+                HandleBlockActions(payload, retryNum);
+                return null;
+            case "view_submission":
+                return HandleViewSubmission(payload, retryNum);
+            default:
+                logger.UnhandledPayload("interaction", type);
+                return null;
+        }
+    }
+
+    private void HandleBlockActions(JsonElement payload, string? retryNum)
+    {
+        if (Clicker(payload) is not { } approver)
+        {
+            logger.UnhandledPayload("block_actions without a user", null);
+            return;
+        }
+
+        var channel = String(payload, "container", "channel_id") ?? String(payload, "channel", "id");
+        var triggerId = String(payload, "trigger_id");
+        if (!payload.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var action in actions.EnumerateArray())
+        {
+            var actionId = String(action, "action_id");
+            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason))
+            {
+                logger.UnhandledPayload("block_actions", actionId);
+                continue;
+            }
+
+            if (!Guid.TryParse(String(action, "value"), out var approvalId))
+            {
+                logger.UnhandledPayload("block_actions without an approval id", actionId);
+                continue;
+            }
+
+            var key = $"action|{String(action, "action_ts") ?? triggerId}|{approver.UserId}|{actionId}|{approvalId}";
+            if (!deduplicator.TryBegin(key))
+            {
+                logger.DuplicateDelivery(key, retryNum);
+                continue;
+            }
+
+            if (actionId == SlackActionIds.DenyWithReason)
+            {
+                queue.Enqueue($"open the deny dialog for approval {approvalId}",
+                    ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct));
+            }
+            else
+            {
+                var approve = actionId == SlackActionIds.Approve;
+                queue.Enqueue($"{(approve ? "approve" : "deny")} approval {approvalId} for Slack user {approver.UserId}",
+                    ct => DecideAsync(approvalId, approve, approver, null, channel, ct));
+            }
+        }
+    }
+
+    private JsonNode? HandleViewSubmission(JsonElement payload, string? retryNum)
+    {
+        if (!payload.TryGetProperty("view", out var view) || String(view, "callback_id") != SlackActionIds.DenyReasonModal)
+        {
+            logger.UnhandledPayload("view_submission", payload.TryGetProperty("view", out var v) ? String(v, "callback_id") : null);
+            return null;
+        }
+
+        if (Clicker(payload) is not { } approver || !TryReadMetadata(String(view, "private_metadata"), out var approvalId, out var channel))
+        {
+            logger.UnhandledPayload("view_submission without a user or approval id", SlackActionIds.DenyReasonModal);
+            return null;
+        }
+
+        var reason = String(view, "state", "values", SlackActionIds.ReasonBlock, SlackActionIds.ReasonInput, "value")?.Trim();
+        if (string.IsNullOrEmpty(reason))
+        {
+            return new JsonObject
+            {
+                ["response_action"] = "errors",
+                ["errors"] = new JsonObject { [SlackActionIds.ReasonBlock] = "Please say why the call is denied." },
+            };
+        }
+
+        var key = $"view|{String(view, "id") ?? String(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
+        if (!deduplicator.TryBegin(key))
+        {
+            logger.DuplicateDelivery(key, retryNum);
+            return null;
+        }
+
+        queue.Enqueue($"deny approval {approvalId} with a reason for Slack user {approver.UserId}",
+            ct => DecideAsync(approvalId, false, approver, reason, channel, ct));
+        return null;
+    }
+
+    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+
+        ApprovalDecisionOutcome outcome;
+        try
+        {
+            var decisions = scope.ServiceProvider.GetRequiredService<IApprovalDecisions>();
+            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.DecisionFailed(e, approver.UserId, approvalId);
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                $"Your decision on approval `{approvalId}` did not reach the gateway; please try again.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        logger.DecisionSent(approver.UserId, approver.TenantId, approve ? "approved" : "denied", approvalId, outcome.Message);
+        await EphemeralAsync(channel, approver.UserId, approvalId, SlackText.Escape(outcome.Message), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task OpenDenyDialogAsync(Guid approvalId, Approver approver, string? channel, string? triggerId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is not { } view)
+        {
+            return;
+        }
+
+        if (view.Status != ApprovalStatus.Pending)
+        {
+            var by = view.DecidedBy is null ? "" : $" by {view.DecidedBy.DisplayName}";
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                SlackText.Escape($"Already {ApprovalJudge.Describe(view.Status)}{by}."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(triggerId))
+        {
+            logger.ModalFailed(approver.UserId, approvalId, "no trigger_id");
+            return;
+        }
+
+        try
+        {
+            await api.OpenViewAsync(triggerId, SlackCard.DenyReasonModal(view, channel), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SlackApiException e)
+        {
+            logger.ModalFailed(approver.UserId, approvalId, e.Error);
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                "The deny-with-reason dialog could not be opened; press *Deny with reason* again, or *Deny*.", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The approval when <paramref name="approver"/> may decide it; otherwise tells them why not and returns null.</summary>
+    private async Task<ApprovalView?> AllowedAsync(IServiceProvider services, Guid approvalId, Approver approver, string? channel, CancellationToken cancellationToken)
+    {
+        var readModel = services.GetRequiredService<IApprovalReadModel>();
+        var view = await readModel.GetAsync(approvalId, cancellationToken).ConfigureAwait(false);
+        if (view is null)
+        {
+            logger.UnknownApproval(approvalId);
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                $"ApprovalBot does not know approval `{approvalId}`.", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!ApprovalJudge.MayDecide(view.Request.Approvers, approver))
+        {
+            logger.NotAnApprover(approver.UserId, approver.TenantId, approvalId, view.Request.Tool);
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                $"You are not an approver for {SlackText.Short(view.Request.Tool, 200)} (approval {approvalId}).", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return view;
+    }
+
+    private async Task EphemeralAsync(string? channel, string user, Guid approvalId, string text, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(channel))
+        {
+            return;
+        }
+
+        try
+        {
+            await api.PostEphemeralAsync(channel, user, text, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SlackApiException e)
+        {
+            logger.EphemeralFailed(user, approvalId, e.Error);
+        }
+    }
+
+    /// <summary>Who clicked: user id + team id identify them; the name is for display only.</summary>
+    private static Approver? Clicker(JsonElement payload)
+    {
+        var userId = String(payload, "user", "id");
+        if (string.IsNullOrEmpty(userId))
+        {
+            return null;
+        }
+
+        var name = String(payload, "user", "name") ?? String(payload, "user", "username") ?? userId;
+        var team = String(payload, "team", "id") ?? String(payload, "user", "team_id");
+        return new Approver("slack", userId, name, team);
+    }
+
+    /// <summary>The dialog's private_metadata: <c>{"approval_id","channel_id"}</c>, or just the approval id.</summary>
+    internal static bool TryReadMetadata(string? metadata, out Guid approvalId, out string? channel)
+    {
+        channel = null;
+        if (Guid.TryParse(metadata, out approvalId))
+        {
+            return true;
+        }
+
+        if (string.IsNullOrEmpty(metadata))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(metadata);
+            channel = String(document.RootElement, "channel_id");
+            return Guid.TryParse(String(document.RootElement, "approval_id"), out approvalId);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    internal static string? String(JsonElement element, params string[] path)
+    {
+        foreach (var name in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
+            {
+                return null;
+            }
+        }
+
+        return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+    }
+}

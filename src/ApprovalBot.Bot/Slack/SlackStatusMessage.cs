@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Status;
+using static ApprovalBot.Bot.Slack.SlackText;
+
+namespace ApprovalBot.Bot.Slack;
+
+/// <summary>Renders <see cref="StatusSnapshot"/> as the ephemeral Block Kit reply of <c>/policy status</c>.</summary>
+public static class SlackStatusMessage
+{
+    private const int MaxSectionChars = 2900;
+
+    public static JsonObject Build(StatusSnapshot snapshot, bool pendingOnly)
+    {
+        var blocks = new JsonArray();
+        var text = new StringBuilder();
+        if (!pendingOnly)
+        {
+            blocks.Add(Header("ApprovalBot status"));
+            var gateways = Gateways(snapshot);
+            blocks.Add(Section(gateways));
+            text.Append(gateways).Append('\n');
+        }
+
+        var pending = Pending(snapshot);
+        blocks.Add(Section(pending));
+        text.Append(pending).Append('\n');
+
+        if (!pendingOnly)
+        {
+            var today = Today(snapshot.Today);
+            blocks.Add(Section(today));
+            text.Append(today);
+        }
+
+        blocks.Add(Context($"As of {Date(snapshot.At)}"));
+        return new JsonObject
+        {
+            ["response_type"] = "ephemeral",
+            ["text"] = Plain(text.ToString(), MaxSectionChars),
+            ["blocks"] = blocks,
+        };
+    }
+
+    public static JsonObject Usage(string command, string? problem)
+    {
+        var usage = new StringBuilder();
+        if (problem is not null)
+        {
+            usage.Append(problem).Append('\n');
+        }
+
+        var c = Escape(command);
+        usage.Append("*Usage*\n")
+            .Append($"`{c}` or `{c} status` — gateways, upstream health, pending approvals, today's counts and the active policy\n")
+            .Append($"`{c} pending` — only the pending approvals, oldest first\n")
+            .Append($"`{c} help` — this message");
+        var text = usage.ToString();
+        return new JsonObject
+        {
+            ["response_type"] = "ephemeral",
+            ["text"] = text,
+            ["blocks"] = new JsonArray { Section(text) },
+        };
+    }
+
+    public static JsonObject Ephemeral(string text) => new() { ["response_type"] = "ephemeral", ["text"] = text };
+
+    private static string Gateways(StatusSnapshot snapshot)
+    {
+        var online = snapshot.Gateways.Count(g => g.Online);
+        var lines = new StringBuilder($"*Gateways* — {online} online of {snapshot.Gateways.Count}\n");
+        if (snapshot.Gateways.Count == 0)
+        {
+            lines.Append("No gateway has sent a heartbeat yet.");
+        }
+
+        foreach (var gateway in snapshot.Gateways.OrderByDescending(g => g.Online).ThenBy(g => g.Heartbeat.Instance, StringComparer.Ordinal))
+        {
+            var beat = gateway.Heartbeat;
+            var upstreams = beat.Upstreams.Count == 0
+                ? "no upstreams"
+                : string.Join(", ", beat.Upstreams.Select(u => u.Connected
+                    ? $"{Short(u.Name, 60)} :white_check_mark: {u.Tools} tools"
+                    : $"{Short(u.Name, 60)} :x: {Short(u.Error ?? "disconnected", 120)}"));
+            var policy = $"policy: default `{Short(beat.PolicyDefault, 40)}`, {beat.PolicyRules} {(beat.PolicyRules == 1 ? "rule" : "rules")}"
+                + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})");
+            var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
+                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n";
+            if (lines.Length + line.Length > MaxSectionChars)
+            {
+                lines.Append("…");
+                break;
+            }
+
+            lines.Append(line);
+        }
+
+        return lines.ToString().TrimEnd();
+    }
+
+    private static string Pending(StatusSnapshot snapshot)
+    {
+        var lines = new StringBuilder($"*Pending approvals* — {snapshot.PendingTotal}\n");
+        if (snapshot.PendingTotal == 0 && snapshot.Pending.Count == 0)
+        {
+            lines.Append("Nothing is waiting for a decision.");
+        }
+
+        foreach (var approval in snapshot.Pending.OrderBy(a => a.Request.RequestedAt))
+        {
+            var request = approval.Request;
+            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — waiting {Duration(snapshot.At - request.RequestedAt)}, expires {Date(request.ExpiresAt)} · `{request.ApprovalId}`\n";
+            if (lines.Length + line.Length > MaxSectionChars - 40)
+            {
+                break;
+            }
+
+            lines.Append(line);
+        }
+
+        var more = snapshot.PendingTotal - snapshot.Pending.Count;
+        if (more > 0)
+        {
+            lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");
+        }
+
+        return lines.ToString().TrimEnd();
+    }
+
+    private static string Today(TodayCounts today) =>
+        "*Today* (UTC)\n"
+        + $"Approved {today.Approved} · Denied {today.Denied} · Expired {today.Expired} · Cancelled {today.Cancelled} · "
+        + $"Auto-allowed {today.AutoAllowed} · Denied by policy {today.DeniedByPolicy}";
+}

@@ -1,0 +1,23 @@
+namespace ApprovalBot.Core.Contracts;
+
+/// <summary>A person's approve/deny, sent by a bot to the gateway that owns the approval.</summary>
+/// <param name="DecisionId">Unique per click; lets the gateway ignore a redelivered message.</param>
+/// <param name="Channel">slack, teams or console: where the click happened.</param>
+public sealed record ApprovalDecision(
+    Guid ApprovalId,
+    Guid DecisionId,
+    bool Approve,
+    Approver Approver,
+    string? Comment,
+    DateTimeOffset DecidedAt,
+    string Channel);
+
+/// <summary>The gateway's answer to an <see cref="ApprovalDecision"/> (request/response over the bus).</summary>
+/// <param name="Accepted">True when the decision changed the approval (or counted toward a quorum).</param>
+/// <param name="Status">The approval's status after the decision.</param>
+/// <param name="Message">A sentence to show the person who clicked.</param>
+public sealed record ApprovalDecisionOutcome(
+    Guid ApprovalId,
+    bool Accepted,
+    string Status,
+    string Message);

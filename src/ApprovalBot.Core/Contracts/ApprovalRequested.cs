@@ -1,0 +1,21 @@
+namespace ApprovalBot.Core.Contracts;
+
+/// <summary>Published by the owning gateway once the approval is stored; every bot shows it.</summary>
+/// <param name="RedactedArguments">The call's arguments as JSON text with credential-like values replaced.</param>
+/// <param name="ArgumentDigest">Keyed digest of the exact arguments; lets an approver compare two requests.</param>
+/// <param name="Approvers">Principals allowed to decide (groups expanded); empty means any authenticated channel user.</param>
+/// <param name="GatewayAddress">The owning gateway's own endpoint: decisions are sent there.</param>
+public sealed record ApprovalRequested(
+    Guid ApprovalId,
+    string Tool,
+    string Upstream,
+    string Agent,
+    string RedactedArguments,
+    string ArgumentDigest,
+    string? Reason,
+    IReadOnlyList<string> Approvers,
+    int ApprovalsRequired,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset ExpiresAt,
+    Uri GatewayAddress,
+    string GatewayInstance);

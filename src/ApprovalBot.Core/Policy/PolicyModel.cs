@@ -1,0 +1,107 @@
+using System.Text.Json;
+
+namespace ApprovalBot.Core.Policy;
+
+/// <summary>What the policy decides for one tool call.</summary>
+public enum PolicyAction
+{
+    Allow,
+    Deny,
+    RequireApproval,
+}
+
+/// <summary>How a <c>require_approval</c> call waits: rule field <c>"wait": "block" | "retry"</c>.</summary>
+public enum ApprovalWait
+{
+    /// <summary>The agent's request stays open until a human decides (default).</summary>
+    Block,
+
+    /// <summary>The call returns at once with the approval id; an identical call after approval executes.</summary>
+    Retry,
+}
+
+/// <summary>Top-level <c>"mode"</c>: <c>enforce</c> (default) or <c>shadow</c> (decide and log, but allow).</summary>
+public enum PolicyMode
+{
+    Enforce,
+    Shadow,
+}
+
+/// <summary>At most <paramref name="Max"/> calls per <paramref name="WindowSeconds"/>, counted per agent identity.</summary>
+public sealed record RateLimit(int Max, int WindowSeconds)
+{
+    public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
+}
+
+/// <summary>One problem in a policy file. <paramref name="Path"/> is a JSON path such as <c>$.rules["awx_list_*"].action</c>.</summary>
+public sealed record PolicyError(string Path, string Message)
+{
+    public override string ToString() => $"{Path}: {Message}";
+}
+
+/// <summary>
+/// A tool call to decide on. <paramref name="Arguments"/> is the call's arguments object and
+/// <paramref name="Annotations"/> the MCP tool's <c>annotations</c> object; both may be null.
+/// </summary>
+public sealed record PolicyRequest(string Agent, string Tool, JsonElement? Arguments, JsonElement? Annotations);
+
+/// <summary>
+/// The outcome of <see cref="Policy.Evaluate"/>. Decisions are built once when the policy is compiled,
+/// so evaluating a call allocates nothing.
+/// </summary>
+/// <param name="Rule">
+/// What decided, as a dotted path: <c>rules.awx_list_*</c>, <c>identities.ci-bot.rules.awx_list_*</c>,
+/// <c>identities.ci-bot.default</c>, <c>default</c> or <c>hide</c>.
+/// </param>
+/// <param name="Approvers">Principals with <c>group:NAME</c> expanded, de-duplicated, in file order; empty = anyone authenticated.</param>
+/// <param name="Timeout">The rule's approval timeout; null = the configured default.</param>
+public sealed record PolicyDecision(
+    PolicyAction Action,
+    string Rule,
+    string? Reason,
+    RateLimit? RateLimit,
+    IReadOnlyList<string> Approvers,
+    TimeSpan? Timeout,
+    ApprovalWait Wait,
+    int ApprovalsRequired);
+
+/// <summary>The result of <see cref="Policy.Parse"/>: a compiled policy, or every error found.</summary>
+public sealed record PolicyParseResult(Policy? Policy, IReadOnlyList<PolicyError> Errors)
+{
+    public bool Success => Policy is not null && Errors.Count == 0;
+}
+
+/// <summary>One rule whose name or glob matched the tool, in the order the policy consults them.</summary>
+/// <param name="Rule">The rule's path, as in <see cref="PolicyDecision.Rule"/>.</param>
+/// <param name="ConditionsHold">Whether its <c>when</c> held (true when it has none).</param>
+/// <param name="FailedCondition">The first <c>when</c> key that did not hold, if any.</param>
+public sealed record PolicyCandidate(string Rule, bool ConditionsHold, string? FailedCondition);
+
+/// <summary>What <see cref="Policy.Explain"/> returns: the decision and the rules that were considered.</summary>
+public sealed record PolicyExplanation(PolicyDecision Decision, IReadOnlyList<PolicyCandidate> Candidates);
+
+/// <summary>The spelling of the policy enums in the policy file.</summary>
+public static class PolicyNames
+{
+    public static string ToWireName(this PolicyAction action) => action switch
+    {
+        PolicyAction.Allow => "allow",
+        PolicyAction.Deny => "deny",
+        PolicyAction.RequireApproval => "require_approval",
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
+    };
+
+    public static string ToWireName(this ApprovalWait wait) => wait switch
+    {
+        ApprovalWait.Block => "block",
+        ApprovalWait.Retry => "retry",
+        _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, null),
+    };
+
+    public static string ToWireName(this PolicyMode mode) => mode switch
+    {
+        PolicyMode.Enforce => "enforce",
+        PolicyMode.Shadow => "shadow",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+    };
+}

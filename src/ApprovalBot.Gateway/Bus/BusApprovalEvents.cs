@@ -1,0 +1,29 @@
+using ApprovalBot.Core.Contracts;
+using ApprovalBot.Gateway.Parking;
+using MassTransit;
+
+namespace ApprovalBot.Gateway.Bus;
+
+/// <summary>Publishes the gateway's approval events on the bus, bounded in time so a dead broker never holds a call.</summary>
+public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApprovalEvents
+{
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
+    public static string QueueName(string instanceId) => $"approvalbot-gateway-{instanceId}";
+
+    public Uri GatewayAddress { get; } = new($"queue:{QueueName(instance.Id)}");
+
+    public Task PublishRequestedAsync(ApprovalRequested message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishResolvedAsync(ApprovalResolved message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    private async Task PublishAsync<T>(T message, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PublishTimeout);
+        await bus.Publish(message, timeout.Token);
+    }
+}

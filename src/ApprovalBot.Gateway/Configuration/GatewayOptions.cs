@@ -1,0 +1,56 @@
+namespace ApprovalBot.Gateway.Configuration;
+
+/// <summary>Bound from <c>ApprovalBot:Gateway</c>.</summary>
+public sealed record GatewayOptions
+{
+    /// <summary>Keyed by name, which is also the default tool prefix (<c>name_</c>).</summary>
+    public Dictionary<string, UpstreamOptions> Upstreams { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Agent identities: bearer API keys stored as hex SHA-256.</summary>
+    public Dictionary<string, AgentOptions> Agents { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Accept calls without a key, as identity <c>anonymous</c>.</summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary>Names this gateway on the bus (its decision queue); stable across restarts.</summary>
+    public string? InstanceId { get; init; }
+
+    /// <summary>Browser origins allowed on /mcp besides loopback ones (DNS-rebinding guard).</summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
+    public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+
+    public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Identity of the agent on the stdio front (a single local client).</summary>
+    public string StdioAgent { get; init; } = "stdio";
+
+    /// <summary>Page size of the merged tools/prompts/resources lists.</summary>
+    public int PageSize { get; init; } = 500;
+
+    /// <summary>Argument names treated as credentials (lower-cased, '_'/'-' ignored); empty for the built-in list.</summary>
+    public string[] SecretArgumentNames { get; init; } = [];
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed record UpstreamOptions
+{
+    public string? Command { get; init; }
+    public string[] Args { get; init; } = [];
+    public Dictionary<string, string> Env { get; init; } = new(StringComparer.Ordinal);
+    public string? WorkingDirectory { get; init; }
+    public string? Url { get; init; }
+    public Dictionary<string, string> Headers { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Null: <c>name_</c>. Empty: no prefix.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Off: the upstream is configured but not connected (lets layers of configuration remove one).</summary>
+    public bool Enabled { get; init; } = true;
+}
+
+public sealed record AgentOptions
+{
+    public string? ApiKeySha256 { get; init; }
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Front;
+using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Upstreams;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace ApprovalBot.Gateway.Enforcement;
+
+/// <summary>
+/// The one place where policy decides: wraps the tools/call and tools/list handlers as MCP
+/// request filters. Hidden tools vanish from lists and answer exactly like unknown ones.
+/// </summary>
+public sealed partial class CallEnforcement(
+    PolicyStore policies,
+    UpstreamRegistry upstreams,
+    RateLimiter rateLimiter,
+    ApprovalGate gate,
+    ArgumentDigest digests,
+    AuditTrail audit,
+    GatewayOptions options,
+    TimeProvider time,
+    ILogger<CallEnforcement> logger)
+{
+    public const string AnonymousAgent = "anonymous";
+
+    public async ValueTask<ListToolsResult> ListToolsAsync(
+        RequestContext<ListToolsRequestParams> context, McpRequestHandler<ListToolsRequestParams, ListToolsResult> next, CancellationToken cancellationToken)
+    {
+        var result = await next(context, cancellationToken);
+        var policy = policies.Current;
+        result.Tools = result.Tools.Where(t => !policy.IsHidden(t.Name)).ToList();
+        return result;
+    }
+
+    public async ValueTask<CallToolResult> CallToolAsync(
+        RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var name = context.Params?.Name;
+        var agent = AgentOf(context);
+        var policy = policies.Current;
+        if (name is null || policy.IsHidden(name) || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
+        {
+            Record(started, name is not null && policy.IsHidden(name) ? "hidden" : "unknown", agent, name, null, null, null);
+            throw ProxyErrors.UnknownTool(name);
+        }
+
+        var arguments = context.Params!.Arguments;
+        var argumentsElement = arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(arguments);
+        var annotations = tool.Exposed.Annotations is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(tool.Exposed.Annotations, ModelContextProtocol.McpJsonUtilities.DefaultOptions);
+        var decision = policy.Evaluate(new PolicyRequest(agent, name, argumentsElement, annotations));
+
+        if (decision.RateLimit is { } limit && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
+        {
+            Record(started, "rate_limited", agent, name, decision, arguments, null);
+            if (policy.Mode != PolicyMode.Shadow)
+            {
+                return ProxyErrors.Refusal(
+                    $"Rate limited: {name} allows {limit.Max} calls per {limit.WindowSeconds} s for agent '{agent}'. Retry after {retryAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.",
+                    new JsonObject
+                    {
+                        ["decision"] = "rate_limited",
+                        ["rule"] = decision.Rule,
+                        ["retryAfterSeconds"] = retryAfter.TotalSeconds,
+                        ["limit"] = new JsonObject { ["max"] = limit.Max, ["window"] = limit.WindowSeconds },
+                    });
+            }
+        }
+
+        if (policy.Mode == PolicyMode.Shadow && decision.Action != PolicyAction.Allow)
+        {
+            // Shadow mode: record what would have happened, then let the call through.
+            Record(started, "shadow_" + ActionName(decision.Action), agent, name, decision, arguments, null);
+            return await next(context, cancellationToken);
+        }
+
+        switch (decision.Action)
+        {
+            case PolicyAction.Allow:
+                var result = await next(context, cancellationToken);
+                Record(started, "allowed", agent, name, decision, arguments, null);
+                return result;
+            case PolicyAction.Deny:
+                Record(started, "denied", agent, name, decision, arguments, null);
+                return ProxyErrors.Refusal(
+                    $"Denied by policy: {name} is not allowed for agent '{agent}'" + (decision.Reason is { Length: > 0 } reason ? $" ({reason})." : "."),
+                    new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule, ["reason"] = decision.Reason });
+            default:
+                return await gate.HoldAsync(
+                    new HoldRequest(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
+                    ct => next(context, ct),
+                    cancellationToken);
+        }
+    }
+
+    public string AgentOf(MessageContext context) =>
+        context.User?.Identity is { IsAuthenticated: true, Name: { } name } ? name
+        : context.User is null ? options.StdioAgent
+        : AnonymousAgent;
+
+    private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments, Guid? approvalId)
+    {
+        var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
+        var digest = arguments is null ? null : digests.Compute(new Dictionary<string, JsonElement>(arguments));
+        audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest, approvalId));
+        LogCallDecided(logger, verdict, tool ?? "(none)", agent, decision?.Rule ?? "-");
+    }
+
+    private static string ActionName(PolicyAction action) => action switch
+    {
+        PolicyAction.Deny => "denied",
+        PolicyAction.RequireApproval => "held",
+        _ => "allowed",
+    };
+
+    [LoggerMessage(EventName = "CallDecided", Level = LogLevel.Information, Message = "{Decision} {Tool} for agent {Agent} by {Rule}")]
+    private static partial void LogCallDecided(ILogger logger, string decision, string tool, string agent, string rule);
+}

@@ -1,0 +1,76 @@
+using ApprovalBot.Core.Contracts;
+using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Upstreams;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ApprovalBot.Gateway.Front;
+
+/// <summary>Tells the bots, every few seconds, that this gateway lives, what policy it runs and how its upstreams are.</summary>
+public sealed partial class GatewayHeartbeatPublisher(
+    IBus bus,
+    GatewayInstance instance,
+    PolicyStore policies,
+    UpstreamRegistry upstreams,
+    GatewayStore store,
+    GatewayOptions options,
+    TimeProvider time,
+    ILogger<GatewayHeartbeatPublisher> logger) : BackgroundService
+{
+    public async Task<GatewayHeartbeat> BuildAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var counts = await store.CountDecisionsSinceAsync(new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero), cancellationToken);
+        int Count(params string[] names) => names.Sum(n => counts.TryGetValue(n, out var c) ? c : 0);
+        var state = policies.State;
+        return new GatewayHeartbeat(
+            instance.Id,
+            GatewayInfo.Version,
+            state.Policy.Summary + (state.LastError is null ? "" : " (last reload rejected)"),
+            state.Policy.Default.ToString(),
+            state.Policy.RuleCount,
+            state.LoadedAt,
+            upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected, c.Lists.Tools.Count, c.LastError)).ToList(),
+            await store.CountPendingAsync(null, cancellationToken),
+            new DecisionCounts(Count("allowed"), Count("denied"), Count("rate_limited"), Count("held")),
+            now);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.HeartbeatInterval > TimeSpan.Zero ? options.HeartbeatInterval : TimeSpan.FromSeconds(10), time);
+        do
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await bus.Publish(await BuildAsync(timeout.Token), timeout.Token);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogHeartbeatFailed(logger, e.Message);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventName = "HeartbeatFailed", Level = LogLevel.Debug, Message = "Heartbeat not published: {Reason}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string reason);
+}

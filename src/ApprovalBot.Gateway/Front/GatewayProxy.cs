@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Upstreams;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace ApprovalBot.Gateway.Front;
+
+/// <summary>
+/// The MCP request handlers of the front: each forwards to the upstream that owns the name or
+/// URI, unchanged but for the prefix. Policy is not decided here but in the request filters.
+/// </summary>
+public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessions, GatewayOptions options)
+{
+    public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var (page, next) = Page(upstreams.Catalog.Tools, context.Params?.Cursor);
+        return ValueTask.FromResult(new ListToolsResult { Tools = page.Select(t => t.Exposed).ToList(), NextCursor = next });
+    }
+
+    /// <summary>Forwards a call that the enforcement filter let through.</summary>
+    public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var name = context.Params?.Name;
+        if (name is null || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
+        {
+            throw ProxyErrors.UnknownTool(name);
+        }
+
+        McpClient client;
+        try
+        {
+            client = tool.Upstream.GetClient();
+        }
+        catch (McpException e)
+        {
+            return ProxyErrors.Refusal(e.Message, new JsonObject { ["decision"] = "upstream_unavailable", ["upstream"] = tool.Upstream.Name });
+        }
+
+        using var call = sessions.BeginCall(context.Server, tool.Upstream, context.Params!.ProgressToken);
+        var forwarded = new CallToolRequestParams
+        {
+            Name = tool.UpstreamName,
+            Arguments = context.Params.Arguments,
+            Meta = ForwardMeta(context.Params.Meta, call),
+        };
+        return await client.CallToolAsync(forwarded, cancellationToken);
+    }
+
+    public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var (page, next) = Page(upstreams.Catalog.Prompts, context.Params?.Cursor);
+        return ValueTask.FromResult(new ListPromptsResult { Prompts = page.Select(p => p.Exposed).ToList(), NextCursor = next });
+    }
+
+    public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var name = context.Params?.Name;
+        if (name is null || !upstreams.Catalog.PromptsByName.TryGetValue(name, out var prompt))
+        {
+            throw ProxyErrors.UnknownPrompt(name);
+        }
+
+        using var call = sessions.BeginCall(context.Server, prompt.Upstream, context.Params!.ProgressToken);
+        return await prompt.Upstream.GetClient().GetPromptAsync(
+            new GetPromptRequestParams { Name = prompt.UpstreamName, Arguments = context.Params.Arguments, Meta = ForwardMeta(context.Params.Meta, call) },
+            cancellationToken);
+    }
+
+    public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var (page, next) = Page(upstreams.Catalog.Resources, context.Params?.Cursor);
+        return ValueTask.FromResult(new ListResourcesResult { Resources = page.Select(r => r.Resource).ToList(), NextCursor = next });
+    }
+
+    public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var (page, next) = Page(upstreams.Catalog.Templates, context.Params?.Cursor);
+        return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page.Select(t => t.Template).ToList(), NextCursor = next });
+    }
+
+    public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var uri = context.Params?.Uri ?? throw new McpProtocolException("Missing uri", McpErrorCode.InvalidParams);
+        var owner = upstreams.Catalog.FindResourceOwner(uri) ?? throw new McpProtocolException($"Resource not found: '{uri}'", McpErrorCode.ResourceNotFound);
+        using var call = sessions.BeginCall(context.Server, owner, context.Params.ProgressToken);
+        return await owner.GetClient().ReadResourceAsync(new ReadResourceRequestParams { Uri = uri, Meta = ForwardMeta(context.Params.Meta, call) }, cancellationToken);
+    }
+
+    public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
+    {
+        var uri = context.Params?.Uri ?? throw new McpProtocolException("Missing uri", McpErrorCode.InvalidParams);
+        var owner = upstreams.Catalog.FindResourceOwner(uri) ?? throw new McpProtocolException($"Resource not found: '{uri}'", McpErrorCode.ResourceNotFound);
+        sessions.Subscribe(context.Server, uri);
+        await owner.GetClient().SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, cancellationToken);
+        return new EmptyResult();
+    }
+
+    public ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> context, CancellationToken cancellationToken)
+    {
+        // Other agents may still be subscribed through the shared connection, so only this session stops hearing.
+        var uri = context.Params?.Uri ?? throw new McpProtocolException("Missing uri", McpErrorCode.InvalidParams);
+        sessions.Unsubscribe(context.Server, uri);
+        return ValueTask.FromResult(new EmptyResult());
+    }
+
+    public async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> context, CancellationToken cancellationToken)
+    {
+        sessions.Touch(context.Server);
+        var request = context.Params ?? throw new McpProtocolException("Missing params", McpErrorCode.InvalidParams);
+        switch (request.Ref)
+        {
+            case PromptReference prompt when upstreams.Catalog.PromptsByName.TryGetValue(prompt.Name, out var entry):
+                return await entry.Upstream.GetClient().CompleteAsync(
+                    new CompleteRequestParams { Ref = new PromptReference { Name = entry.UpstreamName }, Argument = request.Argument, Context = request.Context },
+                    cancellationToken);
+            case ResourceTemplateReference resource when upstreams.Catalog.FindResourceOwner(resource.Uri ?? "") is { } owner:
+                return await owner.GetClient().CompleteAsync(request, cancellationToken);
+            default:
+                return new CompleteResult { Completion = new Completion { Values = [] } };
+        }
+    }
+
+    public async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> context, CancellationToken cancellationToken)
+    {
+        // Upstream connections are shared: ask each for the most verbose level; the gateway filters per session.
+        sessions.Touch(context.Server);
+        foreach (var upstream in upstreams.Connections.Where(u => u.Connected && u.Lists.Capabilities?.Logging is not null))
+        {
+            try
+            {
+                await upstream.GetClient().SetLoggingLevelAsync(LoggingLevel.Debug, cancellationToken: cancellationToken);
+            }
+            catch (McpException)
+            {
+                // Best effort: an upstream that refuses keeps its own level.
+            }
+        }
+
+        return new EmptyResult();
+    }
+
+    private (IReadOnlyList<T> Page, string? Next) Page<T>(IReadOnlyList<T> all, string? cursor)
+    {
+        var offset = 0;
+        if (cursor is not null && (!cursor.StartsWith('o') || !int.TryParse(cursor.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > all.Count))
+        {
+            throw ProxyErrors.InvalidCursor();
+        }
+
+        var size = Math.Max(1, options.PageSize);
+        var page = all.Skip(offset).Take(size).ToList();
+        var next = offset + size < all.Count ? "o" + (offset + size).ToString(CultureInfo.InvariantCulture) : null;
+        return (page, next);
+    }
+
+    /// <summary>Keeps the agent's _meta but swaps its progress token for the gateway's own.</summary>
+    private static JsonObject? ForwardMeta(JsonObject? meta, InFlightCall call)
+    {
+        if (meta is null && call.AgentToken is null)
+        {
+            return null;
+        }
+
+        var forwarded = meta?.DeepClone().AsObject() ?? new JsonObject();
+        if (call.AgentToken is not null)
+        {
+            forwarded["progressToken"] = call.GatewayToken.ToString();
+        }
+
+        return forwarded;
+    }
+}

@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
+using ApprovalBot.Gateway.Bus;
+using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Enforcement;
+using ApprovalBot.Gateway.Front;
+using ApprovalBot.Gateway.Identity;
+using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+
+namespace ApprovalBot.Gateway;
+
+/// <summary>What the executable hands the gateway after validating configuration.</summary>
+public sealed record GatewaySettings(
+    GatewayOptions Gateway,
+    ApprovalOptions Approvals,
+    string DataDirectory,
+    string PolicyPath,
+    Policy Policy,
+    string ChannelsDescription);
+
+public static class GatewayHosting
+{
+    /// <summary>Registers the gateway's services (not the MCP transport: see <see cref="AddGatewayMcpServer"/>).</summary>
+    public static IServiceCollection AddGateway(this IServiceCollection services, GatewaySettings settings)
+    {
+        Directory.CreateDirectory(settings.DataDirectory);
+        services.AddSingleton(settings.Gateway);
+        services.AddSingleton(settings.Approvals);
+        services.AddSingleton(new GatewayInstance(ResolveInstanceId(settings)));
+        services.AddSingleton(new ApprovalChannelsDescription(settings.ChannelsDescription));
+        services.AddSingleton(new ArgumentDigest(LoadOrCreateKey(Path.Combine(settings.DataDirectory, "gateway.key"))));
+        services.AddSingleton(new SecretRedactor(settings.Gateway.SecretArgumentNames.Length > 0
+            ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames)
+            : null));
+        services.AddSingleton(new GatewayStore(Path.Combine(settings.DataDirectory, "gateway.db")));
+        services.AddSingleton(sp => new PolicyStore(settings.PolicyPath, settings.Policy, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());
+        services.AddSingleton<AgentSessions>();
+        services.AddSingleton<IUpstreamBridge>(sp => sp.GetRequiredService<AgentSessions>());
+        services.AddSingleton<UpstreamRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<UpstreamRegistry>());
+        services.AddSingleton<AuditTrail>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
+        services.AddSingleton<GatewayProxy>();
+        services.AddSingleton<RateLimiter>();
+        services.AddSingleton<ParkedCalls>();
+        services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
+        services.AddSingleton<ApprovalLifecycle>();
+        services.AddSingleton<ApprovalGate>();
+        services.AddSingleton<CallEnforcement>();
+        services.AddSingleton<AgentAuthentication>();
+        services.AddSingleton<FrontHygiene>();
+        services.AddHostedService<ApprovalMaintenance>();
+        services.AddSingleton<GatewayHeartbeatPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayHeartbeatPublisher>());
+        services.AddHostedService<GatewayStartup>();
+        return services;
+    }
+
+    /// <summary>The MCP server: every handler forwards, and the filters decide policy in one place.</summary>
+    public static IMcpServerBuilder AddGatewayMcpServer(this IServiceCollection services)
+    {
+        return services
+            .AddMcpServer(o =>
+            {
+                o.ServerInfo = new Implementation { Name = "approvalbot", Version = GatewayInfo.Version };
+                o.Capabilities = new ServerCapabilities
+                {
+                    Tools = new ToolsCapability { ListChanged = true },
+                    Prompts = new PromptsCapability { ListChanged = true },
+                    Resources = new ResourcesCapability { ListChanged = true, Subscribe = true },
+                    Logging = new LoggingCapability(),
+                    Completions = new CompletionsCapability(),
+                };
+            })
+            .WithListToolsHandler((c, ct) => Proxy(c).ListToolsAsync(c, ct))
+            .WithCallToolHandler((c, ct) => Proxy(c).CallToolAsync(c, ct))
+            .WithListPromptsHandler((c, ct) => Proxy(c).ListPromptsAsync(c, ct))
+            .WithGetPromptHandler((c, ct) => Proxy(c).GetPromptAsync(c, ct))
+            .WithListResourcesHandler((c, ct) => Proxy(c).ListResourcesAsync(c, ct))
+            .WithListResourceTemplatesHandler((c, ct) => Proxy(c).ListResourceTemplatesAsync(c, ct))
+            .WithReadResourceHandler((c, ct) => Proxy(c).ReadResourceAsync(c, ct))
+            .WithSubscribeToResourcesHandler((c, ct) => Proxy(c).SubscribeAsync(c, ct))
+            .WithUnsubscribeFromResourcesHandler((c, ct) => Proxy(c).UnsubscribeAsync(c, ct))
+            .WithCompleteHandler((c, ct) => Proxy(c).CompleteAsync(c, ct))
+            .WithSetLoggingLevelHandler((c, ct) => Proxy(c).SetLoggingLevelAsync(c, ct))
+            .WithRequestFilters(filters =>
+            {
+                filters.AddCallToolFilter(next => (c, ct) => Enforcement(c).CallToolAsync(c, next, ct));
+                filters.AddListToolsFilter(next => (c, ct) => Enforcement(c).ListToolsAsync(c, next, ct));
+            });
+
+        static GatewayProxy Proxy(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<GatewayProxy>();
+        static CallEnforcement Enforcement(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<CallEnforcement>();
+    }
+
+    /// <summary>Streamable HTTP at /mcp behind origin, size and API-key checks; idle sessions expire.</summary>
+    public static IMcpServerBuilder WithGatewayHttpTransport(this IMcpServerBuilder builder, GatewayOptions options) =>
+        builder.WithHttpTransport(o =>
+        {
+            // Sessions for initialize-handshake clients (server-to-client requests, list_changed and
+            // progress need them); 2026-07-28 clients are served statelessly on the same endpoint.
+            o.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.StatefulForInitializeClients;
+            o.IdleTimeout = options.SessionIdleTimeout;
+            o.RunSessionHandler = async (http, server, ct) =>
+            {
+                var sessions = http.RequestServices.GetRequiredService<AgentSessions>();
+                sessions.Touch(server);
+                try
+                {
+                    await server.RunAsync(ct);
+                }
+                finally
+                {
+                    sessions.Remove(server);
+                }
+            };
+        });
+
+    public static WebApplication MapGatewayFront(this WebApplication app)
+    {
+        app.UseWhen(
+            c => c.Request.Path.StartsWithSegments("/mcp"),
+            branch =>
+            {
+                var hygiene = app.Services.GetRequiredService<FrontHygiene>();
+                var authentication = app.Services.GetRequiredService<AgentAuthentication>();
+                branch.Use((context, next) => hygiene.InvokeAsync(context, ctx => next(ctx)));
+                branch.Use((context, next) => authentication.InvokeAsync(context, ctx => next(ctx)));
+            });
+        app.MapMcp("/mcp");
+        return app;
+    }
+
+    private static string ResolveInstanceId(GatewaySettings settings)
+    {
+        if (!string.IsNullOrWhiteSpace(settings.Gateway.InstanceId))
+        {
+            return settings.Gateway.InstanceId;
+        }
+
+        // Stable across restarts of the same data directory, so approvals find their owner again.
+        var file = Path.Combine(settings.DataDirectory, "gateway.instance");
+        if (File.Exists(file))
+        {
+            return File.ReadAllText(file).Trim();
+        }
+
+        var id = $"{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+        File.WriteAllText(file, id);
+        return id;
+    }
+
+    private static byte[] LoadOrCreateKey(string file)
+    {
+        if (File.Exists(file))
+        {
+            return Convert.FromHexString(File.ReadAllText(file).Trim());
+        }
+
+        var key = RandomNumberGenerator.GetBytes(32);
+        File.WriteAllText(file, Convert.ToHexStringLower(key));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return key;
+    }
+}
+
+/// <summary>Creates the database before anything else uses it.</summary>
+internal sealed class GatewayStartup(GatewayStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

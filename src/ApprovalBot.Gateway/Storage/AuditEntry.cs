@@ -1,0 +1,18 @@
+namespace ApprovalBot.Gateway.Storage;
+
+/// <summary>
+/// One row of the audit trail. Holds the argument digest, never argument values.
+/// Decision is a verb an operator can grep: allowed, denied, hidden, rate_limited, held, approved, …
+/// </summary>
+public sealed record AuditEntry(
+    DateTimeOffset At,
+    string Decision,
+    string? Agent = null,
+    string? Tool = null,
+    string? Rule = null,
+    string? Reason = null,
+    double? DurationMs = null,
+    string? Digest = null,
+    Guid? ApprovalId = null,
+    string? Actor = null,
+    string? Channel = null);

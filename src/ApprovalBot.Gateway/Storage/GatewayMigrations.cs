@@ -1,0 +1,62 @@
+using ApprovalBot.Storage;
+
+namespace ApprovalBot.Gateway.Storage;
+
+/// <summary>The gateway database's schema, one script per version. Never edit a shipped script: add one.</summary>
+internal static class GatewayMigrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new(1, "approvals and audit", """
+            CREATE TABLE approvals (
+                id TEXT PRIMARY KEY,
+                tool TEXT NOT NULL,
+                upstream TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                arguments_redacted TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                reason TEXT,
+                rule TEXT NOT NULL,
+                approvers TEXT NOT NULL,
+                approvals_required INTEGER NOT NULL,
+                approved_by TEXT NOT NULL DEFAULT '[]',
+                status TEXT NOT NULL,
+                wait_mode TEXT NOT NULL,
+                requested_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                decided_by TEXT,
+                decided_by_name TEXT,
+                decided_channel TEXT,
+                comment TEXT,
+                resolved_at INTEGER,
+                claimed_at INTEGER,
+                instance TEXT NOT NULL,
+                request_published INTEGER NOT NULL DEFAULT 0,
+                resolution_published INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE INDEX ix_approvals_status_expiry ON approvals (status, expires_at);
+            CREATE INDEX ix_approvals_identity ON approvals (agent, tool, digest, status);
+            CREATE TABLE audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                agent TEXT,
+                tool TEXT,
+                decision TEXT NOT NULL,
+                rule TEXT,
+                reason TEXT,
+                duration_ms REAL,
+                digest TEXT,
+                approval_id TEXT,
+                actor TEXT,
+                channel TEXT
+            );
+            CREATE INDEX ix_audit_at ON audit (at);
+            CREATE INDEX ix_audit_approval ON audit (approval_id);
+            CREATE TABLE decisions_seen (
+                decision_id TEXT PRIMARY KEY,
+                approval_id TEXT NOT NULL,
+                at INTEGER NOT NULL
+            );
+            """),
+    ];
+}

@@ -1,0 +1,305 @@
+using System.Text.Json;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Storage;
+using Dapper;
+
+namespace ApprovalBot.Gateway.Storage;
+
+/// <summary>
+/// The gateway's SQLite: approvals (the lifecycle's source of truth) and the audit trail.
+/// Every lifecycle move is one conditional UPDATE on the current status, so concurrent
+/// decisions cannot both win.
+/// </summary>
+public sealed class GatewayStore
+{
+    private readonly SqliteDatabase _database;
+
+    public GatewayStore(string path)
+    {
+        _database = new SqliteDatabase(path);
+    }
+
+    public string Path => _database.Path;
+
+    public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
+
+    public async Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
+            VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
+            """,
+            ToAuditRow(entry));
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(Guid? approvalId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<AuditRow>(
+            """
+            SELECT at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
+                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel
+            FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
+            """,
+            new { ApprovalId = approvalId?.ToString(), Limit = limit });
+        return rows.Select(r => new AuditEntry(
+            DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
+            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel)).ToList();
+    }
+
+    /// <summary>Today's (UTC) policy decisions, for the heartbeat.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountDecisionsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Decision, int Count)>(
+            "SELECT decision, COUNT(*) FROM audit WHERE at >= @Since GROUP BY decision",
+            new { Since = since.ToUnixTimeMilliseconds() });
+        return rows.ToDictionary(r => r.Decision, r => r.Count);
+    }
+
+    public async Task InsertApprovalAsync(ApprovalRecord record, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
+                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published)
+            VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
+                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1)
+            """,
+            new
+            {
+                Id = record.Id.ToString(),
+                record.Tool,
+                record.Upstream,
+                record.Agent,
+                record.ArgumentsRedacted,
+                record.Digest,
+                record.Reason,
+                record.Rule,
+                Approvers = JsonSerializer.Serialize(record.Approvers),
+                record.ApprovalsRequired,
+                record.WaitMode,
+                RequestedAt = record.RequestedAt.ToUnixTimeMilliseconds(),
+                ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(),
+                record.Instance,
+            });
+    }
+
+    public async Task<ApprovalRecord?> GetApprovalAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<ApprovalRow>(SelectApproval + " WHERE id = @Id", new { Id = id.ToString() });
+        return row?.ToRecord();
+    }
+
+    /// <summary>A pending approval for the same agent, tool and arguments (flood control), or an approved, unclaimed one (retry mode).</summary>
+    public async Task<ApprovalRecord?> FindOpenAsync(string agent, string tool, string digest, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var row = await connection.QueryFirstOrDefaultAsync<ApprovalRow>(
+            SelectApproval + " WHERE agent = @agent AND tool = @tool AND digest = @digest AND (status = 'Pending' OR (status = 'Approved' AND claimed_at IS NULL)) ORDER BY requested_at DESC",
+            new { agent, tool, digest });
+        return row?.ToRecord();
+    }
+
+    public async Task<int> CountPendingAsync(string? agent, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM approvals WHERE status = 'Pending' AND (@agent IS NULL OR agent = @agent)", new { agent });
+    }
+
+    public async Task<IReadOnlyList<ApprovalRecord>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ApprovalRow>(
+            SelectApproval + " WHERE (@Status IS NULL OR status = @Status) ORDER BY requested_at LIMIT @limit",
+            new { Status = status?.ToString(), limit });
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <summary>
+    /// Records one approver's vote toward a quorum without leaving Pending. Conditional on the
+    /// approved_by list the caller saw, so two simultaneous votes cannot overwrite each other.
+    /// </summary>
+    public async Task<bool> TryAddVoteAsync(Guid id, IReadOnlyList<string> seen, string principal, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var next = seen.Append(principal).ToList();
+        return await connection.ExecuteAsync(
+            "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by = @Seen",
+            new { Id = id.ToString(), Next = JsonSerializer.Serialize(next), Seen = JsonSerializer.Serialize(seen) }) == 1;
+    }
+
+    /// <summary>The one conditional UPDATE of the lifecycle: moves from <paramref name="from"/> or changes nothing.</summary>
+    public async Task<bool> TryTransitionAsync(
+        Guid id, ApprovalStatus from, ApprovalStatus to, DateTimeOffset at,
+        string? decidedBy = null, string? decidedByName = null, string? channel = null, string? comment = null,
+        string? addApprover = null, CancellationToken cancellationToken = default)
+    {
+        if (!ApprovalStatusRules.CanMove(from, to))
+        {
+            throw new InvalidOperationException($"{from} → {to} is not a lifecycle transition.");
+        }
+
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var leavesPending = from == ApprovalStatus.Pending;
+        return await connection.ExecuteAsync(
+            $"""
+            UPDATE approvals SET status = @To,
+                {(leavesPending ? "decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel, comment = @Comment, resolved_at = @At, resolution_published = 0," : "")}
+                approved_by = CASE WHEN @AddApprover IS NULL THEN approved_by ELSE json_insert(approved_by, '$[#]', @AddApprover) END
+            WHERE id = @Id AND status = @From
+            """,
+            new
+            {
+                Id = id.ToString(),
+                From = from.ToString(),
+                To = to.ToString(),
+                At = at.ToUnixTimeMilliseconds(),
+                DecidedBy = decidedBy,
+                DecidedByName = decidedByName,
+                Channel = channel,
+                Comment = comment,
+                AddApprover = addApprover,
+            }) == 1;
+    }
+
+    /// <summary>Retry mode: the first identical call after approval claims it; later ones do not.</summary>
+    public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE approvals SET claimed_at = @At WHERE id = @Id AND status = 'Approved' AND claimed_at IS NULL",
+            new { Id = id.ToString(), At = at.ToUnixTimeMilliseconds() }) == 1;
+    }
+
+    /// <summary>Pending approvals past their deadline, moved to Expired in one statement; returns their ids.</summary>
+    public async Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(
+            """
+            UPDATE approvals SET status = 'Expired', resolved_at = @Now, resolution_published = 0
+            WHERE status = 'Pending' AND expires_at <= @Now
+            RETURNING id
+            """,
+            new { Now = now.ToUnixTimeMilliseconds() });
+        return ids.Select(Guid.Parse).ToList();
+    }
+
+    /// <summary>Approvals of this instance still Pending: their calls died with the previous process.</summary>
+    public async Task<IReadOnlyList<Guid>> ListPendingOfInstanceAsync(string instance, string waitMode, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(
+            "SELECT id FROM approvals WHERE status = 'Pending' AND instance = @instance AND wait_mode = @waitMode",
+            new { instance, waitMode });
+        return ids.Select(Guid.Parse).ToList();
+    }
+
+    public async Task MarkRequestPublishedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE approvals SET request_published = 1 WHERE id = @Id", new { Id = id.ToString() });
+    }
+
+    public async Task MarkResolutionPublishedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE approvals SET resolution_published = 1 WHERE id = @Id", new { Id = id.ToString() });
+    }
+
+    public async Task<IReadOnlyList<ApprovalRecord>> ListUnpublishedAsync(string instance, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ApprovalRow>(
+            SelectApproval + " WHERE instance = @instance AND (request_published = 0 OR resolution_published = 0) ORDER BY requested_at",
+            new { instance });
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <summary>Remembers a decision message id; false when it was seen before (a redelivery).</summary>
+    public async Task<bool> TryRememberDecisionAsync(Guid decisionId, Guid approvalId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "INSERT OR IGNORE INTO decisions_seen (decision_id, approval_id, at) VALUES (@DecisionId, @ApprovalId, @At)",
+            new { DecisionId = decisionId.ToString(), ApprovalId = approvalId.ToString(), At = at.ToUnixTimeMilliseconds() }) == 1;
+    }
+
+    private const string SelectApproval = """
+        SELECT id AS Id, tool AS Tool, upstream AS Upstream, agent AS Agent, arguments_redacted AS ArgumentsRedacted, digest AS Digest,
+               reason AS Reason, rule AS Rule, approvers AS Approvers, approvals_required AS ApprovalsRequired, approved_by AS ApprovedBy,
+               status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
+               decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
+               instance AS Instance
+        FROM approvals
+        """;
+
+    private static object ToAuditRow(AuditEntry e) => new
+    {
+        At = e.At.ToUnixTimeMilliseconds(),
+        e.Agent,
+        e.Tool,
+        e.Decision,
+        e.Rule,
+        e.Reason,
+        e.DurationMs,
+        e.Digest,
+        ApprovalId = e.ApprovalId?.ToString(),
+        e.Actor,
+        e.Channel,
+    };
+
+    private sealed class AuditRow
+    {
+        public long At { get; init; }
+        public string? Agent { get; init; }
+        public string? Tool { get; init; }
+        public string Decision { get; init; } = "";
+        public string? Rule { get; init; }
+        public string? Reason { get; init; }
+        public double? DurationMs { get; init; }
+        public string? Digest { get; init; }
+        public string? ApprovalId { get; init; }
+        public string? Actor { get; init; }
+        public string? Channel { get; init; }
+    }
+
+    private sealed class ApprovalRow
+    {
+        public string Id { get; init; } = "";
+        public string Tool { get; init; } = "";
+        public string Upstream { get; init; } = "";
+        public string Agent { get; init; } = "";
+        public string ArgumentsRedacted { get; init; } = "{}";
+        public string Digest { get; init; } = "";
+        public string? Reason { get; init; }
+        public string Rule { get; init; } = "";
+        public string Approvers { get; init; } = "[]";
+        public long ApprovalsRequired { get; init; }
+        public string ApprovedBy { get; init; } = "[]";
+        public string Status { get; init; } = "";
+        public string WaitMode { get; init; } = "";
+        public long RequestedAt { get; init; }
+        public long ExpiresAt { get; init; }
+        public string? DecidedBy { get; init; }
+        public string? DecidedByName { get; init; }
+        public string? DecidedChannel { get; init; }
+        public string? Comment { get; init; }
+        public long? ResolvedAt { get; init; }
+        public string Instance { get; init; } = "";
+
+        public ApprovalRecord ToRecord() => new(
+            Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
+            JsonSerializer.Deserialize<string[]>(Approvers) ?? [], (int)ApprovalsRequired,
+            JsonSerializer.Deserialize<string[]>(ApprovedBy) ?? [], Enum.Parse<ApprovalStatus>(Status), WaitMode,
+            DateTimeOffset.FromUnixTimeMilliseconds(RequestedAt), DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
+            DecidedBy, DecidedByName, DecidedChannel, Comment,
+            ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance);
+    }
+}
