@@ -35,6 +35,8 @@ public static class GatewayHosting
     public static IServiceCollection AddGateway(this IServiceCollection services, GatewaySettings settings)
     {
         Directory.CreateDirectory(settings.DataDirectory);
+        // First hosted service: the schema exists before any other service touches the database.
+        services.AddHostedService<GatewayStartup>();
         services.AddSingleton(settings.Gateway);
         services.AddSingleton(settings.Approvals);
         services.AddSingleton(new GatewayInstance(ResolveInstanceId(settings)));
@@ -64,7 +66,6 @@ public static class GatewayHosting
         services.AddHostedService<ApprovalMaintenance>();
         services.AddSingleton<GatewayHeartbeatPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayHeartbeatPublisher>());
-        services.AddHostedService<GatewayStartup>();
         return services;
     }
 

@@ -1,6 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using ApprovalBot.Cli;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+// The only place that touches the process's console: everything below gets writers.
+return await CommandLine.RunAsync(args, Console.Out, Console.Error);

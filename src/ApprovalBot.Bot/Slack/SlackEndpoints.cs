@@ -116,6 +116,12 @@ internal static class SlackEndpoints
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        if (form.ContainsKey("ssl_check"))
+        {
+            // Slack checking the certificate of the command URL: nothing to do.
+            return null;
+        }
+
         var command = SlackSlashCommand.FromFields(name => form.TryGetValue(name, out var value) ? value.ToString() : null);
         return await services.GetRequiredService<SlackCommandHandler>().HandleAsync(command, context.RequestAborted).ConfigureAwait(false);
     }

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Identity.Client;
+using Polly.Timeout;
 
 namespace ApprovalBot.Bot.Teams;
 
@@ -84,6 +86,12 @@ internal sealed class TeamsConnectorClient(IHttpClientFactory httpClientFactory)
         var url = Url(serviceUrl, $"v3/conversations/{Uri.EscapeDataString(conversationId)}/activities/{Uri.EscapeDataString(activityId)}");
         using var _ = await SendAsync("update an activity", HttpMethod.Put, url, activity, cancellationToken);
     }
+
+    /// <summary>Whether an exception from a Connector call is a failure to log (rather than a bug or a shutdown).</summary>
+    public static bool IsFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is HttpRequestException or TeamsConnectorException or InvalidDataException or JsonException
+            or TimeoutRejectedException or MsalException
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     internal static Uri Url(string serviceUrl, string relative)
     {

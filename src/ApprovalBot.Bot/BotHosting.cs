@@ -1,0 +1,39 @@
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Bus;
+using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.Status;
+using ApprovalBot.Bot.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ApprovalBot.Bot;
+
+public sealed record BotSettings(string DataDirectory, ConsoleOptions Console, string AdminToken);
+
+public static class BotHosting
+{
+    /// <summary>The bot's own services; channels (Slack, Teams) register themselves beside these.</summary>
+    public static IServiceCollection AddBot(this IServiceCollection services, BotSettings settings)
+    {
+        Directory.CreateDirectory(settings.DataDirectory);
+        services.AddSingleton(settings);
+        // First hosted service: the schema exists before the bus delivers anything.
+        services.AddHostedService<BotStartup>();
+        services.AddSingleton(new BotStore(Path.Combine(settings.DataDirectory, "bot.db")));
+        services.AddSingleton<IApprovalReadModel>(sp => sp.GetRequiredService<BotStore>());
+        services.AddSingleton<ICardReferences>(sp => sp.GetRequiredService<BotStore>());
+        services.AddSingleton<HeartbeatTracker>();
+        services.AddSingleton<IStatusReport, StatusReport>();
+        services.AddSingleton<IApprovalDecisions, BusApprovalDecisions>();
+        return services;
+    }
+}
+
+/// <summary>Creates the bot database before the bus delivers anything.</summary>
+internal sealed class BotStartup(BotStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

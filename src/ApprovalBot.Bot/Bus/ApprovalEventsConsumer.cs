@@ -1,0 +1,81 @@
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Storage;
+using ApprovalBot.Core.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace ApprovalBot.Bot.Bus;
+
+/// <summary>
+/// Keeps the read model and every channel's cards in step with the gateways' approval events.
+/// Idempotent: the read model's conditional writes decide whether a message is new, and only a
+/// new one reaches the channels.
+/// </summary>
+public sealed partial class ApprovalEventsConsumer(
+    BotStore store,
+    IEnumerable<IApprovalChannel> channels,
+    ILogger<ApprovalEventsConsumer> logger)
+    : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>
+{
+    public async Task Consume(ConsumeContext<ApprovalRequested> context)
+    {
+        if (!await store.AddRequestedAsync(context.Message, context.CancellationToken))
+        {
+            return;
+        }
+
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
+    }
+
+    public async Task Consume(ConsumeContext<ApprovalResolved> context)
+    {
+        if (await store.GetAsync(context.Message.ApprovalId, context.CancellationToken) is null)
+        {
+            // The request has not arrived yet (or was lost): let the bus retry, then it lands in the error queue.
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (!await store.ResolveAsync(context.Message, context.CancellationToken))
+        {
+            return;
+        }
+
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+    }
+
+    public async Task Consume(ConsumeContext<ApprovalExecuted> context)
+    {
+        if (!await store.RecordExecutionAsync(context.Message, context.CancellationToken))
+        {
+            return;
+        }
+
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
+    }
+
+    private async Task ForEachChannelAsync(ApprovalView view, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        // One channel failing (Slack down) must not keep the others (Teams, console) from their cards.
+        await Task.WhenAll(channels.Select(async channel =>
+        {
+            try
+            {
+                await action(channel, view, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogChannelFailed(logger, channel.Name, view.Id, e.Message);
+            }
+        }));
+    }
+
+    [LoggerMessage(EventName = "ChannelFailed", Level = LogLevel.Error, Message = "Channel {Channel} failed on approval {ApprovalId}: {Reason}")]
+    private static partial void LogChannelFailed(ILogger logger, string channel, Guid approvalId, string reason);
+}
+
+public sealed class ApprovalNotYetKnownException(Guid approvalId)
+    : Exception($"Approval {approvalId} is not in the read model yet.");

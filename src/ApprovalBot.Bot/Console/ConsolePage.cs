@@ -1,0 +1,96 @@
+namespace ApprovalBot.Bot.Console;
+
+/// <summary>
+/// The console page: a static shell with no data in it. It asks for the admin token once (kept in
+/// sessionStorage, or taken from the URL fragment, which never reaches a server) and talks to the
+/// JSON API with it; text from approvals is only ever set through textContent.
+/// </summary>
+internal static class ConsolePage
+{
+    public const string Html = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>ApprovalBot — approvals</title>
+        <style>
+          body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1d1c1d; background: #fafafa; }
+          h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+          .card { background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 1rem; margin: .75rem 0; max-width: 60rem; }
+          .meta { color: #616061; font-size: 12px; }
+          pre { background: #f4f4f4; padding: .5rem; overflow: auto; max-height: 16rem; }
+          button { font: inherit; padding: .35rem .9rem; border-radius: 4px; border: 1px solid #999; cursor: pointer; margin-right: .5rem; }
+          button.approve { background: #007a5a; color: #fff; border-color: #007a5a; }
+          button.deny { background: #e01e5a; color: #fff; border-color: #e01e5a; }
+          textarea { width: 100%; max-width: 40rem; min-height: 2.5rem; margin: .5rem 0; }
+          #message { min-height: 1.4rem; font-weight: 600; }
+          #login { display: none; }
+          .status { font-weight: 600; }
+        </style>
+        </head>
+        <body>
+        <h1>ApprovalBot — pending approvals</h1>
+        <form id="login"><label>Admin token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Open</button></form>
+        <div id="message" role="status"></div>
+        <div id="pending"></div>
+        <h2>Recently decided</h2>
+        <div id="recent"></div>
+        <script>
+        "use strict";
+        const fragment = new URLSearchParams(location.hash.slice(1));
+        if (fragment.get("token")) { sessionStorage.setItem("approvalbot-token", fragment.get("token")); history.replaceState(null, "", location.pathname); }
+        let token = sessionStorage.getItem("approvalbot-token");
+        const login = document.getElementById("login");
+        login.addEventListener("submit", e => { e.preventDefault(); token = document.getElementById("token").value; sessionStorage.setItem("approvalbot-token", token); login.style.display = "none"; refresh(); });
+        function say(text) { document.getElementById("message").textContent = text; }
+        async function api(path, options) {
+          const response = await fetch(path, { ...options, headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" }, credentials: "omit" });
+          if (response.status === 401) { login.style.display = "block"; throw new Error("The admin token was refused."); }
+          return response;
+        }
+        function el(tag, props, ...children) { const e = document.createElement(tag); Object.assign(e, props || {}); for (const c of children) e.append(c); return e; }
+        function age(iso) { const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)); return s < 60 ? s + " s" : s < 3600 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h"; }
+        function pretty(json) { try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; } }
+        async function decide(id, approve, comment) {
+          const r = await api(`/api/approvals/${id}/${approve ? "approve" : "deny"}`, { method: "POST", body: JSON.stringify({ comment }) });
+          const body = await r.json();
+          say(body.message || body.status);
+          await refresh();
+        }
+        function pendingCard(a) {
+          const comment = el("textarea", { className: "comment", placeholder: "Comment (shown to the agent when denying)" });
+          return el("div", { className: "card pending" },
+            el("div", { className: "title" }, el("strong", { textContent: a.tool }), " requested by agent ", el("strong", { textContent: a.agent }), " via ", el("span", { textContent: a.upstream })),
+            el("div", { className: "reason", textContent: a.reason ? "Why guarded: " + a.reason : "" }),
+            el("pre", { className: "arguments", textContent: pretty(a.arguments) }),
+            el("div", { className: "meta", textContent: `Approval ${a.id} · asked ${age(a.requestedAt)} ago · expires ${new Date(a.expiresAt).toLocaleString()} · approvers: ${a.approvers.length ? a.approvers.join(", ") : "anyone"}` }),
+            comment,
+            el("div", {},
+              el("button", { className: "approve", type: "button", textContent: "Approve", onclick: () => decide(a.id, true, comment.value) }),
+              el("button", { className: "deny", type: "button", textContent: "Deny", onclick: () => decide(a.id, false, comment.value) })));
+        }
+        function recentCard(a) {
+          const by = a.decidedBy ? " by " + a.decidedBy : "";
+          const outcome = a.succeeded === true ? " · executed" : a.succeeded === false ? " · execution failed: " + (a.executionSummary || "") : "";
+          return el("div", { className: "card decided" },
+            el("span", { className: "status", textContent: a.status }), " ", el("span", { textContent: `${a.tool} (agent ${a.agent})${by}${a.comment ? " — " + a.comment : ""}${outcome}` }),
+            el("div", { className: "meta", textContent: "Approval " + a.id }));
+        }
+        async function refresh() {
+          if (!token) { login.style.display = "block"; return; }
+          try {
+            const pending = await (await api("/api/approvals?status=pending")).json();
+            document.getElementById("pending").replaceChildren(...(pending.length ? pending.map(pendingCard) : [el("p", { className: "empty", textContent: "Nothing is waiting for a decision." })]));
+            const all = await (await api("/api/approvals?status=all&limit=1000")).json();
+            document.getElementById("recent").replaceChildren(...all.filter(a => a.status !== "Pending").slice(-20).reverse().map(recentCard));
+          } catch (e) { say(e.message); }
+        }
+        refresh();
+        setInterval(() => { if (!document.activeElement || document.activeElement.tagName !== "TEXTAREA") refresh(); }, 2000);
+        </script>
+        </body>
+        </html>
+        """;
+}

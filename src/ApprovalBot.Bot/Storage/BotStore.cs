@@ -1,0 +1,177 @@
+using System.Text.Json;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Channels;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Contracts;
+using ApprovalBot.Storage;
+using Dapper;
+
+namespace ApprovalBot.Bot.Storage;
+
+/// <summary>
+/// The bot's SQLite: a read model of approvals built from bus messages (for the console and
+/// /policy status) and the references of the cards each channel posted.
+/// </summary>
+public sealed class BotStore : IApprovalReadModel, ICardReferences
+{
+    private static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "read model and cards", """
+            CREATE TABLE approvals (
+                id TEXT PRIMARY KEY,
+                request TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                status TEXT NOT NULL,
+                requested_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                decided_by TEXT,
+                comment TEXT,
+                resolved_at INTEGER,
+                succeeded INTEGER,
+                execution_summary TEXT
+            );
+            CREATE INDEX ix_approvals_status ON approvals (status, requested_at);
+            CREATE INDEX ix_approvals_resolved ON approvals (resolved_at);
+            CREATE TABLE cards (
+                approval_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                PRIMARY KEY (approval_id, channel, reference)
+            );
+            CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """),
+    ];
+
+    private readonly SqliteDatabase _database;
+
+    public BotStore(string path)
+    {
+        _database = new SqliteDatabase(path);
+    }
+
+    public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(Migrations, cancellationToken);
+
+    /// <summary>Inserts a new approval; a redelivered request changes nothing. Returns true when it was new.</summary>
+    public async Task<bool> AddRequestedAsync(ApprovalRequested request, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            """
+            INSERT OR IGNORE INTO approvals (id, request, tool, status, requested_at, expires_at)
+            VALUES (@Id, @Request, @Tool, 'Pending', @RequestedAt, @ExpiresAt)
+            """,
+            new
+            {
+                Id = request.ApprovalId.ToString(),
+                Request = JsonSerializer.Serialize(request),
+                request.Tool,
+                RequestedAt = request.RequestedAt.ToUnixTimeMilliseconds(),
+                ExpiresAt = request.ExpiresAt.ToUnixTimeMilliseconds(),
+            }) == 1;
+    }
+
+    /// <summary>Records the end state once; returns false for a redelivery or an unknown approval.</summary>
+    public async Task<bool> ResolveAsync(ApprovalResolved resolved, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At WHERE id = @Id AND status = 'Pending'",
+            new
+            {
+                Id = resolved.ApprovalId.ToString(),
+                resolved.Status,
+                By = resolved.By is null ? null : JsonSerializer.Serialize(resolved.By),
+                resolved.Comment,
+                At = resolved.ResolvedAt.ToUnixTimeMilliseconds(),
+            }) == 1;
+    }
+
+    public async Task<bool> RecordExecutionAsync(ApprovalExecuted executed, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE approvals SET succeeded = @Succeeded, execution_summary = @Summary WHERE id = @Id AND succeeded IS NULL",
+            new { Id = executed.ApprovalId.ToString(), executed.Succeeded, executed.Summary }) == 1;
+    }
+
+    public async Task<ApprovalView?> GetAsync(Guid approvalId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(Select + " WHERE id = @Id", new { Id = approvalId.ToString() });
+        return row?.ToView();
+    }
+
+    public async Task<IReadOnlyList<ApprovalView>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(
+            Select + " WHERE (@Status IS NULL OR status = @Status) ORDER BY requested_at LIMIT @limit",
+            new { Status = status?.ToString(), limit });
+        return rows.Select(r => r.ToView()).ToList();
+    }
+
+    public async Task<int> CountAsync(ApprovalStatus status, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM approvals WHERE status = @Status", new { Status = status.ToString() });
+    }
+
+    /// <summary>Human outcomes resolved since <paramref name="since"/>, by status.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountResolvedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Status, int Count)>(
+            "SELECT status, COUNT(*) FROM approvals WHERE resolved_at >= @Since GROUP BY status",
+            new { Since = since.ToUnixTimeMilliseconds() });
+        return rows.ToDictionary(r => r.Status, r => r.Count);
+    }
+
+    public async Task SaveAsync(Guid approvalId, string channel, string reference, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "INSERT OR IGNORE INTO cards (approval_id, channel, reference) VALUES (@Id, @channel, @reference)",
+            new { Id = approvalId.ToString(), channel, reference });
+    }
+
+    public async Task<IReadOnlyList<string>> GetAsync(Guid approvalId, string channel, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<string>(
+            "SELECT reference FROM cards WHERE approval_id = @Id AND channel = @channel", new { Id = approvalId.ToString(), channel })).ToList();
+    }
+
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO UPDATE SET value = excluded.value", new { key, value });
+    }
+
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE key = @key", new { key });
+    }
+
+    private const string Select = "SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt, succeeded AS Succeeded, execution_summary AS ExecutionSummary FROM approvals";
+
+    private sealed class Row
+    {
+        public string Request { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string? DecidedBy { get; init; }
+        public string? Comment { get; init; }
+        public long? ResolvedAt { get; init; }
+        public bool? Succeeded { get; init; }
+        public string? ExecutionSummary { get; init; }
+
+        public ApprovalView ToView() => new(
+            JsonSerializer.Deserialize<ApprovalRequested>(Request)!,
+            Enum.Parse<ApprovalStatus>(Status),
+            DecidedBy is null ? null : JsonSerializer.Deserialize<Approver>(DecidedBy),
+            Comment,
+            ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value),
+            Succeeded,
+            ExecutionSummary);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Channels;
+using ApprovalBot.Core.Approvals;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ApprovalBot.Bot.Teams;
+
+/// <summary>
+/// Approval cards in a Teams channel: each approval opens a new thread (its root is the card),
+/// which is PUT again when the approval changes, and gets a reply when the approved call ran.
+/// Failures are logged (transient ones were already retried by the Connector client) and never
+/// thrown, so one channel cannot hold up the others.
+/// </summary>
+internal sealed class TeamsApprovalChannel(
+    TeamsConnectorClient connector,
+    ICardReferences cardReferences,
+    TeamsConversationStore conversations,
+    IOptions<TeamsOptions> options,
+    TimeProvider time,
+    ILogger<TeamsApprovalChannel> logger) : IApprovalChannel
+{
+    public const string ChannelName = "teams";
+
+    public string Name => ChannelName;
+
+    public async Task ShowAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if ((await cardReferences.GetAsync(approval.Id, ChannelName, cancellationToken)).Count > 0)
+            {
+                return; // already posted (a redelivered ApprovalRequested)
+            }
+
+            var channel = await conversations.GetPostingChannelAsync(cancellationToken);
+            if (channel is null)
+            {
+                TeamsLog.NoChannel(logger, approval.Id);
+                return;
+            }
+
+            var serviceUrl = await conversations.GetServiceUrlAsync(cancellationToken);
+            var card = approval.Status == ApprovalStatus.Pending ? TeamsCards.Approval(approval, time.GetUtcNow()) : TeamsCards.Final(approval);
+            var activity = TeamsCards.Activity(card, $"Approval needed: {approval.Request.Tool}");
+            var created = await connector.CreateConversationAsync(serviceUrl, channel, options.Value.TenantId ?? "", activity, cancellationToken);
+            var reference = new TeamsCardReference(created.ConversationId, created.ActivityId, serviceUrl);
+            await cardReferences.SaveAsync(approval.Id, ChannelName, reference.ToString(), cancellationToken);
+            TeamsLog.CardPosted(logger, approval.Id, approval.Request.Tool, created.ActivityId);
+        }
+        catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
+        {
+            Report(exception, "post the approval card", approval);
+        }
+    }
+
+    public async Task UpdateAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        var card = approval.Status == ApprovalStatus.Pending
+            ? TeamsCards.Approval(approval, time.GetUtcNow())
+            : TeamsCards.Final(approval);
+        await PutEverywhereAsync(approval, card, cancellationToken);
+    }
+
+    public async Task ExecutedAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        await PutEverywhereAsync(approval, TeamsCards.Final(approval), cancellationToken);
+
+        var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
+            ? $"⚠️ {approval.Request.Tool} was approved, but the call failed upstream: {approval.ExecutionSummary ?? "no details"}"
+            : $"✅ {approval.Request.Tool} ran upstream: {approval.ExecutionSummary ?? "done"}";
+        foreach (var reference in await ReferencesAsync(approval, cancellationToken))
+        {
+            try
+            {
+                var reply = new JsonObject
+                {
+                    ["type"] = "message",
+                    ["text"] = outcome.Length > 2000 ? outcome[..2000] + "…" : outcome,
+                    ["textFormat"] = "plain",
+                    ["replyToId"] = reference.ActivityId,
+                };
+                await connector.SendToConversationAsync(reference.ServiceUrl, reference.ConversationId, reply, cancellationToken);
+            }
+            catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
+            {
+                Report(exception, "reply with the execution outcome", approval);
+            }
+        }
+    }
+
+    private async Task PutEverywhereAsync(ApprovalView approval, JsonObject card, CancellationToken cancellationToken)
+    {
+        foreach (var reference in await ReferencesAsync(approval, cancellationToken))
+        {
+            try
+            {
+                await connector.UpdateActivityAsync(reference.ServiceUrl, reference.ConversationId, reference.ActivityId, TeamsCards.Activity(card.DeepClone().AsObject()), cancellationToken);
+                TeamsLog.CardUpdated(logger, approval.Id, approval.Status.ToString());
+            }
+            catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
+            {
+                Report(exception, "update the approval card", approval);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<TeamsCardReference>> ReferencesAsync(ApprovalView approval, CancellationToken cancellationToken)
+    {
+        var stored = await cardReferences.GetAsync(approval.Id, ChannelName, cancellationToken);
+        var references = new List<TeamsCardReference>(stored.Count);
+        foreach (var text in stored)
+        {
+            if (TeamsCardReference.TryParse(text, out var reference))
+            {
+                references.Add(reference);
+            }
+        }
+
+        return references;
+    }
+
+    private void Report(Exception exception, string operation, ApprovalView approval)
+    {
+        if (exception is TeamsConnectorException { WritesBlocked: true })
+        {
+            TeamsLog.WritesBlocked(logger, $"{operation} for approval {approval.Id}");
+        }
+        else
+        {
+            TeamsLog.PostFailed(logger, exception, operation, approval.Id);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ApprovalBot.Cli;
+
+/// <summary><c>approvals list|approve|deny</c> through the console's JSON API, with the same token.</summary>
+public static class ApprovalCommands
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0)
+        {
+            stderr.WriteLine(CommandLine.Usage);
+            return 2;
+        }
+
+        var url = CommandLine.Option(args, "--url") ?? Environment.GetEnvironmentVariable("APPROVALBOT_URL") ?? "http://localhost:5080";
+        var token = CommandLine.Option(args, "--token") ?? Environment.GetEnvironmentVariable("APPROVALBOT_TOKEN") ?? ReadLocalToken();
+        if (string.IsNullOrEmpty(token))
+        {
+            stderr.WriteLine("approvals: no admin token; pass --token, set APPROVALBOT_TOKEN, or run where data/console.token is.");
+            return 2;
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        try
+        {
+            switch (args[0])
+            {
+                case "list":
+                    var status = CommandLine.Option(args, "--status") ?? "pending";
+                    var list = await http.GetFromJsonAsync<JsonElement>($"api/approvals?status={Uri.EscapeDataString(status)}");
+                    foreach (var a in list.EnumerateArray())
+                    {
+                        stdout.WriteLine($"{a.GetProperty("id")}  {a.GetProperty("status"),-9} {a.GetProperty("tool")}  agent={a.GetProperty("agent")}  expires={a.GetProperty("expiresAt")}  args={a.GetProperty("arguments")}");
+                    }
+
+                    stdout.WriteLine($"{list.GetArrayLength()} approval(s)");
+                    return 0;
+                case "approve" or "deny" when args.Length >= 2:
+                    var comment = CommandLine.Option(args, "--comment");
+                    if (args[0] == "deny" && string.IsNullOrWhiteSpace(comment))
+                    {
+                        stderr.WriteLine("approvals deny needs --comment: the agent is told why.");
+                        return 2;
+                    }
+
+                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment });
+                    var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+                    var message = body.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
+                    (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(message);
+                    return response.IsSuccessStatusCode ? 0 : 1;
+                default:
+                    stderr.WriteLine(CommandLine.Usage);
+                    return 2;
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            stderr.WriteLine($"approvals: {url}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static string? ReadLocalToken()
+    {
+        var file = Path.Combine("data", "console.token");
+        return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+    }
+}

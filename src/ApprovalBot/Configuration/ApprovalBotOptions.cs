@@ -1,0 +1,49 @@
+using ApprovalBot.Bot.Console;
+using ApprovalBot.Gateway.Configuration;
+
+namespace ApprovalBot.Configuration;
+
+/// <summary>The <c>ApprovalBot</c> configuration section (see appsettings.example.json).</summary>
+public sealed record ApprovalBotOptions
+{
+    public const string Section = "ApprovalBot";
+
+    /// <summary>all, gateway or bot.</summary>
+    public string Role { get; init; } = "all";
+
+    public string DataDirectory { get; init; } = "data";
+
+    public string PolicyPath { get; init; } = "examples/policy.json";
+
+    public BusOptions Bus { get; init; } = new();
+
+    public ApprovalOptions Approvals { get; init; } = new();
+
+    public GatewayOptions Gateway { get; init; } = new();
+
+    public ConsoleOptions Console { get; init; } = new();
+
+    public bool RunsGateway => Role is "all" or "gateway";
+
+    public bool RunsBot => Role is "all" or "bot";
+}
+
+public sealed record BusOptions
+{
+    /// <summary>InMemory (one process) or RabbitMq.</summary>
+    public string Transport { get; init; } = "InMemory";
+
+    public RabbitMqOptions RabbitMq { get; init; } = new();
+
+    /// <summary>Names this bot instance's heartbeat queue; defaults to the machine name plus a random suffix.</summary>
+    public string? BotInstanceId { get; init; }
+}
+
+public sealed record RabbitMqOptions
+{
+    public string? Host { get; init; } = "localhost";
+    public int Port { get; init; } = 5672;
+    public string VirtualHost { get; init; } = "/";
+    public string Username { get; init; } = "guest";
+    public string Password { get; init; } = "guest";
+}

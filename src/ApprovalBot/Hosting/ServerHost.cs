@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using ApprovalBot.Bot;
+using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.Slack;
+using ApprovalBot.Bot.Teams;
+using ApprovalBot.Configuration;
+using ApprovalBot.Gateway;
+using ApprovalBot.Health;
+using ApprovalBot.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ApprovalBot.Hosting;
+
+/// <summary>Builds the one Kestrel host; which parts run depends on the role.</summary>
+public static class ServerHost
+{
+    /// <summary>Builds the application, or returns the configuration errors (exit code 2).</summary>
+    public static (WebApplication? App, IReadOnlyList<string> Errors) Build(string[] args, bool stdio, TextWriter terminal, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (stdio)
+        {
+            // stdout belongs to the MCP protocol: every log line goes to stderr.
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
+        customize?.Invoke(builder);
+        var (validated, errors) = ConfigurationValidator.Validate(builder.Configuration, Directory.GetCurrentDirectory());
+        if (validated is null)
+        {
+            return (null, errors);
+        }
+
+        var options = validated.Options;
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes, 4 * 1024 * 1024));
+
+        if (options.RunsGateway)
+        {
+            builder.Services.AddGateway(new GatewaySettings(
+                options.Gateway with { Upstreams = ExpandAppDirectory(options.Gateway.Upstreams) },
+                options.Approvals,
+                validated.DataDirectory,
+                validated.PolicyPath,
+                validated.Policy!,
+                DescribeChannels(builder.Configuration, options)));
+            var mcp = builder.Services.AddGatewayMcpServer();
+            if (stdio)
+            {
+                mcp.WithStdioServerTransport();
+            }
+            else
+            {
+                mcp.WithGatewayHttpTransport(options.Gateway);
+            }
+        }
+
+        string? adminToken = null;
+        if (options.RunsBot)
+        {
+            adminToken = ResolveAdminToken(options.Console, validated.DataDirectory, terminal);
+            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken));
+            builder.Services.AddSlackChannel(builder.Configuration.GetSection("ApprovalBot:Slack"));
+            builder.Services.AddTeamsChannel(builder.Configuration.GetSection("ApprovalBot:Teams"));
+        }
+
+        builder.Services.AddApprovalBus(options);
+
+        var app = builder.Build();
+        app.MapHealth();
+        if (options.RunsGateway && !stdio)
+        {
+            app.MapGatewayFront();
+        }
+
+        if (options.RunsBot)
+        {
+            if (options.Console.Enabled)
+            {
+                app.MapApprovalConsole(adminToken!);
+            }
+
+            app.MapSlack();
+            app.MapTeams();
+        }
+
+        return (app, []);
+    }
+
+    /// <summary><c>{AppDir}</c> in an upstream's command or arguments stands for this program's folder (the sample ships there).</summary>
+    private static Dictionary<string, Gateway.Configuration.UpstreamOptions> ExpandAppDirectory(Dictionary<string, Gateway.Configuration.UpstreamOptions> upstreams)
+    {
+        var appDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        return upstreams.ToDictionary(
+            p => p.Key,
+            p => p.Value with
+            {
+                Command = p.Value.Command?.Replace("{AppDir}", appDir, StringComparison.Ordinal),
+                Args = p.Value.Args.Select(a => a.Replace("{AppDir}", appDir, StringComparison.Ordinal)).ToArray(),
+            },
+            StringComparer.Ordinal);
+    }
+
+    private static string DescribeChannels(IConfiguration configuration, ApprovalBotOptions options)
+    {
+        var channels = new List<string>();
+        if (configuration.GetValue<bool>("ApprovalBot:Slack:Enabled"))
+        {
+            channels.Add("Slack");
+        }
+
+        if (configuration.GetValue<bool>("ApprovalBot:Teams:Enabled"))
+        {
+            channels.Add("Microsoft Teams");
+        }
+
+        if (options.Console.Enabled)
+        {
+            channels.Add("the approval console");
+        }
+
+        return channels.Count == 0 ? "the approval channels" : string.Join(" and ", channels);
+    }
+
+    /// <summary>Configured, else kept in the data directory, else generated once and shown on the terminal.</summary>
+    private static string ResolveAdminToken(ConsoleOptions console, string dataDirectory, TextWriter terminal)
+    {
+        if (!string.IsNullOrEmpty(console.AdminToken))
+        {
+            return console.AdminToken;
+        }
+
+        Directory.CreateDirectory(dataDirectory);
+        var file = Path.Combine(dataDirectory, "console.token");
+        if (File.Exists(file))
+        {
+            return File.ReadAllText(file).Trim();
+        }
+
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        File.WriteAllText(file, token);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        terminal.WriteLine($"approvalbot: generated the console admin token (kept in {file}): {token}");
+        return token;
+    }
+}

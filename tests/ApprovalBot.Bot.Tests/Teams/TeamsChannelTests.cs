@@ -1,0 +1,506 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Status;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Contracts;
+
+namespace ApprovalBot.Bot.Tests.Teams;
+
+/// <summary>Posting, clicks, updates, retries and "policy status", against the fake Connector.</summary>
+public sealed class TeamsChannelTests : IAsyncLifetime
+{
+    private FakeBotFrameworkAuth _auth = null!;
+    private FakeTeamsConnector _connector = null!;
+    private TeamsTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _auth = await FakeBotFrameworkAuth.StartAsync();
+        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        _host = await TeamsTestHost.StartAsync(_auth, _connector);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _connector.DisposeAsync();
+        await _auth.DisposeAsync();
+    }
+
+    private static IEnumerable<JsonNode> Descendants(JsonNode? node)
+    {
+        if (node is null)
+        {
+            yield break;
+        }
+
+        yield return node;
+        IEnumerable<JsonNode?> children = node switch
+        {
+            JsonObject o => o.Select(p => p.Value),
+            JsonArray a => a,
+            _ => [],
+        };
+        foreach (var child in children)
+        {
+            foreach (var descendant in Descendants(child))
+            {
+                yield return descendant;
+            }
+        }
+    }
+
+    private static string AllText(JsonNode? card) => string.Join("\n", Descendants(card)
+        .OfType<JsonObject>()
+        .SelectMany(o => new[] { o["text"], o["value"], o["title"] })
+        .OfType<JsonValue>()
+        .Select(v => v.ToString()));
+
+    private async Task<(ApprovalView View, ConnectorCall Create)> ShowAsync(IReadOnlyList<string>? approvers = null)
+    {
+        var view = _host.AddPending(approvers);
+        await _host.Channel.ShowAsync(view, CancellationToken.None);
+        var create = Assert.Single(_connector.Calls, c => c.Kind == "create" && c.Succeeded);
+        return (view, create);
+    }
+
+    private static JsonObject InvokeCard(JsonNode? answer)
+    {
+        Assert.NotNull(answer);
+        Assert.Equal(200, answer["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", answer["type"]!.GetValue<string>());
+        return Assert.IsType<JsonObject>(answer["value"]);
+    }
+
+    [Fact]
+    public async Task ShowAsync_posts_an_Adaptive_Card_1_5_into_the_channel_and_stores_the_reference()
+    {
+        var (view, create) = await ShowAsync();
+
+        Assert.Equal("POST", create.Method);
+        Assert.Equal("/teams/", create.ServicePath);
+        Assert.True(create.Body!["isGroup"]!.GetValue<bool>());
+        Assert.Equal(TeamsTestHost.ChannelId, create.Body["channelData"]!["channel"]!["id"]!.GetValue<string>());
+        Assert.Equal(TeamsTestHost.TenantId, create.Body["channelData"]!["tenant"]!["id"]!.GetValue<string>());
+        Assert.Equal("message", create.Activity!["type"]!.GetValue<string>());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", create.CardContentType);
+
+        var card = create.Card!;
+        Assert.Equal("AdaptiveCard", card["type"]!.GetValue<string>());
+        Assert.Equal("1.5", card["version"]!.GetValue<string>());
+        Assert.Equal("http://adaptivecards.io/schemas/adaptive-card.json", card["$schema"]!.GetValue<string>());
+
+        var actions = card["actions"]!.AsArray().Select(a => a!.AsObject()).ToList();
+        Assert.Equal(["approve", "deny"], actions.Select(a => a["verb"]!.GetValue<string>()));
+        Assert.All(actions, a =>
+        {
+            Assert.Equal("Action.Execute", a["type"]!.GetValue<string>());
+            Assert.Equal(view.Id.ToString(), a["data"]!["approvalId"]!.GetValue<string>());
+            Assert.Equal("Action.Submit", a["fallback"]!["type"]!.GetValue<string>());
+            Assert.Equal(a["verb"]!.GetValue<string>(), a["fallback"]!["data"]!["action"]!.GetValue<string>());
+        });
+        Assert.Contains(Descendants(card).OfType<JsonObject>(), o => (string?)o["type"] == "Input.Text" && (string?)o["id"] == "comment");
+
+        var text = AllText(card);
+        Assert.Contains("agentwork_cancel_task", text, StringComparison.Ordinal);
+        Assert.Contains("agentwork", text, StringComparison.Ordinal);
+        Assert.Contains("ci-bot", text, StringComparison.Ordinal);
+        Assert.Contains("Cancels a running task; cannot be undone", text, StringComparison.Ordinal);
+        Assert.Contains($"teams:{TeamsTestHost.ApproverAadId}", text, StringComparison.Ordinal);
+        Assert.Contains(view.Id.ToString(), text, StringComparison.Ordinal);
+        Assert.Contains(ApprovalBot.Bot.Teams.TeamsCards.Time(view.Request.ExpiresAt), text, StringComparison.Ordinal);
+        Assert.Contains("\"task_id\": \"T-1042\"", text, StringComparison.Ordinal);
+        Assert.Contains("[redacted]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(TeamsTestApprovals.RawSecret, create.Body.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("[click](https://evil.example)", create.Body.ToJsonString(), StringComparison.Ordinal); // only inside a literal TextRun
+        Assert.Contains(Descendants(card).OfType<JsonObject>(), o => (string?)o["type"] == "TextRun" && ((string?)o["text"])!.Contains("[click](https://evil.example)", StringComparison.Ordinal));
+
+        // The Connector call carried an MSAL client-credentials token from the fake token endpoint.
+        var tokenRequest = Assert.Single(_connector.TokenRequests);
+        Assert.True(tokenRequest.Granted);
+        Assert.Equal(TeamsTestHost.TenantId, tokenRequest.Tenant);
+        Assert.Equal("client_credentials", tokenRequest.Form["grant_type"]);
+        Assert.Equal("https://api.botframework.com/.default", tokenRequest.Form["scope"]);
+        Assert.StartsWith("Bearer fake-access-token-", create.Authorization, StringComparison.Ordinal);
+
+        var reference = Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        Assert.Equal($"{TeamsTestHost.ChannelId};messageid={create.Body is null ? "" : ReadActivityId(reference)}|{ReadActivityId(reference)}|{_connector.ServiceUrl}", reference);
+    }
+
+    private static string ReadActivityId(string reference) => reference.Split('|')[1];
+
+    [Fact]
+    public async Task The_token_is_cached_and_a_redelivered_request_is_not_posted_twice()
+    {
+        var (view, _) = await ShowAsync();
+        await _host.Channel.ShowAsync(view, CancellationToken.None);
+        var second = _host.AddPending();
+        await _host.Channel.ShowAsync(second, CancellationToken.None);
+
+        Assert.Equal(2, _connector.Calls.Count(c => c.Kind == "create"));
+        Assert.Single(_connector.TokenRequests);
+    }
+
+    [Fact]
+    public async Task Signed_approve_click_sends_one_decision_and_answers_with_the_final_card()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        Assert.Null(card["actions"]);
+        Assert.Contains("Approved", AllText(card), StringComparison.Ordinal);
+        Assert.Contains("Ada Approver", AllText(card), StringComparison.Ordinal);
+
+        var command = Assert.Single(_host.Decisions.Commands);
+        Assert.Equal(view.Id, command.ApprovalId);
+        Assert.True(command.Approve);
+        Assert.Equal("teams", command.Channel);
+        Assert.Equal(new Approver("teams", TeamsTestHost.ApproverAadId, "Ada Approver", TeamsTestHost.TenantId), command.Approver);
+        Assert.Null(command.Comment);
+    }
+
+    [Fact]
+    public async Task Deny_with_a_comment_passes_the_comment_to_the_decision()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Invoke(_connector.ServiceUrl, "deny", view.Id, comment: "  Task T-1042 is still needed by finance  "), _host.Token());
+
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        var command = Assert.Single(_host.Decisions.Commands);
+        Assert.False(command.Approve);
+        Assert.Equal("Task T-1042 is still needed by finance", command.Comment);
+        Assert.Contains("Denied", AllText(card), StringComparison.Ordinal);
+        Assert.Contains("Task T-1042 is still needed by finance", AllText(card), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_second_click_after_the_decision_shows_who_decided()
+    {
+        var (view, _) = await ShowAsync(approvers: []);
+        using var first = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+        using var second = await _host.PostActivityAsync(
+            TeamsActivities.Invoke(_connector.ServiceUrl, "deny", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Bob"), _host.Token());
+
+        var card = InvokeCard(JsonNode.Parse(await second.Content.ReadAsStringAsync()));
+        Assert.Contains("Already approved by Ada Approver", AllText(card), StringComparison.Ordinal);
+        Assert.Null(card["actions"]);
+    }
+
+    [Theory]
+    [InlineData("other user", TeamsTestHost.OtherAadId, TeamsTestHost.TenantId, "not an approver")]
+    [InlineData("wrong tenant", TeamsTestHost.ApproverAadId, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "different Microsoft Entra tenant")]
+    [InlineData("no aadObjectId", null, TeamsTestHost.TenantId, "no Entra object id")]
+    [InlineData("no tenant", TeamsTestHost.ApproverAadId, null, "different Microsoft Entra tenant")]
+    public async Task Unauthorized_clicks_get_an_error_card_and_no_decision(string _, string? aadObjectId, string? tenantId, string expected)
+    {
+        var (view, _) = await ShowAsync();
+        var callsBefore = _connector.Calls.Count;
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id, aadObjectId: aadObjectId, tenantId: tenantId), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        Assert.Contains(expected, AllText(card), StringComparison.Ordinal);
+        Assert.Null(card["actions"]);
+        Assert.Empty(_host.Decisions.Commands);
+        Assert.Equal(callsBefore, _connector.Calls.Count);
+        Assert.Equal(ApprovalStatus.Pending, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused");
+    }
+
+    [Fact]
+    public async Task Click_on_an_unknown_approval_or_with_a_bad_verb_changes_nothing()
+    {
+        using var unknown = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", Guid.NewGuid()), _host.Token());
+        Assert.Contains("Unknown approval", AllText(InvokeCard(JsonNode.Parse(await unknown.Content.ReadAsStringAsync()))), StringComparison.Ordinal);
+
+        var view = _host.AddPending();
+        using var bad = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "delete", view.Id), _host.Token());
+        var answer = JsonNode.Parse(await bad.Content.ReadAsStringAsync())!;
+        Assert.Equal(400, answer["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.error", answer["type"]!.GetValue<string>());
+        Assert.Empty(_host.Decisions.Commands);
+    }
+
+    [Fact]
+    public async Task Gateway_failure_is_answered_with_an_error_body()
+    {
+        var view = _host.AddPending();
+        _host.Decisions.Respond = _ => throw new TimeoutException("bus request timed out");
+
+        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(500, answer["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.error", answer["type"]!.GetValue<string>());
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionFailed");
+    }
+
+    [Fact]
+    public async Task Quorum_progress_keeps_the_buttons()
+    {
+        var view = _host.AddPending(approvalsRequired: 2);
+        _host.Decisions.Respond = c => new ApprovalDecisionOutcome(c.ApprovalId, true, "Pending", "Approval 1 of 2 recorded; 1 more needed.");
+
+        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        Assert.Equal(2, card["actions"]!.AsArray().Count);
+        Assert.Contains("Approval 1 of 2 recorded", AllText(card), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Action_Submit_fallback_is_decided_too_and_answered_in_the_thread()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Submit(_connector.ServiceUrl, "deny", view.Id, comment: "not during the freeze"), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("", await response.Content.ReadAsStringAsync());
+        var command = Assert.Single(_host.Decisions.Commands);
+        Assert.False(command.Approve);
+        Assert.Equal("not during the freeze", command.Comment);
+        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        Assert.Contains("Denied by Ada Approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Action_Submit_from_a_non_approver_is_refused()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Submit(_connector.ServiceUrl, "approve", view.Id, aadObjectId: TeamsTestHost.OtherAadId), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(_host.Decisions.Commands);
+        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        Assert.Contains("not an approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_puts_the_final_card_on_the_stored_activity()
+    {
+        var (view, create) = await ShowAsync();
+        var reference = Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None)).Split('|');
+        var resolved = view with
+        {
+            Status = ApprovalStatus.Denied,
+            DecidedBy = new Approver("slack", "U024BE7LH", "sam"),
+            Comment = "use the AWX UI",
+            ResolvedAt = DateTimeOffset.UtcNow,
+        };
+
+        await _host.Channel.UpdateAsync(resolved, CancellationToken.None);
+
+        var put = Assert.Single(_connector.Calls, c => c.Method == "PUT");
+        Assert.Equal(reference[0], put.ConversationId);
+        Assert.Equal(reference[1], put.ActivityId);
+        Assert.Contains("%3A", put.RawTarget, StringComparison.Ordinal); // the conversation id is escaped in the path
+        Assert.Contains("%3B", put.RawTarget, StringComparison.Ordinal);
+        Assert.Equal(reference[1], put.Body!["id"]!.GetValue<string>());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", put.CardContentType);
+        Assert.Null(put.Card!["actions"]);
+        var text = AllText(put.Card);
+        Assert.Contains("Denied", text, StringComparison.Ordinal);
+        Assert.Contains("sam (slack)", text, StringComparison.Ordinal);
+        Assert.Contains("use the AWX UI", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(TeamsTestApprovals.RawSecret, put.Body.ToJsonString(), StringComparison.Ordinal);
+        _ = create;
+    }
+
+    [Fact]
+    public async Task ExecutedAsync_updates_the_card_and_replies_in_the_thread()
+    {
+        var (view, _) = await ShowAsync();
+        var executed = view with
+        {
+            Status = ApprovalStatus.Executed,
+            DecidedBy = new Approver("teams", TeamsTestHost.ApproverAadId, "Ada Approver", TeamsTestHost.TenantId),
+            ResolvedAt = DateTimeOffset.UtcNow,
+            Succeeded = true,
+            ExecutionSummary = "Task T-1042 cancelled.",
+        };
+
+        await _host.Channel.ExecutedAsync(executed, CancellationToken.None);
+
+        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        Assert.Contains("executed", AllText(put.Card), StringComparison.Ordinal);
+        var reply = Assert.Single(_connector.Calls, c => c.Kind == "send");
+        Assert.Contains("Task T-1042 cancelled.", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(put.ActivityId, reply.Body["replyToId"]!.GetValue<string>());
+        Assert.Equal(put.ConversationId, reply.ConversationId);
+    }
+
+    [Fact]
+    public async Task A_429_is_retried_after_Retry_After_and_then_succeeds()
+    {
+        _connector.FailNext(429, times: 1, retryAfter: TimeSpan.Zero);
+
+        var (view, create) = await ShowAsync();
+
+        var creates = _connector.Calls.Where(c => c.Kind == "create").ToList();
+        Assert.Equal([429, 201], creates.Select(c => c.StatusCode));
+        Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
+        _ = create;
+    }
+
+    [Fact]
+    public async Task A_502_on_an_update_is_retried_with_back_off_but_a_502_on_a_post_is_not()
+    {
+        var (view, _) = await ShowAsync();
+        _connector.FailNext(502);
+        await _host.Channel.UpdateAsync(view with { Status = ApprovalStatus.Expired, ResolvedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        Assert.Equal([502, 200], _connector.Calls.Where(c => c.Kind == "update").Select(c => c.StatusCode));
+
+        _connector.FailNext(502);
+        var other = _host.AddPending();
+        await _host.Channel.ShowAsync(other, CancellationToken.None); // the post may have landed: never posted blindly twice
+        Assert.Single(_connector.Calls, c => c.Kind == "create" && c.StatusCode == 502);
+        Assert.Empty(await _host.CardReferences.GetAsync(other.Id, "teams", CancellationToken.None));
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
+    }
+
+    [Fact]
+    public async Task MessageWritesBlocked_is_logged_clearly()
+    {
+        _connector.FailNext(403, errorCode: "MessageWritesBlocked");
+
+        await _host.Channel.ShowAsync(_host.AddPending(), CancellationToken.None);
+
+        Assert.Single(_connector.Calls, c => c.Kind == "create");
+        var entry = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsWritesBlocked");
+        Assert.Contains("MessageWritesBlocked", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Policy_status_message_gets_a_status_card_reply()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var pending = _host.AddPending();
+        _host.Status.Snapshot = new StatusSnapshot(
+            [
+                new GatewayStatus(
+                    new GatewayHeartbeat("gateway-1", "1.4.2", "deny by default; 7 rules", "deny", 7, now.AddHours(-3),
+                        [new UpstreamHealth("agentwork", true, 6, null), new UpstreamHealth("awx", false, 0, "connection refused")],
+                        1, new DecisionCounts(120, 4, 2, 3), now.AddSeconds(-4)),
+                    now.AddSeconds(-4),
+                    true),
+            ],
+            [pending],
+            1,
+            new TodayCounts(3, 1, 0, 0, 120, 4),
+            now);
+
+        var activity = TeamsActivities.Message(_connector.ServiceUrl, "<at>ApprovalBot</at>&nbsp;Policy  Status\n");
+        using var response = await _host.PostActivityAsync(activity, _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("", await response.Content.ReadAsStringAsync());
+        var reply = Assert.Single(_connector.Calls);
+        Assert.Equal("send", reply.Kind);
+        Assert.Equal(activity["conversation"]!["id"]!.GetValue<string>(), reply.ConversationId);
+        Assert.Equal(activity["id"]!.GetValue<string>(), reply.Body!["replyToId"]!.GetValue<string>());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", reply.CardContentType);
+        var text = AllText(reply.Card);
+        Assert.Contains("ApprovalBot status", text, StringComparison.Ordinal);
+        Assert.Contains("gateway-1", text, StringComparison.Ordinal);
+        Assert.Contains("default deny, 7 rules", text, StringComparison.Ordinal);
+        Assert.Contains("awx (connection refused)", text, StringComparison.Ordinal);
+        Assert.Contains("agentwork_cancel_task", text, StringComparison.Ordinal);
+        Assert.Contains("Pending approvals (1)", text, StringComparison.Ordinal);
+        Assert.Equal(10, _host.Status.LastPendingLimit);
+    }
+
+    [Theory]
+    [InlineData("policy pending", "Pending approvals")]
+    [InlineData("help", "policy status")]
+    [InlineData("what can you do?", "policy status")]
+    public async Task Other_commands_are_answered(string text, string expected)
+    {
+        using var response = await _host.PostActivityAsync(TeamsActivities.Message(_connector.ServiceUrl, "<at>ApprovalBot</at> " + text), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        Assert.Contains(expected, AllText(reply.Card), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Installation_stores_the_conversation_reference_and_posting_uses_it()
+    {
+        var regional = _connector.RegionalServiceUrl("emea");
+        await using var host = await TeamsTestHost.StartAsync(_auth, _connector, configure: s => s["ChannelId"] = "");
+
+        await host.Channel.ShowAsync(host.AddPending(), CancellationToken.None);
+        Assert.Contains(host.Logs.Entries, e => e.EventName == "TeamsNoChannel");
+        Assert.Empty(_connector.Calls);
+
+        using var response = await host.PostActivityAsync(
+            TeamsActivities.Installed(regional, channelId: "19:general0a1b@thread.tacv2"), _auth.CreateToken(TeamsTestHost.AppId, regional));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(regional, host.CardReferences.Settings["teams:serviceUrl"]);
+        Assert.Equal(TeamsTestHost.TenantId, host.CardReferences.Settings["teams:tenantId"]);
+        Assert.Equal("19:team0a1b2c3d@thread.tacv2", host.CardReferences.Settings["teams:teamId"]);
+        Assert.Equal("19:general0a1b@thread.tacv2", host.CardReferences.Settings["teams:channelId"]);
+
+        var view = host.AddPending();
+        await host.Channel.ShowAsync(view, CancellationToken.None);
+        var create = Assert.Single(_connector.Calls, c => c.Kind == "create");
+        Assert.Equal("/emea/", create.ServicePath);
+        Assert.Equal("19:general0a1b@thread.tacv2", create.Body!["channelData"]!["channel"]!["id"]!.GetValue<string>());
+        Assert.EndsWith("|" + regional, Assert.Single(await host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Activities_from_another_tenant_are_not_remembered()
+    {
+        var regional = _connector.RegionalServiceUrl("evil");
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Installed(regional, tenantId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"), _auth.CreateToken(TeamsTestHost.AppId, regional));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(_host.CardReferences.Settings);
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsForeignTenant");
+    }
+
+    [Fact]
+    public void Card_reference_and_command_parsing()
+    {
+        Assert.Equal("policy status", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("<at>Approval Bot</at> <p>Policy&nbsp;STATUS</p>"));
+        Assert.Equal("status", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("  /status "));
+        Assert.Equal("", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("<at>ApprovalBot</at>"));
+        Assert.True(ApprovalBot.Bot.Teams.TeamsCardReference.TryParse("19:a@thread.tacv2;messageid=1|1|https://smba.trafficmanager.net/emea/x|y/", out var reference));
+        Assert.Equal("https://smba.trafficmanager.net/emea/x|y/", reference.ServiceUrl);
+        Assert.False(ApprovalBot.Bot.Teams.TeamsCardReference.TryParse("only|two", out _));
+    }
+
+    [Fact]
+    public void Huge_arguments_keep_the_activity_well_under_40_KB()
+    {
+        var arguments = new JsonObject();
+        for (var i = 0; i < 2000; i++)
+        {
+            arguments[$"field_{i}"] = new string('x', 200);
+        }
+
+        var view = TeamsTestApprovals.Pending(DateTimeOffset.UtcNow, arguments: arguments.ToJsonString());
+        var activity = ApprovalBot.Bot.Teams.TeamsCards.Activity(ApprovalBot.Bot.Teams.TeamsCards.Approval(view, DateTimeOffset.UtcNow));
+        var size = System.Text.Encoding.UTF8.GetByteCount(activity.ToJsonString());
+
+        Assert.True(size < 28 * 1024, $"activity is {size} bytes");
+        Assert.Contains("shortened", activity.ToJsonString(), StringComparison.Ordinal);
+        _ = JsonDocument.Parse(activity.ToJsonString());
+    }
+}

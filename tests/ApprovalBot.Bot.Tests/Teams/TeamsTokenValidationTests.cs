@@ -1,0 +1,254 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ApprovalBot.Bot.Tests.Teams;
+
+/// <summary>Every inbound token rule, each through the real POST /api/messages.</summary>
+public sealed class TeamsTokenValidationTests : IAsyncLifetime
+{
+    private FakeBotFrameworkAuth _auth = null!;
+    private FakeTeamsConnector _connector = null!;
+    private TeamsTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _auth = await FakeBotFrameworkAuth.StartAsync();
+        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        _host = await TeamsTestHost.StartAsync(_auth, _connector);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _connector.DisposeAsync();
+        await _auth.DisposeAsync();
+    }
+
+    private JsonObject ApproveClick() => TeamsActivities.Invoke(_connector.ServiceUrl, "approve", _host.AddPending().Id);
+
+    private async Task AssertRejectedAsync(string? token, HttpStatusCode expected, JsonObject? activity = null, string? reason = null)
+    {
+        using var response = await _host.PostActivityAsync(activity ?? ApproveClick(), token);
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Empty(_host.Decisions.Commands);
+        Assert.Empty(_connector.Calls);
+        Assert.Empty(_host.CardReferences.Settings);
+        var rejected = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+        Assert.Contains(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), rejected.Message, StringComparison.Ordinal);
+        if (reason is not null)
+        {
+            Assert.Contains(reason, rejected.Message, StringComparison.Ordinal);
+        }
+
+        if (token is { Length: > 0 })
+        {
+            Assert.DoesNotContain(_host.Logs.Entries, e => e.Message.Contains(token, StringComparison.Ordinal));
+            foreach (var part in token.Split('.').Where(p => p.Length > 8))
+            {
+                Assert.DoesNotContain(_host.Logs.Entries, e => e.Message.Contains(part, StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Valid_token_is_accepted_and_the_click_is_decided()
+    {
+        using var response = await _host.PostActivityAsync(ApproveClick(), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(_host.Decisions.Commands);
+        Assert.DoesNotContain(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+    }
+
+    [Fact]
+    public async Task Token_expired_within_the_five_minute_skew_is_still_accepted()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddHours(-1), expires: now.AddMinutes(-3));
+
+        using var response = await _host.PostActivityAsync(ApproveClick(), token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(_host.Decisions.Commands);
+    }
+
+    [Fact]
+    public Task Missing_token_is_401() => AssertRejectedAsync(null, HttpStatusCode.Unauthorized, reason: "no bearer token");
+
+    [Fact]
+    public Task Garbage_token_is_401() => AssertRejectedAsync("not.a.jwt", HttpStatusCode.Unauthorized);
+
+    [Fact]
+    public Task Wrong_audience_is_401() =>
+        AssertRejectedAsync(_auth.CreateToken("11111111-2222-3333-4444-555555555555", _connector.ServiceUrl), HttpStatusCode.Unauthorized, reason: "wrong audience");
+
+    [Fact]
+    public Task Wrong_issuer_is_401() =>
+        AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: "https://api.botframework.evil"), HttpStatusCode.Unauthorized, reason: "wrong issuer");
+
+    [Fact]
+    public Task Entra_issuer_of_another_tenant_is_401() =>
+        AssertRejectedAsync(
+            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: "https://login.microsoftonline.com/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/v2.0"),
+            HttpStatusCode.Unauthorized,
+            reason: "wrong issuer");
+
+    [Fact]
+    public async Task Entra_issuer_of_the_configured_tenant_is_accepted()
+    {
+        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: $"https://sts.windows.net/{TeamsTestHost.TenantId}/");
+
+        using var response = await _host.PostActivityAsync(ApproveClick(), token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public Task Expired_token_is_401()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return AssertRejectedAsync(
+            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddHours(-2), expires: now.AddMinutes(-10)),
+            HttpStatusCode.Unauthorized,
+            reason: "expired");
+    }
+
+    [Fact]
+    public Task Token_not_yet_valid_is_401()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return AssertRejectedAsync(
+            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddMinutes(10), expires: now.AddHours(1)),
+            HttpStatusCode.Unauthorized,
+            reason: "not valid yet");
+    }
+
+    [Fact]
+    public async Task Unknown_kid_is_401()
+    {
+        using var stranger = FakeBotFrameworkAuth.CreateKey("never-published", "msteams");
+        await AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: stranger), HttpStatusCode.Unauthorized, reason: "unknown key id");
+    }
+
+    [Fact]
+    public async Task Signature_by_another_key_under_a_published_kid_is_401()
+    {
+        using var forger = FakeBotFrameworkAuth.CreateKey("forger", "msteams");
+        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: forger, kid: _auth.DefaultKey.Kid);
+        await AssertRejectedAsync(token, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public Task Unsigned_alg_none_token_is_401() =>
+        AssertRejectedAsync(_auth.CreateUnsignedToken(TeamsTestHost.AppId, _connector.ServiceUrl), HttpStatusCode.Unauthorized);
+
+    [Fact]
+    public Task Serviceurl_claim_that_differs_from_the_activity_is_403() =>
+        AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, "https://smba.trafficmanager.net/emea/"), HttpStatusCode.Forbidden, reason: "serviceurl");
+
+    [Fact]
+    public async Task Key_without_msteams_endorsement_is_403()
+    {
+        var webchatOnly = _auth.PublishKey("webchat-only", "webchat", "directline");
+        await AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: webchatOnly), HttpStatusCode.Forbidden, reason: "not endorsed");
+    }
+
+    [Fact]
+    public async Task Body_is_not_read_before_the_token_is_checked()
+    {
+        using var content = new StringContent("{ this is not json", System.Text.Encoding.UTF8, "application/json");
+        using var response = await _host.Client.PostAsync("api/messages", content);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent("{ this is not json") };
+        request.Headers.Authorization = new("Bearer", _host.Token());
+        using var signed = await _host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, signed.StatusCode);
+        Assert.Empty(_host.Decisions.Commands);
+    }
+}
+
+/// <summary>Key refresh: daily, and on an unknown kid at most once per five minutes.</summary>
+public sealed class TeamsSigningKeyRefreshTests
+{
+    [Fact]
+    public async Task A_rotated_key_is_picked_up_on_an_unknown_kid_but_at_most_every_five_minutes()
+    {
+        await using var auth = await FakeBotFrameworkAuth.StartAsync();
+        await using var connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TeamsTestHost.StartAsync(auth, connector, time);
+
+        using (var first = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        Assert.Equal(1, auth.JwksRequests);
+
+        var rotated = auth.PublishKey("rotated", "msteams");
+        time.Advance(TimeSpan.FromMinutes(1));
+        var token = auth.CreateToken(TeamsTestHost.AppId, connector.ServiceUrl, time.GetUtcNow(), key: rotated);
+        using (var tooSoon = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, tooSoon.StatusCode); // refreshed one minute ago: no new fetch yet
+        }
+
+        Assert.Equal(1, auth.JwksRequests);
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        token = auth.CreateToken(TeamsTestHost.AppId, connector.ServiceUrl, time.GetUtcNow(), key: rotated);
+        using (var later = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), token))
+        {
+            Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        }
+
+        Assert.Equal(2, auth.JwksRequests);
+    }
+
+    [Fact]
+    public async Task Keys_are_refetched_after_a_day()
+    {
+        await using var auth = await FakeBotFrameworkAuth.StartAsync();
+        await using var connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TeamsTestHost.StartAsync(auth, connector, time);
+
+        using (var first = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        time.Advance(TimeSpan.FromHours(23));
+        using (var sameDay = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, sameDay.StatusCode);
+        }
+
+        Assert.Equal(1, auth.MetadataRequests);
+
+        time.Advance(TimeSpan.FromHours(1));
+        using (var nextDay = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, nextDay.StatusCode);
+        }
+
+        Assert.Equal(2, auth.MetadataRequests);
+        Assert.Equal(2, auth.JwksRequests);
+    }
+
+    [Fact]
+    public async Task Teams_disabled_answers_404()
+    {
+        await using var auth = await FakeBotFrameworkAuth.StartAsync();
+        await using var connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        await using var host = await TeamsTestHost.StartAsync(auth, connector, configure: s => s["Enabled"] = "false");
+
+        using var response = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, "policy status"), host.Token());
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(host.Services.GetServices<ApprovalBot.Bot.Channels.IApprovalChannel>());
+    }
+}
