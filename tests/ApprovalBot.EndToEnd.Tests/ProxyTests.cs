@@ -103,7 +103,7 @@ public sealed class ProxyTests(SharedGatewayFixture fixture)
             var values = updates.Select(u => (double)u.Progress).ToList();
             Assert.Equal(values.OrderBy(v => v), values);
             Assert.All(values, v => Assert.InRange(v, 1, 4));
-            Assert.All(updates, u => Assert.Equal(4d, u.Total));
+            Assert.All(updates, u => Assert.Equal(4f, u.Total));
         }
     }
 

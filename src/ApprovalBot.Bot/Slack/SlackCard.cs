@@ -155,7 +155,7 @@ public static class SlackCard
     private static JsonObject Actions(ApprovalView approval)
     {
         var id = approval.Id.ToString();
-        var tool = Short(approval.Request.Tool, 120);
+        var tool = Plain(approval.Request.Tool, 120);
         return new JsonObject
         {
             ["type"] = "actions",
@@ -172,7 +172,7 @@ public static class SlackCard
                     ["confirm"] = new JsonObject
                     {
                         ["title"] = PlainText("Approve this call?", 100),
-                        ["text"] = Mrkdwn(Plain($"The gateway will run `{tool}` with exactly the arguments shown on the card.", 300)),
+                        ["text"] = PlainText($"The gateway will run {tool} with exactly the arguments shown on the card.", 300),
                         ["confirm"] = PlainText("Approve", 30),
                         ["deny"] = PlainText("Cancel", 30),
                     },

@@ -13,7 +13,7 @@ public sealed record SlackSlashCommand(string? Command, string? Text, string? Us
         new(field("command"), field("text"), field("user_id"), field("team_id"), field("channel_id"));
 
     public static SlackSlashCommand FromJson(JsonElement payload) =>
-        FromFields(name => SlackInteractionHandler.String(payload, name));
+        FromFields(name => SlackInteractionHandler.ReadString(payload, name));
 }
 
 /// <summary><c>/policy [status|pending|help]</c>: answered inline (ephemeral Block Kit), well within Slack's 3 s.</summary>

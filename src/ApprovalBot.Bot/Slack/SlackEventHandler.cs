@@ -9,13 +9,13 @@ public sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
 {
     public JsonNode? Handle(JsonElement payload)
     {
-        var type = SlackInteractionHandler.String(payload, "type");
+        var type = SlackInteractionHandler.ReadString(payload, "type");
         if (type == "url_verification")
         {
-            return new JsonObject { ["challenge"] = SlackInteractionHandler.String(payload, "challenge") ?? "" };
+            return new JsonObject { ["challenge"] = SlackInteractionHandler.ReadString(payload, "challenge") ?? "" };
         }
 
-        logger.UnhandledPayload("event", type == "event_callback" ? SlackInteractionHandler.String(payload, "event", "type") : type);
+        logger.UnhandledPayload("event", type == "event_callback" ? SlackInteractionHandler.ReadString(payload, "event", "type") : type);
         return null;
     }
 }

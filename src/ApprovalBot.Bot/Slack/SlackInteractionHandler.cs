@@ -26,7 +26,7 @@ public sealed class SlackInteractionHandler(
     /// <summary>Handles one interaction payload; returns the JSON to answer Slack with, or null for an empty 200.</summary>
     public JsonNode? Handle(JsonElement payload, string? retryNum = null)
     {
-        var type = String(payload, "type");
+        var type = ReadString(payload, "type");
         switch (type)
         {
             case "block_actions":
@@ -48,8 +48,8 @@ public sealed class SlackInteractionHandler(
             return;
         }
 
-        var channel = String(payload, "container", "channel_id") ?? String(payload, "channel", "id");
-        var triggerId = String(payload, "trigger_id");
+        var channel = ReadString(payload, "container", "channel_id") ?? ReadString(payload, "channel", "id");
+        var triggerId = ReadString(payload, "trigger_id");
         if (!payload.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
         {
             return;
@@ -57,20 +57,20 @@ public sealed class SlackInteractionHandler(
 
         foreach (var action in actions.EnumerateArray())
         {
-            var actionId = String(action, "action_id");
+            var actionId = ReadString(action, "action_id");
             if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason))
             {
                 logger.UnhandledPayload("block_actions", actionId);
                 continue;
             }
 
-            if (!Guid.TryParse(String(action, "value"), out var approvalId))
+            if (!Guid.TryParse(ReadString(action, "value"), out var approvalId))
             {
                 logger.UnhandledPayload("block_actions without an approval id", actionId);
                 continue;
             }
 
-            var key = $"action|{String(action, "action_ts") ?? triggerId}|{approver.UserId}|{actionId}|{approvalId}";
+            var key = $"action|{ReadString(action, "action_ts") ?? triggerId}|{approver.UserId}|{actionId}|{approvalId}";
             if (!deduplicator.TryBegin(key))
             {
                 logger.DuplicateDelivery(key, retryNum);
@@ -93,19 +93,19 @@ public sealed class SlackInteractionHandler(
 
     private JsonNode? HandleViewSubmission(JsonElement payload, string? retryNum)
     {
-        if (!payload.TryGetProperty("view", out var view) || String(view, "callback_id") != SlackActionIds.DenyReasonModal)
+        if (!payload.TryGetProperty("view", out var view) || ReadString(view, "callback_id") != SlackActionIds.DenyReasonModal)
         {
-            logger.UnhandledPayload("view_submission", payload.TryGetProperty("view", out var v) ? String(v, "callback_id") : null);
+            logger.UnhandledPayload("view_submission", payload.TryGetProperty("view", out var v) ? ReadString(v, "callback_id") : null);
             return null;
         }
 
-        if (Clicker(payload) is not { } approver || !TryReadMetadata(String(view, "private_metadata"), out var approvalId, out var channel))
+        if (Clicker(payload) is not { } approver || !TryReadMetadata(ReadString(view, "private_metadata"), out var approvalId, out var channel))
         {
             logger.UnhandledPayload("view_submission without a user or approval id", SlackActionIds.DenyReasonModal);
             return null;
         }
 
-        var reason = String(view, "state", "values", SlackActionIds.ReasonBlock, SlackActionIds.ReasonInput, "value")?.Trim();
+        var reason = ReadString(view, "state", "values", SlackActionIds.ReasonBlock, SlackActionIds.ReasonInput, "value")?.Trim();
         if (string.IsNullOrEmpty(reason))
         {
             return new JsonObject
@@ -115,7 +115,7 @@ public sealed class SlackInteractionHandler(
             };
         }
 
-        var key = $"view|{String(view, "id") ?? String(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
+        var key = $"view|{ReadString(view, "id") ?? ReadString(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
         if (!deduplicator.TryBegin(key))
         {
             logger.DuplicateDelivery(key, retryNum);
@@ -231,14 +231,14 @@ public sealed class SlackInteractionHandler(
     /// <summary>Who clicked: user id + team id identify them; the name is for display only.</summary>
     private static Approver? Clicker(JsonElement payload)
     {
-        var userId = String(payload, "user", "id");
+        var userId = ReadString(payload, "user", "id");
         if (string.IsNullOrEmpty(userId))
         {
             return null;
         }
 
-        var name = String(payload, "user", "name") ?? String(payload, "user", "username") ?? userId;
-        var team = String(payload, "team", "id") ?? String(payload, "user", "team_id");
+        var name = ReadString(payload, "user", "name") ?? ReadString(payload, "user", "username") ?? userId;
+        var team = ReadString(payload, "team", "id") ?? ReadString(payload, "user", "team_id");
         return new Approver("slack", userId, name, team);
     }
 
@@ -259,8 +259,8 @@ public sealed class SlackInteractionHandler(
         try
         {
             using var document = JsonDocument.Parse(metadata);
-            channel = String(document.RootElement, "channel_id");
-            return Guid.TryParse(String(document.RootElement, "approval_id"), out approvalId);
+            channel = ReadString(document.RootElement, "channel_id");
+            return Guid.TryParse(ReadString(document.RootElement, "approval_id"), out approvalId);
         }
         catch (JsonException)
         {
@@ -268,7 +268,7 @@ public sealed class SlackInteractionHandler(
         }
     }
 
-    internal static string? String(JsonElement element, params string[] path)
+    internal static string? ReadString(JsonElement element, params string[] path)
     {
         foreach (var name in path)
         {

@@ -252,7 +252,7 @@ public sealed class SlackSocketModeService(
                 return;
             }
 
-            var type = SlackInteractionHandler.String(root, "type");
+            var type = SlackInteractionHandler.ReadString(root, "type");
             switch (type)
             {
                 case "hello":
@@ -260,12 +260,12 @@ public sealed class SlackSocketModeService(
                     Logger.SocketHello(Id);
                     return;
                 case "disconnect":
-                    Logger.SocketDisconnectRequested(Id, SlackInteractionHandler.String(root, "reason"));
+                    Logger.SocketDisconnectRequested(Id, SlackInteractionHandler.ReadString(root, "reason"));
                     _disconnect.TrySetResult();
                     return;
             }
 
-            var envelopeId = SlackInteractionHandler.String(root, "envelope_id");
+            var envelopeId = SlackInteractionHandler.ReadString(root, "envelope_id");
             if (envelopeId is null)
             {
                 Logger.UnhandledPayload("socket mode", type);

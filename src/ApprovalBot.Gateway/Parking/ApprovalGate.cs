@@ -89,7 +89,7 @@ public sealed partial class ApprovalGate(
                 {
                     IsError = true,
                     Content = [new TextContentBlock { Text = $"Approval required: {request.Tool} needs a human decision ({record.Reason ?? "guarded tool"}). Approval {record.Id} was requested in {channels.Text}; call {request.Tool} again with the same arguments after it is approved." }],
-                    Meta = Details("approval_pending", record),
+                    Meta = new JsonObject { ["approvalbot"] = Details("approval_pending", record) },
                 };
             }
         }
@@ -139,6 +139,11 @@ public sealed partial class ApprovalGate(
             if (winner == ticket.Approval.Outcome.Task)
             {
                 outcome = await ticket.Approval.Outcome.Task;
+            }
+            else if (cancellationToken.IsCancellationRequested)
+            {
+                // Checked before expiry: cancelling also cancels the expiry timer, which must not read as "expired".
+                throw new OperationCanceledException(cancellationToken);
             }
             else if (winner == expiry)
             {
@@ -254,7 +259,7 @@ public sealed partial class ApprovalGate(
     {
         IsError = true,
         Content = [new TextContentBlock { Text = $"Still pending: approval {record.Id} for {record.Tool} has no decision yet (expires {record.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)}). Call again later with the same arguments." }],
-        Meta = Details("approval_pending", record),
+        Meta = new JsonObject { ["approvalbot"] = Details("approval_pending", record) },
     };
 
     private static CallToolResult Denied(ApprovalRecord record, ParkedOutcome outcome)
@@ -272,16 +277,14 @@ public sealed partial class ApprovalGate(
             $"Expired: nobody decided on approval {record.Id} for {record.Tool} before {record.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)}. It was not denied; the call was not made. Ask again if it is still needed.",
             Details("expired", record));
 
+    /// <summary>What goes under <c>_meta.approvalbot</c>.</summary>
     private static JsonObject Details(string decision, ApprovalRecord record) => new()
     {
-        ["approvalbot"] = new JsonObject
-        {
-            ["decision"] = decision,
-            ["approvalId"] = record.Id.ToString(),
-            ["rule"] = record.Rule,
-            ["reason"] = record.Reason,
-            ["expiresAt"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
-        },
+        ["decision"] = decision,
+        ["approvalId"] = record.Id.ToString(),
+        ["rule"] = record.Rule,
+        ["reason"] = record.Reason,
+        ["expiresAt"] = record.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
     };
 
     private static string Summarize(CallToolResult result)

@@ -35,6 +35,40 @@ public sealed record SlackApiCall(
 
     /// <summary>A string property of the JSON body, e.g. <c>call.Get("channel")</c>.</summary>
     public string? Get(string property) => Json?[property]?.GetValue<string>();
+
+    /// <summary>The Block Kit blocks of a chat.postMessage / chat.update body (empty when none).</summary>
+    public IReadOnlyList<JsonNode> Blocks => Json?["blocks"] is JsonArray blocks ? blocks.Where(b => b is not null).Select(b => b!).ToArray() : [];
+
+    /// <summary>Whether the message still has buttons (an <c>actions</c> block).</summary>
+    public bool HasActionsBlock => Blocks.Any(b => b["type"]?.GetValue<string>() == "actions");
+
+    /// <summary>
+    /// The approval id on an ApprovalBot card: the buttons' value, else the first GUID in the
+    /// card's context line. Null when the message is not a card.
+    /// </summary>
+    public Guid? ApprovalId
+    {
+        get
+        {
+            foreach (var block in Blocks)
+            {
+                if (block["elements"] is JsonArray elements)
+                {
+                    foreach (var element in elements)
+                    {
+                        var text = element?["type"]?.GetValue<string>() == "button" ? element["value"]?.GetValue<string>() : element?["text"]?.GetValue<string>();
+                        var match = text is null ? null : System.Text.RegularExpressions.Regex.Match(text, "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+                        if (match is { Success: true } && Guid.TryParse(match.Value, out var id))
+                        {
+                            return id;
+                        }
+                    }
+                }
+            }
+
+            return null;
+        }
+    }
 }
 
 /// <summary>
@@ -57,6 +91,7 @@ public sealed class FakeSlackApi : IAsyncDisposable
     private int _sequence;
     private int _socketUrls;
     private int _messageTs;
+    private int _socketEvents;
 
     private FakeSlackApi(WebApplication app, TimeProvider timeProvider)
     {
@@ -289,7 +324,7 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var connection = new FakeSocketConnection(_sockets.Count + 1, id, socket);
+        var connection = new FakeSocketConnection(_sockets.Count + 1, id, socket, () => Interlocked.Increment(ref _socketEvents));
         _sockets.Enqueue(connection);
         _changed.Release();
         if (SendHelloOnConnect)
@@ -311,13 +346,22 @@ public sealed class FakeSocketConnection
     private readonly ConcurrentQueue<JsonNode> _all = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Func<int> _nextOrder;
 
-    internal FakeSocketConnection(int index, int urlId, WebSocket socket)
+    internal FakeSocketConnection(int index, int urlId, WebSocket socket, Func<int> nextOrder)
     {
         Index = index;
         UrlId = urlId;
         _socket = socket;
+        _nextOrder = nextOrder;
+        OpenedOrder = nextOrder();
     }
+
+    /// <summary>Position of this socket's opening among all socket openings and closings of the fake.</summary>
+    public int OpenedOrder { get; }
+
+    /// <summary>Position of this socket's closing (0 while open): compare with another socket's <see cref="OpenedOrder"/>.</summary>
+    public int ClosedOrder { get; private set; }
 
     /// <summary>1 for the first connection the client opened, 2 for the next…</summary>
     public int Index { get; }
@@ -440,6 +484,7 @@ public sealed class FakeSocketConnection
         }
         finally
         {
+            ClosedOrder = _nextOrder();
             _closed.TrySetResult();
         }
     }

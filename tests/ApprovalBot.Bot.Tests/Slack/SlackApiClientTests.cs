@@ -6,51 +6,38 @@ using Microsoft.Extensions.Time.Testing;
 namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary>Rate limits and back-off, with the clock under the test's control.</summary>
-public sealed class SlackApiClientTests : IAsyncLifetime
+public sealed class SlackApiClientTests : SlackHostTestBase
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private FakeSlackApi _slack = null!;
-    private SlackBotHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _slack = await FakeSlackApi.StartAsync(_time);
-        _host = await SlackBotHost.StartAsync(_slack, timeProvider: _time);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _slack.DisposeAsync();
-    }
+    protected override TimeProvider? Time => _time;
 
     [Fact]
     public async Task Card_is_posted_only_after_Retry_After_has_passed()
     {
-        _slack.RateLimitNext("chat.postMessage", retryAfterSeconds: 7);
+        Slack.RateLimitNext("chat.postMessage", retryAfterSeconds: 7);
         var approval = TestApprovals.Pending();
 
-        var show = _host.Channel.ShowAsync(approval, CancellationToken.None);
-        await _slack.WaitForCallAsync("chat.postMessage");
-        var waited = await AdvanceUntilAsync(() => _slack.CallsTo("chat.postMessage").Count >= 2);
+        var show = Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        await Slack.WaitForCallAsync("chat.postMessage");
+        var waited = await AdvanceUntilAsync(() => Slack.CallsTo("chat.postMessage").Count >= 2);
         await show;
 
         Assert.True(waited >= TimeSpan.FromSeconds(7), $"retried after {waited}");
-        var calls = _slack.CallsTo("chat.postMessage");
+        var calls = Slack.CallsTo("chat.postMessage");
         Assert.Equal([429, 200], calls.Select(c => c.StatusCode));
         Assert.True(calls[1].ReceivedAt - calls[0].ReceivedAt >= TimeSpan.FromSeconds(7));
         Assert.Equal(calls[0].Body, calls[1].Body);
-        Assert.Single(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        Assert.Single(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
     }
 
     [Fact]
     public async Task A_huge_Retry_After_is_capped()
     {
-        _slack.RateLimitNext("chat.update", retryAfterSeconds: 3600);
-        var client = _host.Services.GetRequiredService<SlackApiClient>();
+        Slack.RateLimitNext("chat.update", retryAfterSeconds: 3600);
+        var client = Bot.Services.GetRequiredService<SlackApiClient>();
 
         var update = client.UpdateMessageAsync(new SlackMessageRef("C1", "1.2"), "x", new JsonArray(), CancellationToken.None);
-        await _slack.WaitForCallAsync("chat.update");
+        await Slack.WaitForCallAsync("chat.update");
         var waited = await AdvanceUntilAsync(() => update.IsCompleted, step: TimeSpan.FromSeconds(5));
         await update;
 
@@ -60,58 +47,58 @@ public sealed class SlackApiClientTests : IAsyncLifetime
     [Fact]
     public async Task Rate_limited_more_than_three_times_throws_ratelimited()
     {
-        _slack.RateLimitNext("chat.update", retryAfterSeconds: 0, times: 10);
-        var client = _host.Services.GetRequiredService<SlackApiClient>();
+        Slack.RateLimitNext("chat.update", retryAfterSeconds: 0, times: 10);
+        var client = Bot.Services.GetRequiredService<SlackApiClient>();
 
         var error = await Assert.ThrowsAsync<SlackApiException>(() => client.UpdateMessageAsync(new SlackMessageRef("C1", "1.2"), "x", new JsonArray(), CancellationToken.None));
 
         Assert.Equal("ratelimited", error.Error);
         Assert.True(error.IsTransient);
-        Assert.Equal(1 + SlackApiClient.MaxRateLimitRetries, _slack.CallsTo("chat.update").Count);
+        Assert.Equal(1 + SlackApiClient.MaxRateLimitRetries, Slack.CallsTo("chat.update").Count);
     }
 
     [Fact]
     public async Task Transient_ok_false_is_retried_with_back_off()
     {
-        _slack.FailNext("chat.postMessage", "internal_error");
+        Slack.FailNext("chat.postMessage", "internal_error");
         var approval = TestApprovals.Pending();
 
-        var show = _host.Channel.ShowAsync(approval, CancellationToken.None);
-        await _slack.WaitForCallAsync("chat.postMessage");
-        var waited = await AdvanceUntilAsync(() => _slack.CallsTo("chat.postMessage").Count >= 2);
+        var show = Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        await Slack.WaitForCallAsync("chat.postMessage");
+        var waited = await AdvanceUntilAsync(() => Slack.CallsTo("chat.postMessage").Count >= 2);
         await show;
 
         Assert.True(waited >= SlackApprovalChannel.RetryDelays[0]);
-        Assert.Equal(["internal_error", null], _slack.CallsTo("chat.postMessage").Select(c => c.Error));
-        Assert.Single(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackCardPostRetry");
+        Assert.Equal(["internal_error", null], Slack.CallsTo("chat.postMessage").Select(c => c.Error));
+        Assert.Single(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackCardPostRetry");
     }
 
     [Fact]
     public async Task Posting_gives_up_after_a_few_attempts_without_throwing()
     {
-        _slack.FailNext("chat.postMessage", "service_unavailable", times: 10);
+        Slack.FailNext("chat.postMessage", "service_unavailable", times: 10);
         var approval = TestApprovals.Pending();
 
-        var show = _host.Channel.ShowAsync(approval, CancellationToken.None);
-        await _slack.WaitForCallAsync("chat.postMessage");
+        var show = Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        await Slack.WaitForCallAsync("chat.postMessage");
         await AdvanceUntilAsync(() => show.IsCompleted, step: TimeSpan.FromSeconds(5));
         await show;
 
-        Assert.Equal(1 + SlackApprovalChannel.RetryDelays.Count, _slack.CallsTo("chat.postMessage").Count);
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackCardPostFailed" && l.Message.Contains("service_unavailable", StringComparison.Ordinal));
-        Assert.Empty(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        Assert.Equal(1 + SlackApprovalChannel.RetryDelays.Count, Slack.CallsTo("chat.postMessage").Count);
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackCardPostFailed" && l.Message.Contains("service_unavailable", StringComparison.Ordinal));
+        Assert.Empty(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
     }
 
     [Fact]
     public async Task Invalid_auth_is_not_retried()
     {
-        _slack.BotToken = "xoxb-some-other-token";
-        await _host.Channel.ShowAsync(TestApprovals.Pending(), CancellationToken.None);
-        var call = Assert.Single(_slack.CallsTo("chat.postMessage"));
+        Slack.BotToken = "xoxb-some-other-token";
+        await Bot.Channel.ShowAsync(TestApprovals.Pending(), CancellationToken.None);
+        var call = Assert.Single(Slack.CallsTo("chat.postMessage"));
         Assert.Equal("invalid_auth", call.Error);
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackApiError" && l.Message.Contains("invalid_auth", StringComparison.Ordinal));
-        Assert.DoesNotContain(_host.Logs.Lines, l => l.Message.Contains(SlackBotHost.BotToken, StringComparison.Ordinal));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackApiError" && l.Message.Contains("invalid_auth", StringComparison.Ordinal));
+        Assert.DoesNotContain(Bot.Logs.Lines, l => l.Message.Contains(SlackBotHost.BotToken, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -144,3 +144,36 @@ public static class Eventually
         }
     }
 }
+
+/// <summary>A fresh fake Slack and bot host per test.</summary>
+public abstract class SlackHostTestBase : IAsyncLifetime
+{
+    protected FakeSlackApi Slack { get; private set; } = null!;
+
+    protected SlackBotHost Bot { get; private set; } = null!;
+
+    /// <summary>The clock of the fake and the host; null for the system clock.</summary>
+    protected virtual TimeProvider? Time => null;
+
+    protected virtual bool SocketMode => false;
+
+    public async Task InitializeAsync()
+    {
+        Slack = await FakeSlackApi.StartAsync(Time);
+        Slack.BotToken = SlackBotHost.BotToken;
+        Slack.AppToken = SlackBotHost.AppToken;
+        Bot = await SlackBotHost.StartAsync(Slack, socketMode: SocketMode, timeProvider: Time);
+        Arrange();
+    }
+
+    /// <summary>Per-class set-up once the host runs.</summary>
+    protected virtual void Arrange()
+    {
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Bot.DisposeAsync();
+        await Slack.DisposeAsync();
+    }
+}

@@ -6,35 +6,19 @@ using ApprovalBot.Core.Contracts;
 namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary>The card posted through the real Web API client to the fake Slack.</summary>
-public sealed class SlackCardTests : IAsyncLifetime
+public sealed class SlackCardTests : SlackHostTestBase
 {
     private const string RawSecret = "sk-live-4f9a8b7c6d5e4f3a2b1c";
-
-    private FakeSlackApi _slack = null!;
-    private SlackBotHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _slack = await FakeSlackApi.StartAsync();
-        _slack.BotToken = SlackBotHost.BotToken;
-        _host = await SlackBotHost.StartAsync(_slack);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _slack.DisposeAsync();
-    }
 
     [Fact]
     public async Task Card_is_posted_with_the_right_blocks_and_no_secret()
     {
         var approval = TestApprovals.Pending(redactedArguments: """{"task_id":"T-42","api_key":"[redacted]","note":"a < b & c"}""");
-        _host.ReadModel.Put(approval);
+        Bot.ReadModel.Put(approval);
 
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
 
-        var call = Assert.Single(_slack.CallsTo("chat.postMessage"));
+        var call = Assert.Single(Slack.CallsTo("chat.postMessage"));
         Assert.True(call.Succeeded);
         Assert.Equal($"Bearer {SlackBotHost.BotToken}", call.Authorization);
         Assert.Equal("application/json; charset=utf-8", call.ContentType);
@@ -77,12 +61,14 @@ public sealed class SlackCardTests : IAsyncLifetime
         Assert.Equal("Cancel", confirm["deny"]!["text"]!.GetValue<string>());
         Assert.InRange(confirm["text"]!["text"]!.GetValue<string>().Length, 1, 300);
         Assert.Null(buttons[1]!["confirm"]);
+        Assert.Equal(approval.Id, call.ApprovalId);
+        Assert.True(call.HasActionsBlock);
 
         // Redaction: the raw secret was never given to the card, and nothing but the mask is shown for api_key.
         Assert.DoesNotContain(RawSecret, call.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(SlackBotHost.BotToken, call.Body, StringComparison.Ordinal);
 
-        var reference = Assert.Single(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        var reference = Assert.Single(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
         Assert.Matches(@"^C0APPROVALS\|\d+\.\d+$", reference);
     }
 
@@ -90,18 +76,18 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Showing_the_same_approval_twice_posts_one_card()
     {
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        Assert.Single(_slack.CallsTo("chat.postMessage"));
+        Bot.ReadModel.Put(approval);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        Assert.Single(Slack.CallsTo("chat.postMessage"));
     }
 
     [Fact]
     public async Task Empty_approver_list_reads_any_member_and_quorum_is_shown()
     {
         var approval = TestApprovals.Pending(approvers: [], approvalsRequired: 2);
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        var blocks = _slack.CallsTo("chat.postMessage")[0].Json!["blocks"]!.AsArray();
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        var blocks = Slack.CallsTo("chat.postMessage")[0].Json!["blocks"]!.AsArray();
         var approvers = SectionText(blocks[4]);
         Assert.Contains("Any member", approvers);
         Assert.Contains("2 approvals are needed", approvers);
@@ -117,9 +103,9 @@ public sealed class SlackCardTests : IAsyncLifetime
         }
 
         var approval = TestApprovals.Pending(redactedArguments: big.ToJsonString(), reason: new string('r', 5000));
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
 
-        var call = Assert.Single(_slack.CallsTo("chat.postMessage"));
+        var call = Assert.Single(Slack.CallsTo("chat.postMessage"));
         var blocks = call.Json!["blocks"]!.AsArray();
         Assert.True(blocks.Count <= 50);
         foreach (var block in blocks)
@@ -142,10 +128,10 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Update_replaces_the_card_without_buttons(ApprovalStatus status, string outcome)
     {
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        var posted = _slack.CallsTo("chat.postMessage")[0];
-        var ts = (await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None))[0].Split('|')[1];
+        Bot.ReadModel.Put(approval);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        var posted = Slack.CallsTo("chat.postMessage")[0];
+        var ts = (await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None))[0].Split('|')[1];
 
         var decided = status is ApprovalStatus.Approved or ApprovalStatus.Denied;
         var resolved = approval with
@@ -155,14 +141,16 @@ public sealed class SlackCardTests : IAsyncLifetime
             Comment = status == ApprovalStatus.Denied ? "Not during the release freeze" : null,
             ResolvedAt = DateTimeOffset.UtcNow,
         };
-        await _host.Channel.UpdateAsync(resolved, CancellationToken.None);
+        await Bot.Channel.UpdateAsync(resolved, CancellationToken.None);
 
-        var update = Assert.Single(_slack.CallsTo("chat.update"));
+        var update = Assert.Single(Slack.CallsTo("chat.update"));
         Assert.True(update.Succeeded);
         Assert.Equal(posted.Get("channel"), update.Get("channel"));
         Assert.Equal(ts, update.Get("ts"));
         var blocks = update.Json!["blocks"]!.AsArray();
         Assert.DoesNotContain(blocks, b => b!["type"]!.GetValue<string>() == "actions");
+        Assert.False(update.HasActionsBlock);
+        Assert.Equal(approval.Id, update.ApprovalId);
         Assert.DoesNotContain(SlackActionIds.Approve, update.Body, StringComparison.Ordinal);
         var outcomeText = SectionText(blocks[^1]);
         Assert.StartsWith(outcome, outcomeText, StringComparison.Ordinal);
@@ -180,10 +168,10 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Pending_update_with_partial_quorum_keeps_the_buttons_and_shows_progress()
     {
         var approval = TestApprovals.Pending(approvalsRequired: 2);
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        await _host.Channel.UpdateAsync(approval with { DecidedBy = new Approver("slack", TestApprovals.Approver, "alice") }, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.UpdateAsync(approval with { DecidedBy = new Approver("slack", TestApprovals.Approver, "alice") }, CancellationToken.None);
 
-        var blocks = Assert.Single(_slack.CallsTo("chat.update")).Json!["blocks"]!.AsArray();
+        var blocks = Assert.Single(Slack.CallsTo("chat.update")).Json!["blocks"]!.AsArray();
         Assert.Equal("actions", blocks[^1]!["type"]!.GetValue<string>());
         Assert.Contains(blocks, b => b!["block_id"]?.GetValue<string>() == "approvalbot_progress" && SectionText(b).Contains($"<@{TestApprovals.Approver}>", StringComparison.Ordinal));
     }
@@ -192,11 +180,11 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Update_reaches_every_stored_card()
     {
         var approval = TestApprovals.Pending();
-        await _host.Cards.SaveAsync(approval.Id, "slack", "C0FIRST|1700000000.000001", CancellationToken.None);
-        await _host.Cards.SaveAsync(approval.Id, "slack", "C0SECOND|1700000000.000002", CancellationToken.None);
-        await _host.Channel.UpdateAsync(approval with { Status = ApprovalStatus.Expired, ResolvedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await Bot.Cards.SaveAsync(approval.Id, "slack", "C0FIRST|1700000000.000001", CancellationToken.None);
+        await Bot.Cards.SaveAsync(approval.Id, "slack", "C0SECOND|1700000000.000002", CancellationToken.None);
+        await Bot.Channel.UpdateAsync(approval with { Status = ApprovalStatus.Expired, ResolvedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
 
-        var updates = _slack.CallsTo("chat.update");
+        var updates = Slack.CallsTo("chat.update");
         Assert.Equal(["C0FIRST", "C0SECOND"], updates.Select(u => u.Get("channel")!).Order());
     }
 
@@ -204,11 +192,11 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Card_decided_while_it_was_being_posted_is_updated_at_once()
     {
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval with { Status = ApprovalStatus.Denied, DecidedBy = new Approver("console", "admin", "admin"), ResolvedAt = DateTimeOffset.UtcNow });
+        Bot.ReadModel.Put(approval with { Status = ApprovalStatus.Denied, DecidedBy = new Approver("console", "admin", "admin"), ResolvedAt = DateTimeOffset.UtcNow });
 
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
 
-        var update = Assert.Single(_slack.CallsTo("chat.update"));
+        var update = Assert.Single(Slack.CallsTo("chat.update"));
         Assert.DoesNotContain(update.Json!["blocks"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "actions");
         Assert.Contains("*Denied* by admin (console)", update.Body, StringComparison.Ordinal);
     }
@@ -219,17 +207,17 @@ public sealed class SlackCardTests : IAsyncLifetime
     public async Task Execution_result_is_a_thread_reply(bool succeeded, string? summary, string expected)
     {
         var approval = TestApprovals.Pending();
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        var ts = (await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None))[0].Split('|')[1];
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        var ts = (await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None))[0].Split('|')[1];
 
-        await _host.Channel.ExecutedAsync(approval with
+        await Bot.Channel.ExecutedAsync(approval with
         {
             Status = succeeded ? ApprovalStatus.Executed : ApprovalStatus.ExecutionFailed,
             Succeeded = succeeded,
             ExecutionSummary = summary,
         }, CancellationToken.None);
 
-        var reply = _slack.CallsTo("chat.postMessage")[1];
+        var reply = Slack.CallsTo("chat.postMessage")[1];
         Assert.Equal(ts, reply.Get("thread_ts"));
         Assert.Equal(SlackBotHost.ChannelId, reply.Get("channel"));
         Assert.Equal(expected, reply.Get("text"));
@@ -238,43 +226,43 @@ public sealed class SlackCardTests : IAsyncLifetime
     [Fact]
     public async Task Rate_limited_post_is_retried_after_Retry_After()
     {
-        _slack.RateLimitNext("chat.postMessage", retryAfterSeconds: 1);
+        Slack.RateLimitNext("chat.postMessage", retryAfterSeconds: 1);
         var approval = TestApprovals.Pending();
 
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
 
-        var calls = _slack.CallsTo("chat.postMessage");
+        var calls = Slack.CallsTo("chat.postMessage");
         Assert.Equal([429, 200], calls.Select(c => c.StatusCode));
         Assert.True(calls[1].ReceivedAt - calls[0].ReceivedAt >= TimeSpan.FromMilliseconds(900), "the retry waited for Retry-After");
-        Assert.Single(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackRateLimited");
+        Assert.Single(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackRateLimited");
     }
 
     [Fact]
     public async Task Ok_false_is_logged_with_the_error_code_and_never_thrown()
     {
-        _slack.FailNext("chat.postMessage", "channel_not_found");
+        Slack.FailNext("chat.postMessage", "channel_not_found");
         var approval = TestApprovals.Pending();
 
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
 
-        Assert.Single(_slack.CallsTo("chat.postMessage"));
-        Assert.Empty(await _host.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackApiError" && l.Message.Contains("channel_not_found", StringComparison.Ordinal));
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackCardPostFailed" && l.Message.Contains(approval.Id.ToString(), StringComparison.Ordinal));
-        Assert.DoesNotContain(_host.Logs.Lines, l => l.Message.Contains(SlackBotHost.BotToken, StringComparison.Ordinal));
+        Assert.Single(Slack.CallsTo("chat.postMessage"));
+        Assert.Empty(await Bot.Cards.GetAsync(approval.Id, "slack", CancellationToken.None));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackApiError" && l.Message.Contains("channel_not_found", StringComparison.Ordinal));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackCardPostFailed" && l.Message.Contains(approval.Id.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(Bot.Logs.Lines, l => l.Message.Contains(SlackBotHost.BotToken, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Ok_false_on_update_is_logged_and_never_thrown()
     {
         var approval = TestApprovals.Pending();
-        await _host.Channel.ShowAsync(approval, CancellationToken.None);
-        _slack.FailNext("chat.update", "message_not_found");
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+        Slack.FailNext("chat.update", "message_not_found");
 
-        await _host.Channel.UpdateAsync(approval with { Status = ApprovalStatus.Expired }, CancellationToken.None);
+        await Bot.Channel.UpdateAsync(approval with { Status = ApprovalStatus.Expired }, CancellationToken.None);
 
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackCardUpdateFailed" && l.Message.Contains("message_not_found", StringComparison.Ordinal));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackCardUpdateFailed" && l.Message.Contains("message_not_found", StringComparison.Ordinal));
     }
 
     private static string SectionText(JsonNode? block) => block!["text"]!["text"]!.GetValue<string>();

@@ -6,19 +6,14 @@ using ApprovalBot.Core.Contracts;
 namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary><c>/policy</c> through the signed endpoint.</summary>
-public sealed class SlackCommandTests : IAsyncLifetime
+public sealed class SlackCommandTests : SlackHostTestBase
 {
-    private FakeSlackApi _slack = null!;
-    private SlackBotHost _host = null!;
-
-    public async Task InitializeAsync()
+    protected override void Arrange()
     {
-        _slack = await FakeSlackApi.StartAsync();
-        _host = await SlackBotHost.StartAsync(_slack);
         var now = DateTimeOffset.UtcNow;
         var older = TestApprovals.Pending(tool: "awx_cancel_job", requestedAt: now.AddMinutes(-7));
         var newer = TestApprovals.Pending(tool: "agentwork_cancel_task", requestedAt: now.AddMinutes(-2));
-        _host.Status.Snapshot = new StatusSnapshot(
+        Bot.Status.Snapshot = new StatusSnapshot(
             [
                 new GatewayStatus(Heartbeat("gateway-eu-1", [new UpstreamHealth("agentwork", true, 12, null), new UpstreamHealth("awx", false, 0, "connection refused")]), now.AddSeconds(-3), true),
                 new GatewayStatus(Heartbeat("gateway-us-2", [new UpstreamHealth("agentwork", true, 12, null)]), now.AddMinutes(-10), false),
@@ -27,12 +22,6 @@ public sealed class SlackCommandTests : IAsyncLifetime
             14,
             new TodayCounts(Approved: 3, Denied: 2, Expired: 1, Cancelled: 4, AutoAllowed: 40, DeniedByPolicy: 7),
             now);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _slack.DisposeAsync();
     }
 
     [Theory]
@@ -44,7 +33,7 @@ public sealed class SlackCommandTests : IAsyncLifetime
         var reply = await CommandAsync(text);
 
         Assert.Equal("ephemeral", reply["response_type"]!.GetValue<string>());
-        Assert.Equal(10, _host.Status.LastPendingLimit);
+        Assert.Equal(10, Bot.Status.LastPendingLimit);
         var all = Text(reply);
         Assert.Contains("gateway-eu-1", all);
         Assert.Contains("gateway-us-2", all);
@@ -86,7 +75,7 @@ public sealed class SlackCommandTests : IAsyncLifetime
         Assert.Contains("/policy status", all);
         Assert.Contains("/policy pending", all);
         Assert.DoesNotContain("Unknown", all);
-        Assert.Null(_host.Status.LastPendingLimit);
+        Assert.Null(Bot.Status.LastPendingLimit);
     }
 
     [Fact]
@@ -102,7 +91,7 @@ public sealed class SlackCommandTests : IAsyncLifetime
     [Fact]
     public async Task Nothing_pending_says_so()
     {
-        _host.Status.Snapshot = _host.Status.Snapshot with { Gateways = [], Pending = [], PendingTotal = 0 };
+        Bot.Status.Snapshot = Bot.Status.Snapshot with { Gateways = [], Pending = [], PendingTotal = 0 };
         var all = Text(await CommandAsync("status"));
         Assert.Contains("No gateway has sent a heartbeat yet.", all);
         Assert.Contains("Nothing is waiting for a decision.", all);
@@ -110,7 +99,7 @@ public sealed class SlackCommandTests : IAsyncLifetime
 
     private async Task<JsonNode> CommandAsync(string text)
     {
-        using var response = await _host.PostSignedAsync("/slack/commands", SlackTestRequests.SlashCommandBody(text, "U0ANYONE"));
+        using var response = await Bot.PostSignedAsync("/slack/commands", SlackTestRequests.SlashCommandBody(text, "U0ANYONE"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("application/json", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;

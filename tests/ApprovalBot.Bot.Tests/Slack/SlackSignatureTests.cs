@@ -134,23 +134,8 @@ public sealed class SlackSignatureTests
 }
 
 /// <summary>The signature check through the real endpoints on Kestrel.</summary>
-public sealed class SlackEndpointSignatureTests : IAsyncLifetime
+public sealed class SlackEndpointSignatureTests : SlackHostTestBase
 {
-    private FakeSlackApi _slack = null!;
-    private SlackBotHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _slack = await FakeSlackApi.StartAsync();
-        _host = await SlackBotHost.StartAsync(_slack);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _slack.DisposeAsync();
-    }
-
     public static TheoryData<string> BadSignatures => new() { "wrong-secret", "tampered", "stale", "future", "no-signature", "no-timestamp" };
 
     [Theory]
@@ -158,7 +143,7 @@ public sealed class SlackEndpointSignatureTests : IAsyncLifetime
     public async Task Badly_signed_approve_gets_401_and_sends_no_decision(string how)
     {
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
+        Bot.ReadModel.Put(approval);
         var body = SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(SlackActionIds.Approve, approval.Id, TestApprovals.Approver));
         var now = DateTimeOffset.UtcNow;
         var request = how switch
@@ -171,15 +156,15 @@ public sealed class SlackEndpointSignatureTests : IAsyncLifetime
             _ => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now, includeTimestamp: false),
         };
 
-        using var response = await _host.Client.SendAsync(request);
+        using var response = await Bot.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("", await response.Content.ReadAsStringAsync());
-        Assert.Equal(0, _host.WorkQueue.Pending);
-        Assert.Empty(_host.Decisions.Commands);
-        Assert.Empty(_slack.Calls);
-        Assert.Contains(_host.Logs.Lines, l => l.EventId.Name == "SlackSignatureRejected");
-        Assert.DoesNotContain(_host.Logs.Lines, l => l.Message.Contains(SlackBotHost.SigningSecret, StringComparison.Ordinal));
+        Assert.Equal(0, Bot.WorkQueue.Pending);
+        Assert.Empty(Bot.Decisions.Commands);
+        Assert.Empty(Slack.Calls);
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackSignatureRejected");
+        Assert.DoesNotContain(Bot.Logs.Lines, l => l.Message.Contains(SlackBotHost.SigningSecret, StringComparison.Ordinal));
     }
 
     [Theory]
@@ -190,16 +175,16 @@ public sealed class SlackEndpointSignatureTests : IAsyncLifetime
         var body = path.EndsWith("events", StringComparison.Ordinal)
             ? Encoding.UTF8.GetBytes(SlackTestRequests.UrlVerification("abc").ToJsonString())
             : SlackTestRequests.SlashCommandBody("status", "U1");
-        using var response = await _host.Client.SendAsync(SlackTestRequests.Signed(path, body, "application/x-www-form-urlencoded", "wrong", DateTimeOffset.UtcNow));
+        using var response = await Bot.Client.SendAsync(SlackTestRequests.Signed(path, body, "application/x-www-form-urlencoded", "wrong", DateTimeOffset.UtcNow));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Null(_host.Status.LastPendingLimit);
+        Assert.Null(Bot.Status.LastPendingLimit);
     }
 
     [Fact]
     public async Task Signed_url_verification_echoes_the_challenge()
     {
         var body = Encoding.UTF8.GetBytes(SlackTestRequests.UrlVerification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P").ToJsonString());
-        using var response = await _host.PostSignedAsync("/slack/events", body, "application/json");
+        using var response = await Bot.PostSignedAsync("/slack/events", body, "application/json");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", json["challenge"]!.GetValue<string>());
@@ -209,14 +194,14 @@ public sealed class SlackEndpointSignatureTests : IAsyncLifetime
     public async Task Other_signed_events_are_acknowledged()
     {
         var body = Encoding.UTF8.GetBytes("""{"type":"event_callback","event_id":"Ev1","event":{"type":"app_uninstalled"}}""");
-        using var response = await _host.PostSignedAsync("/slack/events", body, "application/json", retryNum: 1);
+        using var response = await Bot.PostSignedAsync("/slack/events", body, "application/json", retryNum: 1);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
     public async Task Signed_garbage_is_a_400_not_a_crash()
     {
-        using var response = await _host.PostSignedAsync("/slack/interactions", Encoding.UTF8.GetBytes("payload=%7Bnot+json"));
+        using var response = await Bot.PostSignedAsync("/slack/interactions", Encoding.UTF8.GetBytes("payload=%7Bnot+json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 

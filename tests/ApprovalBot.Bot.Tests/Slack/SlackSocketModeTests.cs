@@ -4,58 +4,43 @@ using ApprovalBot.Bot.Slack;
 namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary>Socket Mode against the fake's WebSocket: the same handlers as HTTP mode, no signatures, acks by envelope_id.</summary>
-public sealed class SlackSocketModeTests : IAsyncLifetime
+public sealed class SlackSocketModeTests : SlackHostTestBase
 {
-    private FakeSlackApi _slack = null!;
-    private SlackBotHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _slack = await FakeSlackApi.StartAsync();
-        _slack.AppToken = SlackBotHost.AppToken;
-        _slack.BotToken = SlackBotHost.BotToken;
-        _host = await SlackBotHost.StartAsync(_slack, socketMode: true);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _slack.DisposeAsync();
-    }
+    protected override bool SocketMode => true;
 
     [Fact]
     public async Task Connects_with_the_app_token_and_handles_an_interactive_envelope()
     {
-        var socket = await _slack.WaitForSocketAsync(1);
-        var open = Assert.Single(_slack.CallsTo("apps.connections.open"));
+        var socket = await Slack.WaitForSocketAsync(1);
+        var open = Assert.Single(Slack.CallsTo("apps.connections.open"));
         Assert.Equal($"Bearer {SlackBotHost.AppToken}", open.Authorization);
         Assert.True(open.Succeeded);
 
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
+        Bot.ReadModel.Put(approval);
         var click = SlackTestRequests.BlockActions(SlackActionIds.Approve, approval.Id, TestApprovals.Approver, "alice");
         var envelopeId = await socket.SendEnvelopeAsync("interactive", click.DeepClone());
 
         var ack = await socket.WaitForAckAsync(envelopeId);
         Assert.Equal(envelopeId, ack["envelope_id"]!.GetValue<string>());
         Assert.Null(ack["payload"]);
-        await Eventually.TrueAsync(() => _host.Decisions.Commands.Count == 1, "the decision");
-        Assert.True(_host.Decisions.Commands[0].Approve);
-        Assert.Equal(TestApprovals.Approver, _host.Decisions.Commands[0].Approver.UserId);
-        var ephemeral = await _slack.WaitForCallAsync("chat.postEphemeral");
+        await Eventually.TrueAsync(() => Bot.Decisions.Commands.Count == 1, "the decision");
+        Assert.True(Bot.Decisions.Commands[0].Approve);
+        Assert.Equal(TestApprovals.Approver, Bot.Decisions.Commands[0].Approver.UserId);
+        var ephemeral = await Slack.WaitForCallAsync("chat.postEphemeral");
         Assert.Equal($"Bearer {SlackBotHost.BotToken}", ephemeral.Authorization);
 
         // Slack redelivers an envelope it thinks was not acknowledged: no second decision.
         var retried = await socket.SendEnvelopeAsync("interactive", click.DeepClone(), envelopeId, retryAttempt: 1);
         await socket.WaitForAckAsync(retried);
-        await _host.WaitForIdleAsync();
-        Assert.Single(_host.Decisions.Commands);
+        await Bot.WaitForIdleAsync();
+        Assert.Single(Bot.Decisions.Commands);
     }
 
     [Fact]
     public async Task Slash_command_is_answered_in_the_ack_payload()
     {
-        var socket = await _slack.WaitForSocketAsync(1);
+        var socket = await Slack.WaitForSocketAsync(1);
         var fields = SlackTestRequests.SlashCommandFields("help", "U0ANYONE");
         var payload = new JsonObject();
         foreach (var (key, value) in fields)
@@ -73,9 +58,9 @@ public sealed class SlackSocketModeTests : IAsyncLifetime
     [Fact]
     public async Task View_submission_errors_are_returned_in_the_ack_payload()
     {
-        var socket = await _slack.WaitForSocketAsync(1);
+        var socket = await Slack.WaitForSocketAsync(1);
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
+        Bot.ReadModel.Put(approval);
 
         var envelopeId = await socket.SendEnvelopeAsync("interactive", SlackTestRequests.DenyReasonSubmission(approval.Id.ToString(), "", TestApprovals.Approver));
 
@@ -86,7 +71,7 @@ public sealed class SlackSocketModeTests : IAsyncLifetime
     [Fact]
     public async Task Events_are_acknowledged()
     {
-        var socket = await _slack.WaitForSocketAsync(1);
+        var socket = await Slack.WaitForSocketAsync(1);
         var envelopeId = await socket.SendEnvelopeAsync("events_api", new JsonObject { ["type"] = "event_callback", ["event"] = new JsonObject { ["type"] = "app_mention" } });
         var ack = await socket.WaitForAckAsync(envelopeId);
         Assert.Equal(envelopeId, ack["envelope_id"]!.GetValue<string>());
@@ -95,30 +80,31 @@ public sealed class SlackSocketModeTests : IAsyncLifetime
     [Fact]
     public async Task Disconnect_opens_a_new_socket_then_closes_the_old_one()
     {
-        var first = await _slack.WaitForSocketAsync(1);
+        var first = await Slack.WaitForSocketAsync(1);
 
         await first.SendDisconnectAsync();
 
-        var second = await _slack.WaitForSocketAsync(2);
+        var second = await Slack.WaitForSocketAsync(2);
         await first.Closed.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(2, _slack.CallsTo("apps.connections.open").Count);
+        Assert.True(first.ClosedOrder > second.OpenedOrder, "the old socket was closed only after the new one was open");
+        Assert.Equal(2, Slack.CallsTo("apps.connections.open").Count);
         Assert.Equal(2, second.UrlId);
 
         var approval = TestApprovals.Pending();
-        _host.ReadModel.Put(approval);
+        Bot.ReadModel.Put(approval);
         var envelopeId = await second.SendEnvelopeAsync("interactive", SlackTestRequests.BlockActions(SlackActionIds.Deny, approval.Id, TestApprovals.Approver));
         await second.WaitForAckAsync(envelopeId);
-        await Eventually.TrueAsync(() => _host.Decisions.Commands.Count == 1, "the decision over the new socket");
-        Assert.False(_host.Decisions.Commands[0].Approve);
+        await Eventually.TrueAsync(() => Bot.Decisions.Commands.Count == 1, "the decision over the new socket");
+        Assert.False(Bot.Decisions.Commands[0].Approve);
     }
 
     [Fact]
     public async Task A_socket_that_drops_is_reconnected()
     {
-        var first = await _slack.WaitForSocketAsync(1);
+        var first = await Slack.WaitForSocketAsync(1);
         first.Abort();
 
-        var second = await _slack.WaitForSocketAsync(2, TimeSpan.FromSeconds(15));
+        var second = await Slack.WaitForSocketAsync(2, TimeSpan.FromSeconds(15));
         var envelopeId = await second.SendEnvelopeAsync("events_api", new JsonObject { ["type"] = "event_callback" });
         await second.WaitForAckAsync(envelopeId);
     }

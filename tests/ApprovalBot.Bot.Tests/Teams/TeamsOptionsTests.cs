@@ -1,0 +1,106 @@
+using ApprovalBot.Bot.Teams;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace ApprovalBot.Bot.Tests.Teams;
+
+public sealed class TeamsOptionsTests
+{
+    private static TeamsOptions Valid => new()
+    {
+        Enabled = true,
+        AppId = TeamsTestHost.AppId,
+        AppPassword = TeamsTestHost.AppPassword,
+        TenantId = TeamsTestHost.TenantId,
+    };
+
+    [Fact]
+    public void Disabled_options_have_no_problems() => Assert.Empty(new TeamsOptions().Validate());
+
+    [Fact]
+    public void Defaults_point_at_the_Bot_Framework()
+    {
+        var options = Valid;
+        Assert.Empty(options.Validate());
+        Assert.Equal("https://smba.trafficmanager.net/teams/", options.ServiceUrl);
+        Assert.Equal("https://login.botframework.com/v1/.well-known/openidconfiguration", options.OpenIdMetadataUrl);
+        Assert.Equal($"https://login.microsoftonline.com/{TeamsTestHost.TenantId}/oauth2/v2.0/token", options.ResolvedTokenEndpoint);
+    }
+
+    [Fact]
+    public void Each_problem_names_its_key_and_never_the_secret()
+    {
+        var options = new TeamsOptions
+        {
+            Enabled = true,
+            AppPassword = "",
+            ServiceUrl = "smba.trafficmanager.net/teams",
+            OpenIdMetadataUrl = "http://login.botframework.com/v1/.well-known/openidconfiguration",
+            TokenEndpoint = "https://login.microsoftonline.com/{TenantId}/token",
+            ChannelId = "General",
+        };
+
+        var problems = options.Validate().ToList();
+
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:AppId", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:AppPassword", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:TenantId", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:ServiceUrl must be an absolute URL", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:OpenIdMetadataUrl must use https", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:TokenEndpoint must end with", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("ApprovalBot:Teams:ChannelId", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plain_http_is_accepted_for_loopback_only()
+    {
+        Assert.Empty((Valid with { ServiceUrl = "http://127.0.0.1:5000/teams/", TokenEndpoint = "http://localhost:5001/{TenantId}/oauth2/v2.0/token" }).Validate());
+        Assert.Single((Valid with { ServiceUrl = "http://10.0.0.5/teams/" }).Validate());
+    }
+
+    [Fact]
+    public void The_secret_is_not_printed()
+    {
+        var text = (Valid with { AppPassword = "s3cr3t-value" }).ToString();
+
+        Assert.DoesNotContain("s3cr3t-value", text, StringComparison.Ordinal);
+        Assert.Contains("AppPassword = (set)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Msal_authority_is_derived_from_the_token_endpoint()
+    {
+        Assert.Equal("https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            MsalConnectorTokenSource.MsalAuthority("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"));
+        Assert.Equal("https://127.0.0.1:5123/tid", MsalConnectorTokenSource.MsalAuthority("http://127.0.0.1:5123/tid/oauth2/v2.0/token"));
+    }
+
+    [Fact]
+    public void Invalid_enabled_options_stop_start_up_with_every_problem()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ApprovalBot:Teams:Enabled"] = "true", ["ApprovalBot:Teams:AppPassword"] = "hunter2" })
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddTeamsChannel(configuration.GetSection("ApprovalBot:Teams"));
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TeamsOptions>>().Value);
+        Assert.Contains(error.Failures, f => f.Contains("AppId", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("TenantId", StringComparison.Ordinal));
+        Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Disabled_Teams_registers_no_channel()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["ApprovalBot:Teams:Enabled"] = "false" }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddTeamsChannel(configuration.GetSection("ApprovalBot:Teams"));
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Empty(provider.GetServices<ApprovalBot.Bot.Channels.IApprovalChannel>());
+        Assert.False(provider.GetRequiredService<IOptions<TeamsOptions>>().Value.Enabled);
+    }
+}
