@@ -23,8 +23,8 @@ internal static class TeamsCards
     public const string DenyVerb = "deny";
     public const string CommentInputId = "comment";
     public const int MaxCommentLength = 500;
-    internal const int MaxArgumentChars = 6000;
-    internal const int MaxArgumentLines = 80;
+    internal const int MaxArgumentChars = 4000;
+    internal const int MaxArgumentLines = 40;
     private const int MaxArgumentLineChars = 400;
 
     private static readonly JsonSerializerOptions PrettyJson = new()
@@ -51,7 +51,7 @@ internal static class TeamsCards
         {
             ("Upstream", request.Upstream),
             ("Agent", request.Agent),
-            ("Approvers", request.Approvers.Count == 0 ? "anyone in this team" : string.Join(", ", request.Approvers)),
+            ("Approvers", request.Approvers.Count == 0 ? "any user of this tenant" : string.Join(", ", request.Approvers)),
         };
         if (request.ApprovalsRequired > 1)
         {

@@ -22,6 +22,8 @@ public static class TeamsRegistration
     internal const int MaxRetryAttempts = 4;
     internal static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan TotalTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Binds <see cref="TeamsOptions"/> from <paramref name="teamsSection"/> (<c>ApprovalBot:Teams</c>)
@@ -88,6 +90,7 @@ public static class TeamsRegistration
     private static void ConfigureConnectorResilience(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
     {
         var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TeamsConnectorClient).FullName!);
+        builder.AddTimeout(TotalTimeout); // all attempts and waits together
         builder.AddRetry(new HttpRetryStrategyOptions
         {
             MaxRetryAttempts = MaxRetryAttempts,
@@ -106,7 +109,7 @@ public static class TeamsRegistration
                 return default;
             },
         });
-        builder.AddTimeout(TimeSpan.FromSeconds(30));
+        builder.AddTimeout(AttemptTimeout);
     }
 
     internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, HttpRequestMessage? request)

@@ -24,6 +24,14 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(PublishTimeout);
-        await bus.Publish(message, timeout.Token);
+        try
+        {
+            await bus.Publish(message, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Our own deadline, not the caller's: report it as a failure to publish (retried later).
+            throw new TimeoutException($"The bus did not accept {typeof(T).Name} within {PublishTimeout.TotalSeconds} s.");
+        }
     }
 }

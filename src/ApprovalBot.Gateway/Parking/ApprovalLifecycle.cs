@@ -186,7 +186,9 @@ public sealed partial class ApprovalLifecycle(
             Digest: record.Digest, ApprovalId: id, Actor: by?.Principal, Channel: channel));
         LogApprovalResolved(logger, id, record.Tool, status.ToString(), by?.Principal ?? "-");
         parked.Resolve(id, new ParkedOutcome(status, by, comment));
-        await PublishResolvedAsync(record, cancellationToken);
+        // Not awaited: a slow or dead broker must not delay the waiting calls. Failures are logged
+        // and the row stays unpublished, so maintenance publishes it again.
+        _ = PublishResolvedAsync(record, CancellationToken.None);
     }
 
     private async Task PublishResolvedAsync(ApprovalRecord record, CancellationToken cancellationToken)

@@ -387,6 +387,20 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wrong_app_password_is_logged_and_nothing_reaches_the_Connector()
+    {
+        await using var host = await TeamsTestHost.StartAsync(_auth, _connector, configure: s => s["AppPassword"] = "wrong-secret");
+
+        await host.Channel.ShowAsync(host.AddPending(), CancellationToken.None);
+
+        Assert.Empty(_connector.Calls);
+        Assert.NotEmpty(_connector.TokenRequests);
+        Assert.All(_connector.TokenRequests, r => Assert.False(r.Granted));
+        var failure = Assert.Single(host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
+        Assert.DoesNotContain("wrong-secret", failure.Message + failure.Exception, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Policy_status_message_gets_a_status_card_reply()
     {
         var now = DateTimeOffset.UtcNow;
