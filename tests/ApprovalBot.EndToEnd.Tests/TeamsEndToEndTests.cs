@@ -1,0 +1,417 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Slack;
+using ApprovalBot.Bot.Tests.Slack;
+using ApprovalBot.Bot.Tests.Teams;
+using ApprovalBot.EndToEnd.Tests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace ApprovalBot.EndToEnd.Tests;
+
+/// <summary>
+/// Teams approvals end to end: the real host (role all, in-memory bus) with the Teams channel
+/// pointed at local fakes of the Bot Framework's OpenID metadata/JWKS (<see cref="FakeBotFrameworkAuth"/>)
+/// and of the Connector and Entra token endpoint (<see cref="FakeTeamsConnector"/>); clicks are
+/// <c>adaptiveCard/action</c> invokes with tokens signed by the fake's published, msteams-endorsed key.
+/// </summary>
+public sealed class TeamsEndToEndTests
+{
+    /// <summary>The Entra object id the test policy names for agentwork_cancel_task (<c>teams:1111…</c>).</summary>
+    /// <remarks>TeamsTestIds.ApproverAadId (0f5c…) is the component tests' approver and is not in the test policy.</remarks>
+    private const string PolicyApproverAadId = "11111111-2222-3333-4444-555555555555";
+
+    private const string Tool = "agentwork_cancel_task";
+    private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
+    private const string AdaptiveCardType = "application/vnd.microsoft.card.adaptive";
+
+    [Fact]
+    public async Task Card_is_posted_to_the_connector_as_an_adaptive_card_with_execute_actions_and_no_secret()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        using var cts = new CancellationTokenSource();
+        var call = rig.CallCancelTaskAsync(cts.Token);
+        var (id, created) = await rig.WaitForCardAsync();
+
+        Assert.Equal("POST", created.Method);
+        Assert.Equal("/teams/", created.ServicePath);
+        Assert.StartsWith("Bearer fake-access-token-", created.Authorization);
+        Assert.Equal(true, created.Body?["isGroup"]?.GetValue<bool>());
+        Assert.Equal(TeamsTestIds.ChannelId, created.Body?["channelData"]?["channel"]?["id"]?.GetValue<string>());
+        Assert.Equal(TeamsTestIds.TenantId, created.Body?["channelData"]?["tenant"]?["id"]?.GetValue<string>());
+        Assert.Equal("message", created.Activity?["type"]?.GetValue<string>());
+        Assert.Equal(AdaptiveCardType, created.CardContentType);
+
+        var card = created.Card!;
+        Assert.Equal("AdaptiveCard", card["type"]?.GetValue<string>());
+        Assert.Equal("1.5", card["version"]?.GetValue<string>());
+        var text = card.ToJsonString();
+        Assert.Contains(Tool, text);
+        Assert.Contains("Cancels a running task; cannot be undone", text);
+        Assert.Contains("test-agent", text);
+        Assert.Contains("agentwork", text);
+        Assert.Contains("T-100", text);
+        Assert.Contains("[redacted]", text);
+        Assert.Contains(PolicyApproverAadId, text);
+        Assert.Contains(id.ToString(), text);
+
+        var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
+        Assert.Equal(2, actions.Count);
+        Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
+        Assert.Equal(new[] { "approve", "deny" }, actions.Select(a => a["verb"]?.GetValue<string>()));
+        Assert.All(actions, a => Assert.Equal(id.ToString(), a["data"]?["approvalId"]?.GetValue<string>()));
+        Assert.All(actions, a => Assert.Equal("Action.Submit", a["fallback"]?["type"]?.GetValue<string>()));
+        Assert.Contains(Descendants(card), n => n["type"]?.GetValue<string>() == "Input.Text" && n["id"]?.GetValue<string>() == "comment");
+
+        // Outbound auth: client credentials for the configured tenant.
+        Assert.NotEmpty(rig.Connector.TokenRequests);
+        Assert.All(rig.Connector.TokenRequests, t => Assert.True(t.Granted));
+        Assert.All(rig.Connector.TokenRequests, t => Assert.Equal(TeamsTestIds.TenantId, t.Tenant));
+        Assert.Single(rig.Connector.Calls, c => c.Kind == "create");
+        Assert.False(call.IsCompleted);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var put = await rig.WaitForFinalPutAsync(created, "Cancelled");
+        Assert.Null(put.Card!["actions"]);
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Signed_approve_invoke_releases_the_call_answers_with_the_updated_card_and_puts_the_activity()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+
+        var (response, answer) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId, name: "Ada Approver"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, answer["statusCode"]?.GetValue<int>());
+        Assert.Equal(AdaptiveCardType, answer["type"]?.GetValue<string>());
+        var replaced = Assert.IsType<JsonObject>(answer["value"]);
+        Assert.Equal("1.5", replaced["version"]?.GetValue<string>());
+        Assert.Null(replaced["actions"]);
+        Assert.Contains("Approved", replaced.ToJsonString());
+        Assert.Contains("Ada Approver", replaced.ToJsonString());
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(SampleResult, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+
+        var put = await rig.WaitForFinalPutAsync(created, "Approved");
+        Assert.Equal("PUT", put.Method);
+        Assert.StartsWith("Bearer fake-access-token-", put.Authorization);
+        Assert.Equal(AdaptiveCardType, put.CardContentType);
+        Assert.Null(put.Card!["actions"]);
+        Assert.Contains("Ada Approver (teams)", put.Card.ToJsonString());
+
+        // The execution outcome follows in the thread, and every PUT of this card is final.
+        var reply = await rig.Connector.WaitForCallAsync(c => c.Kind == "send" && c.ConversationId == put.ConversationId && c.Activity?["text"] is not null);
+        Assert.Contains("ran upstream", reply.Activity!["text"]!.GetValue<string>());
+        Assert.Equal(put.ActivityId, reply.Activity["replyToId"]?.GetValue<string>());
+        Assert.All(rig.Connector.Calls.Where(c => c.Kind == "update"), c => Assert.Null(c.Card?["actions"]));
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Deny_invoke_with_a_comment_reaches_the_agent_with_the_reason()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+        const string reason = "not during the quarterly close";
+
+        var (response, answer) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "deny", id, PolicyApproverAadId, comment: reason));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, answer["statusCode"]?.GetValue<int>());
+        var replaced = Assert.IsType<JsonObject>(answer["value"]);
+        Assert.Null(replaced["actions"]);
+        Assert.Contains("Denied", replaced.ToJsonString());
+        Assert.Contains(reason, replaced.ToJsonString());
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(result.Content[0]).Text;
+        Assert.Contains("Denied", text);
+        Assert.Contains(reason, text);
+        Assert.Equal("denied", result.Meta?["approvalbot"]?["decision"]?.GetValue<string>());
+
+        var put = await rig.WaitForFinalPutAsync(created, "Denied");
+        Assert.Null(put.Card!["actions"]);
+        Assert.Contains(reason, put.Card.ToJsonString());
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Click_from_someone_who_is_not_an_approver_gets_an_error_card_and_changes_nothing()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        using var cts = new CancellationTokenSource();
+        var call = rig.CallCancelTaskAsync(cts.Token);
+        var (id, created) = await rig.WaitForCardAsync();
+
+        var (response, answer) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, TeamsTestIds.OtherAadId, name: "Mallory"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var error = Assert.IsType<JsonObject>(answer["value"]);
+        Assert.Null(error["actions"]);
+        Assert.Contains("Not an approver", error.ToJsonString());
+
+        // A user of another tenant with the approver's object id is refused too.
+        var (foreignResponse, foreign) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId, tenantId: "00000000-dead-beef-0000-000000000000"));
+        Assert.Equal(HttpStatusCode.OK, foreignResponse.StatusCode);
+        Assert.Contains("Not allowed", foreign["value"]!.ToJsonString());
+
+        // A token signed for another bot (wrong audience) is refused before anything is read.
+        var (unauthorized, _) = await rig.PostActivityAsync(
+            TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId),
+            rig.Auth.CreateToken("00000000-0000-0000-0000-0000000000aa", rig.Connector.ServiceUrl));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+
+        Assert.False(call.IsCompleted);
+        var pending = await ConsoleApi.ListAsync(rig.Console, "pending");
+        Assert.Contains(pending, a => a.GetProperty("id").GetString() == id.ToString());
+        Assert.DoesNotContain(rig.Connector.Calls, c => c.Kind == "update");
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await rig.WaitForFinalPutAsync(created, "Cancelled");
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Decision_in_the_console_puts_the_final_card_in_teams()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+
+        var (response, _) = await ConsoleApi.DecideAsync(rig.Console, id.ToString(), approve: false, "decided in the console");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((await call.WaitAsync(TimeSpan.FromSeconds(30))).IsError);
+
+        var put = await rig.WaitForFinalPutAsync(created, "Denied");
+        Assert.Null(put.Card!["actions"]);
+        Assert.Contains("console admin (console)", put.Card.ToJsonString());
+        Assert.Contains("decided in the console", put.Card.ToJsonString());
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Approval_from_slack_puts_the_final_card_in_teams_and_both_cards_lose_their_buttons()
+    {
+        await using var rig = await TeamsRig.StartAsync(withSlack: true);
+        var slack = rig.Slack!;
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+        var slackCard = await slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId == id);
+        Assert.True(slackCard.HasActionsBlock);
+
+        var click = SlackTestRequests.BlockActions(SlackActionIds.Approve, id, SlackEndToEndTests.Approver, SlackEndToEndTests.ApproverName);
+        using (var request = SlackTestRequests.Signed(
+                   "/slack/interactions", SlackTestRequests.InteractionBody(click), "application/x-www-form-urlencoded", SlackEndToEndTests.SigningSecret, DateTimeOffset.UtcNow))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await rig.Http.SendAsync(request)).StatusCode);
+        }
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(SampleResult, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+
+        var put = await rig.WaitForFinalPutAsync(created, "Approved");
+        Assert.Null(put.Card!["actions"]);
+        Assert.Contains($"{SlackEndToEndTests.ApproverName} (slack)", put.Card.ToJsonString());
+        var slackUpdate = await slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id);
+        Assert.False(slackUpdate.HasActionsBlock);
+
+        // A Teams click after the fact changes nothing and says who decided.
+        var (late, answer) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "deny", id, PolicyApproverAadId));
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.Null(answer["value"]?["actions"]);
+        Assert.Contains("Already approved", answer.ToJsonString());
+
+        rig.AssertNoSecretReachedTeams();
+        SlackEndToEndTests.AssertNoSecretIn(slack);
+    }
+
+    private static IEnumerable<JsonObject> Descendants(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                yield return obj;
+                foreach (var (_, child) in obj)
+                {
+                    foreach (var d in Descendants(child))
+                    {
+                        yield return d;
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    foreach (var d in Descendants(child))
+                    {
+                        yield return d;
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
+    private sealed class TeamsRig : IAsyncDisposable
+    {
+        private readonly List<IAsyncDisposable> _fakes;
+
+        private TeamsRig(FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack, GatewayHost host, McpClient client, List<IAsyncDisposable> fakes)
+        {
+            Auth = auth;
+            Connector = connector;
+            Slack = slack;
+            Host = host;
+            Client = client;
+            _fakes = fakes;
+            Http = new HttpClient { BaseAddress = host.BaseUrl };
+            Console = host.ConsoleClient();
+        }
+
+        public FakeBotFrameworkAuth Auth { get; }
+
+        public FakeTeamsConnector Connector { get; }
+
+        public FakeSlackApi? Slack { get; }
+
+        public GatewayHost Host { get; }
+
+        public McpClient Client { get; }
+
+        public HttpClient Http { get; }
+
+        public HttpClient Console { get; }
+
+        public static async Task<TeamsRig> StartAsync(bool withSlack = false)
+        {
+            var fakes = new List<IAsyncDisposable>();
+            try
+            {
+                var auth = await FakeBotFrameworkAuth.StartAsync();
+                fakes.Add(auth);
+                var connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
+                fakes.Add(connector);
+                FakeSlackApi? slack = null;
+                var settings = new List<string>
+                {
+                    "--ApprovalBot:Teams:Enabled=true",
+                    $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}",
+                    $"--ApprovalBot:Teams:AppPassword={TeamsTestIds.AppPassword}",
+                    $"--ApprovalBot:Teams:TenantId={TeamsTestIds.TenantId}",
+                    $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
+                    $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
+                    $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
+                    $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
+                };
+                if (withSlack)
+                {
+                    slack = await FakeSlackApi.StartAsync();
+                    slack.BotToken = SlackEndToEndTests.BotToken;
+                    fakes.Add(slack);
+                    settings.AddRange(SlackEndToEndTests.Settings(slack));
+                }
+
+                var host = await GatewayHost.StartAsync(withEverything: false, settings: settings);
+                fakes.Add(host);
+                var client = await host.ConnectAsync();
+                return new TeamsRig(auth, connector, slack, host, client, fakes);
+            }
+            catch
+            {
+                fakes.Reverse();
+                foreach (var fake in fakes)
+                {
+                    await fake.DisposeAsync();
+                }
+
+                throw;
+            }
+        }
+
+        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default) =>
+            Client.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: cancellationToken).AsTask();
+
+        /// <summary>The pending approval (from the console API) and the Connector call that created its card.</summary>
+        public async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync()
+        {
+            var pending = await ConsoleApi.WaitForPendingAsync(Console, Tool);
+            var id = Guid.Parse(pending.GetProperty("id").GetString()!);
+            var created = await Connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
+            return (id, created);
+        }
+
+        /// <summary>
+        /// The PUT that replaced the card created by <paramref name="created"/> with one mentioning <paramref name="word"/>
+        /// (the fake's conversation id is <c>{channel};messageid={activityId}</c>).
+        /// </summary>
+        public async Task<ConnectorCall> WaitForFinalPutAsync(ConnectorCall created, string word)
+        {
+            var channel = created.Body?["channelData"]?["channel"]?["id"]?.GetValue<string>();
+            var put = await Connector.WaitForCallAsync(c =>
+                c.Kind == "update" && c.Succeeded
+                && c.ConversationId == $"{channel};messageid={c.ActivityId}"
+                && c.Card?.ToJsonString().Contains(word, StringComparison.Ordinal) == true);
+            Assert.Equal(created.ServicePath, put.ServicePath);
+            Assert.Contains(Uri.EscapeDataString(put.ConversationId!), put.RawTarget);
+            return put;
+        }
+
+        public async Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(JsonObject activity, string? token = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages")
+            {
+                Content = new StringContent(activity.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? Auth.CreateToken(TeamsTestIds.AppId, Connector.ServiceUrl));
+            var response = await Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            return (response, text.Length == 0 ? new JsonObject() : Assert.IsType<JsonObject>(JsonNode.Parse(text)));
+        }
+
+        public void AssertNoSecretReachedTeams()
+        {
+            Assert.NotEmpty(Connector.Calls);
+            foreach (var call in Connector.Calls)
+            {
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Body?.ToJsonString() ?? "", StringComparison.Ordinal);
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.RawTarget, StringComparison.Ordinal);
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Authorization ?? "", StringComparison.Ordinal);
+            }
+
+            foreach (var token in Connector.TokenRequests)
+            {
+                Assert.DoesNotContain(token.Form.Values, v => v.Contains(GatewayHost.SampleApiKey, StringComparison.Ordinal));
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await Client.DisposeAsync();
+            }
+            finally
+            {
+                Http.Dispose();
+                Console.Dispose();
+                for (var i = _fakes.Count - 1; i >= 0; i--)
+                {
+                    await _fakes[i].DisposeAsync();
+                }
+            }
+        }
+    }
+}
