@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Tests.Slack;
+using ApprovalBot.Core.Approvals;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Configuration;
@@ -137,6 +138,26 @@ public sealed class SlackEndToEndTests
     }
 
     [Fact]
+    public async Task Upstream_error_after_approval_follows_as_a_thread_reply()
+    {
+        await using var rig = await SlackRig.StartAsync();
+        var call = rig.CallCancelTaskAsync(task: "T-999");
+        var (id, card) = await rig.WaitForCardAsync();
+        var ts = rig.CardTs(card);
+
+        await rig.PostInteractionAsync(SlackTestRequests.BlockActions(SlackActionIds.Approve, id, Approver, ApproverName, Channel, ts));
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.IsError);
+        var reply = await rig.Slack.WaitForCallAsync("chat.postMessage", c => c.Get("thread_ts") == ts);
+        Assert.StartsWith("Execution failed:", reply.Get("text"));
+        Assert.Contains("no task T-999", reply.Get("text"));
+        var update = await rig.Slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id);
+        Assert.False(update.HasActionsBlock);
+        rig.AssertNoSecretReachedSlack();
+    }
+
+    [Fact]
     public async Task Deny_with_reason_opens_the_dialog_and_its_submission_reaches_the_agent_with_the_reason()
     {
         await using var rig = await SlackRig.StartAsync();
@@ -205,6 +226,7 @@ public sealed class SlackEndToEndTests
         await rig.WhenSlackWorkDoneAsync();
 
         Assert.False(call.IsCompleted);
+        Assert.Equal(ApprovalStatus.Pending, (await rig.Host.Get<GatewayStore>().GetApprovalAsync(id, CancellationToken.None))!.Status);
         var still = await ConsoleApi.ListAsync(rig.Console, "pending");
         Assert.Contains(still, a => a.GetProperty("id").GetString() == id.ToString() && a.GetProperty("status").GetString() == "Pending");
         Assert.Empty(rig.Slack.CallsTo("chat.update"));
@@ -344,7 +366,7 @@ public sealed class SlackEndToEndTests
         Assert.Contains("1 online of 1", gateways);
         Assert.Contains(instance, gateways);
         Assert.Contains("agentwork :white_check_mark:", gateways);
-        Assert.Contains("policy: default `deny`", gateways);
+        Assert.Contains("policy: default `deny`, 10 rules", gateways, StringComparison.OrdinalIgnoreCase); // the test policy's default and rule count
         var pending = Assert.Single(sections, s => s.StartsWith("*Pending approvals*", StringComparison.Ordinal));
         Assert.Contains("*Pending approvals* — 1", pending);
         Assert.Contains($"`{Tool}` by test-agent on agentwork", pending);

@@ -5,7 +5,9 @@ using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Tests.Slack;
 using ApprovalBot.Bot.Tests.Teams;
+using ApprovalBot.Core.Approvals;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
+using ApprovalBot.Gateway.Storage;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -171,9 +173,14 @@ public sealed class TeamsEndToEndTests
             rig.Auth.CreateToken("00000000-0000-0000-0000-0000000000aa", rig.Connector.ServiceUrl));
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
 
+        // The invoke answers only after the gateway's verdict, so a wrong decision would already show in its store.
         Assert.False(call.IsCompleted);
+        Assert.Equal(ApprovalStatus.Pending, (await rig.Host.Get<GatewayStore>().GetApprovalAsync(id, CancellationToken.None))!.Status);
         var pending = await ConsoleApi.ListAsync(rig.Console, "pending");
-        Assert.Contains(pending, a => a.GetProperty("id").GetString() == id.ToString());
+        Assert.Contains(pending, a => a.GetProperty("id").GetString() == id.ToString() && a.GetProperty("status").GetString() == "Pending");
+        await rig.Host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
+        var audit = await rig.Host.Get<GatewayStore>().ReadAuditAsync(id, 100, CancellationToken.None);
+        Assert.DoesNotContain(audit, r => r.Actor is not null && r.Actor.StartsWith("teams:", StringComparison.Ordinal));
         Assert.DoesNotContain(rig.Connector.Calls, c => c.Kind == "update");
 
         await cts.CancelAsync();

@@ -57,7 +57,7 @@ public sealed partial class ApprovalGate(
         {
             // Retry mode: the identical call after approval. Exactly one caller wins the claim.
             return await store.TryClaimAsync(existing.Id, time.GetUtcNow(), cancellationToken)
-                ? await ExecuteApprovedAsync(existing, arguments, execute, cancellationToken)
+                ? await ExecuteApprovedAsync(existing, request.Arguments, execute, cancellationToken)
                 : await HoldAsync(request, execute, cancellationToken);
         }
 
@@ -94,7 +94,7 @@ public sealed partial class ApprovalGate(
             }
         }
 
-        return await WaitAsync(request, record, arguments, execute, cancellationToken);
+        return await WaitAsync(request, record, execute, cancellationToken);
     }
 
     private async Task<ApprovalRecord> CreateAsync(HoldRequest request, Dictionary<string, JsonElement>? arguments, string digest, CancellationToken cancellationToken)
@@ -115,7 +115,7 @@ public sealed partial class ApprovalGate(
     }
 
     private async ValueTask<CallToolResult> WaitAsync(
-        HoldRequest request, ApprovalRecord record, Dictionary<string, JsonElement>? arguments,
+        HoldRequest request, ApprovalRecord record,
         Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
     {
         using var ticket = parked.Join(record.Id);
@@ -177,7 +177,7 @@ public sealed partial class ApprovalGate(
                 await ticket.Approval.ExecuteOnce(async () =>
                 {
                     var approved = await store.GetApprovalAsync(record.Id, CancellationToken.None) ?? record;
-                    return await ExecuteApprovedAsync(approved, arguments, execute, cancellationToken);
+                    return await ExecuteApprovedAsync(approved, request.Arguments, execute, cancellationToken);
                 }),
             ApprovalStatus.Denied => Denied(record, outcome),
             ApprovalStatus.Expired => Expired(record),
@@ -189,7 +189,7 @@ public sealed partial class ApprovalGate(
 
     /// <summary>The only path to the upstream for a guarded call: Approved state and matching digest.</summary>
     private async Task<CallToolResult> ExecuteApprovedAsync(
-        ApprovalRecord record, Dictionary<string, JsonElement>? arguments,
+        ApprovalRecord record, IDictionary<string, JsonElement>? arguments,
         Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
     {
         if (record.Status != ApprovalStatus.Approved)
@@ -197,7 +197,8 @@ public sealed partial class ApprovalGate(
             return ProxyErrors.Refusal($"Approval {record.Id} is {record.Status}; the call was not made.", Details("not_approved", record));
         }
 
-        if (!digests.Matches(arguments, record.Digest))
+        // The digest is checked over the very object the upstream call will send.
+        if (!digests.Matches(arguments is null ? null : new Dictionary<string, JsonElement>(arguments), record.Digest))
         {
             await lifecycle.RecordExecutionAsync(record, false, "arguments differ from the approved ones", 0, CancellationToken.None);
             return ProxyErrors.Refusal($"Refused: the arguments differ from those approved in {record.Id}; the call was not made.", Details("digest_mismatch", record));

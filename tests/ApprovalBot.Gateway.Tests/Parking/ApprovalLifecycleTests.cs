@@ -1,0 +1,227 @@
+using System.Text.Json;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Gateway.Parking;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol.Protocol;
+using static ApprovalBot.Gateway.Tests.Parking.LifecycleHarness;
+
+namespace ApprovalBot.Gateway.Tests.Parking;
+
+/// <summary>The lifecycle with a controlled clock: every transition, every refusal.</summary>
+public sealed class ApprovalLifecycleTests : IAsyncLifetime
+{
+    private readonly LifecycleHarness _h = new();
+
+    public Task InitializeAsync() => _h.InitializeAsync();
+
+    public Task DisposeAsync() => _h.DisposeAsync().AsTask();
+
+    private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(result.Content[0]).Text;
+
+    [Fact]
+    public async Task Approve_releases_the_call_with_the_exact_arguments()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+        Assert.False(call.IsCompleted);
+        Assert.DoesNotContain("sk-live-secret", _h.Events.Requested.Single().RedactedArguments);
+
+        var outcome = await _h.DecideAsync(id, Alice, approve: true);
+
+        Assert.True(outcome.Accepted);
+        Assert.Equal("done", Text(await call));
+        var executed = Assert.Single(_h.Executed);
+        Assert.Equal("sk-live-secret", executed!["api_key"].GetString());
+        Assert.Equal(ApprovalStatus.Executed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        Assert.Contains(await _h.AuditAsync(id), a => a is { Decision: "approved", Actor: "slack:UALICE", Channel: "slack" });
+    }
+
+    [Fact]
+    public async Task Deny_never_runs_and_names_who_and_why()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+
+        await _h.DecideAsync(id, Bob, approve: false, "not during the release");
+
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Equal("Denied: Bob denied agentwork_cancel_task (not during the release). The call was not made.", Text(result));
+        Assert.Empty(_h.Executed);
+        Assert.Equal("Denied", Assert.Single(_h.Events.Resolved).Status);
+    }
+
+    [Fact]
+    public async Task Expires_on_the_clock_and_says_expired_not_denied()
+    {
+        var call = _h.CallAsync(Rule(timeout: TimeSpan.FromMinutes(15)));
+        var id = await _h.WaitForRequestAsync();
+
+        _h.Time.Advance(TimeSpan.FromMinutes(14));
+        await Task.Delay(50);
+        Assert.False(call.IsCompleted);
+        _h.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.StartsWith("Expired: nobody decided", Text(result));
+        Assert.Empty(_h.Executed);
+        Assert.Equal(ApprovalStatus.Expired, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+
+        var late = await _h.DecideAsync(id, Alice, approve: true);
+        Assert.False(late.Accepted);
+        Assert.Equal("Already expired by timeout.", late.Message);
+    }
+
+    [Fact]
+    public async Task Sweeper_expires_approvals_nobody_waits_for()
+    {
+        var result = await _h.CallAsync(Rule(wait: Core.Policy.ApprovalWait.Retry, timeout: TimeSpan.FromMinutes(5)));
+        var id = Guid.Parse(result.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
+
+        _h.Time.Advance(TimeSpan.FromMinutes(5));
+        await _h.Lifecycle.SweepAsync(default);
+
+        Assert.Equal(ApprovalStatus.Expired, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Cancellation_by_the_agent_ends_as_cancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        var call = _h.CallAsync(Rule(), cancellationToken: cts.Token);
+        var id = await _h.WaitForRequestAsync();
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var record = await _h.Store.GetApprovalAsync(id, default);
+        Assert.Equal(ApprovalStatus.Cancelled, record!.Status);
+        Assert.Equal("the agent cancelled the call", record.Comment);
+        Assert.Empty(_h.Executed);
+    }
+
+    [Fact]
+    public async Task Second_decision_changes_nothing()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+        await _h.DecideAsync(id, Alice, approve: true);
+        await call;
+
+        var second = await _h.DecideAsync(id, Bob, approve: false, "no");
+
+        Assert.False(second.Accepted);
+        Assert.Equal("Already approved by Alice.", second.Message);
+        Assert.Single(_h.Executed);
+        Assert.Single(_h.Events.Resolved);
+    }
+
+    [Fact]
+    public async Task Redelivered_decision_message_is_ignored()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+        var decision = new Core.Contracts.ApprovalDecision(id, Guid.NewGuid(), false, Alice, "no", _h.Time.GetUtcNow(), "slack");
+
+        Assert.True((await _h.Lifecycle.DecideAsync(decision, default)).Accepted);
+        var again = await _h.Lifecycle.DecideAsync(decision, default);
+
+        Assert.False(again.Accepted);
+        Assert.Equal("This decision was already received.", again.Message);
+        await call;
+        Assert.Single(_h.Events.Resolved);
+    }
+
+    [Fact]
+    public async Task Someone_not_in_approvers_is_refused_audited_and_changes_nothing()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+
+        var outcome = await _h.DecideAsync(id, Mallory, approve: true);
+
+        Assert.False(outcome.Accepted);
+        Assert.Equal("Mallory is not an approver for agentwork_cancel_task.", outcome.Message);
+        Assert.Equal(ApprovalStatus.Pending, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        Assert.Contains(await _h.AuditAsync(id), a => a is { Decision: "decision_refused", Actor: "slack:UMALLORY" });
+        Assert.False(call.IsCompleted);
+        await _h.DecideAsync(id, Alice, approve: false);
+        await call;
+    }
+
+    [Fact]
+    public async Task Quorum_of_two_needs_two_distinct_approvers()
+    {
+        var call = _h.CallAsync(Rule(required: 2));
+        var id = await _h.WaitForRequestAsync();
+
+        var first = await _h.DecideAsync(id, Alice, approve: true);
+        var repeat = await _h.DecideAsync(id, Alice, approve: true);
+        Assert.True(first.Accepted);
+        Assert.Equal("Approval 1 of 2 recorded; 1 more needed.", first.Message);
+        Assert.False(repeat.Accepted);
+        Assert.False(call.IsCompleted);
+
+        var second = await _h.DecideAsync(id, Bob, approve: true);
+
+        Assert.Equal("Approved", second.Status);
+        Assert.Equal("done", Text(await call));
+        Assert.Equal(["slack:UALICE", "slack:UBOB"], (await _h.Store.GetApprovalAsync(id, default))!.ApprovedBy);
+    }
+
+    [Fact]
+    public async Task Arguments_that_differ_from_the_approved_digest_never_run()
+    {
+        var arguments = Args("T-100");
+        var call = _h.CallAsync(Rule(), arguments);
+        var id = await _h.WaitForRequestAsync();
+        // Something changes the arguments object after the approval was requested.
+        arguments["task_id"] = JsonSerializer.SerializeToElement("T-999");
+
+        await _h.DecideAsync(id, Alice, approve: true);
+
+        var result = await call;
+        Assert.True(result.IsError);
+        Assert.Contains("arguments differ", Text(result));
+        Assert.Empty(_h.Executed);
+        Assert.Equal(ApprovalStatus.ExecutionFailed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Bus_down_still_expires_on_time_and_republishes_later()
+    {
+        _h.Events.Down = true;
+        var call = _h.CallAsync(Rule(timeout: TimeSpan.FromMinutes(1)));
+        await Task.Delay(200);
+        _h.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.StartsWith("Expired", Text(result));
+        Assert.Empty(_h.Events.Requested);
+
+        _h.Events.Down = false;
+        await _h.Lifecycle.RepublishAsync(default);
+        Assert.Single(_h.Events.Requested);
+        Assert.Equal("Expired", Assert.Single(_h.Events.Resolved).Status);
+    }
+
+    [Fact]
+    public async Task Restart_cancels_blocking_approvals_whose_calls_are_gone()
+    {
+        using var gone = new CancellationTokenSource();
+        var call = _h.CallAsync(Rule(), cancellationToken: gone.Token);
+        var id = await _h.WaitForRequestAsync();
+        // A new process: nothing is parked in it.
+        var restarted = new ApprovalLifecycle(_h.Store, new ParkedCalls(), _h.Events, _h.Audit, new GatewayInstance("unit-gw"), _h.Time, NullLogger<ApprovalLifecycle>.Instance);
+
+        await restarted.RecoverAfterRestartAsync(default);
+
+        var record = await _h.Store.GetApprovalAsync(id, default);
+        Assert.Equal(ApprovalStatus.Cancelled, record!.Status);
+        Assert.Equal("gateway restarted", record.Comment);
+        Assert.Equal("Cancelled", Assert.Single(_h.Events.Resolved).Status);
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Empty(_h.Executed);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Contracts;
+using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
+using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using ModelContextProtocol.Protocol;
+
+namespace ApprovalBot.Gateway.Tests.Parking;
+
+/// <summary>The gateway's approval machinery on a real SQLite file, a fake clock and a recording bus.</summary>
+public sealed class LifecycleHarness : IAsyncDisposable
+{
+    public static readonly Approver Alice = new("slack", "UALICE", "Alice", "T1");
+    public static readonly Approver Bob = new("slack", "UBOB", "Bob", "T1");
+    public static readonly Approver Mallory = new("slack", "UMALLORY", "Mallory", "T1");
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "approvalbot-unit", Guid.NewGuid().ToString("n"));
+
+    public LifecycleHarness(ApprovalOptions? options = null)
+    {
+        Directory.CreateDirectory(_directory);
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+        Store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
+        Audit = new AuditTrail(Store, NullLogger<AuditTrail>.Instance);
+        Options = options ?? new ApprovalOptions { DefaultTimeout = TimeSpan.FromMinutes(10), ProgressInterval = TimeSpan.FromSeconds(10) };
+        Digests = new ArgumentDigest(new byte[32]);
+        var instance = new GatewayInstance("unit-gw");
+        Lifecycle = new ApprovalLifecycle(Store, Parked, Events, Audit, instance, Time, NullLogger<ApprovalLifecycle>.Instance);
+        Gate = new ApprovalGate(Store, Parked, Lifecycle, Digests, new SecretRedactor(), Options, new ApprovalChannelsDescription("tests"), instance, Audit, Time, NullLogger<ApprovalGate>.Instance);
+    }
+
+    public FakeTimeProvider Time { get; }
+    public GatewayStore Store { get; }
+    public AuditTrail Audit { get; }
+    public ApprovalOptions Options { get; }
+    public ArgumentDigest Digests { get; }
+    public ParkedCalls Parked { get; } = new();
+    public RecordingEvents Events { get; } = new();
+    public ApprovalLifecycle Lifecycle { get; }
+    public ApprovalGate Gate { get; }
+    public ConcurrentQueue<IDictionary<string, JsonElement>?> Executed { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Store.MigrateAsync(CancellationToken.None);
+        await Audit.StartAsync(CancellationToken.None);
+    }
+
+    public static PolicyDecision Rule(IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null) =>
+        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required);
+
+    public static Dictionary<string, JsonElement> Args(string task = "T-100") => new()
+    {
+        ["task_id"] = JsonSerializer.SerializeToElement(task),
+        ["api_key"] = JsonSerializer.SerializeToElement("sk-live-secret"),
+    };
+
+    /// <summary>Starts a guarded call; the upstream "runs" by recording the arguments it got.</summary>
+    public Task<CallToolResult> CallAsync(PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1", CancellationToken cancellationToken = default)
+    {
+        var args = arguments ?? Args();
+        return Gate.HoldAsync(
+            new HoldRequest(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
+            _ =>
+            {
+                Executed.Enqueue(args);
+                return ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = "done" }] });
+            },
+            cancellationToken).AsTask();
+    }
+
+    public async Task<Guid> WaitForRequestAsync(int count = 1)
+    {
+        for (var i = 0; i < 500 && Events.Requested.Count < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        return Events.Requested.ElementAt(count - 1).ApprovalId;
+    }
+
+    public Task<ApprovalDecisionOutcome> DecideAsync(Guid id, Approver who, bool approve, string? comment = null) =>
+        Lifecycle.DecideAsync(new ApprovalDecision(id, Guid.NewGuid(), approve, who, comment, Time.GetUtcNow(), "slack"), CancellationToken.None);
+
+    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(Guid id)
+    {
+        await Audit.FlushAsync(CancellationToken.None);
+        return await Store.ReadAuditAsync(id, 100, CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Audit.StopAsync(CancellationToken.None);
+        Audit.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite's pool may still hold the file for a moment; the temp folder is cleaned eventually.
+        }
+    }
+}
+
+public sealed class RecordingEvents : IApprovalEvents
+{
+    public ConcurrentQueue<ApprovalRequested> Requested { get; } = new();
+    public ConcurrentQueue<ApprovalResolved> Resolved { get; } = new();
+    public ConcurrentQueue<ApprovalExecuted> Executed { get; } = new();
+    public bool Down { get; set; }
+
+    public Uri GatewayAddress { get; } = new("queue:approvalbot-gateway-unit-gw");
+
+    public Task PublishRequestedAsync(ApprovalRequested message, CancellationToken cancellationToken) => Record(Requested, message);
+
+    public Task PublishResolvedAsync(ApprovalResolved message, CancellationToken cancellationToken) => Record(Resolved, message);
+
+    public Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken) => Record(Executed, message);
+
+    private Task Record<T>(ConcurrentQueue<T> into, T message)
+    {
+        if (Down)
+        {
+            throw new TimeoutException("bus down");
+        }
+
+        into.Enqueue(message);
+        return Task.CompletedTask;
+    }
+}
