@@ -10,6 +10,7 @@ using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -57,6 +58,8 @@ public static class GatewayHosting
         services.AddSingleton<GatewayProxy>();
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<ParkedCalls>();
+        services.AddMetrics();
+        services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<ParkedCalls>().Count));
         services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();

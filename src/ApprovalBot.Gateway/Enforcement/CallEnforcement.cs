@@ -8,6 +8,7 @@ using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
@@ -27,6 +28,7 @@ public sealed partial class CallEnforcement(
     ArgumentDigest digests,
     AuditTrail audit,
     GatewayOptions options,
+    GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<CallEnforcement> logger)
 {
@@ -47,6 +49,9 @@ public sealed partial class CallEnforcement(
         var started = time.GetTimestamp();
         var name = context.Params?.Name;
         var agent = AgentOf(context);
+        using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
+        activity?.SetTag("mcp.tool", name);
+        activity?.SetTag("approvalbot.agent", agent);
         var policy = policies.Current;
         if (name is null || policy.IsHidden(name) || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
         {
@@ -58,6 +63,7 @@ public sealed partial class CallEnforcement(
         var argumentsElement = arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(arguments);
         var annotations = tool.Exposed.Annotations is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(tool.Exposed.Annotations, ModelContextProtocol.McpJsonUtilities.DefaultOptions);
         var decision = policy.Evaluate(new PolicyRequest(agent, name, argumentsElement, annotations));
+        activity?.SetTag("approvalbot.rule", decision.Rule);
 
         if (decision.RateLimit is { } limit && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
         {
@@ -87,6 +93,11 @@ public sealed partial class CallEnforcement(
         {
             case PolicyAction.Allow:
                 var result = await next(context, cancellationToken);
+                if (context.Items.TryGetValue(GatewayProxy.UpstreamMillisecondsItem, out var upstreamMs) && upstreamMs is double ms)
+                {
+                    telemetry.Forwarded(tool.Upstream.Name, time.GetElapsedTime(started).TotalMilliseconds, ms);
+                }
+
                 Record(started, "allowed", agent, name, decision, arguments, null);
                 return result;
             case PolicyAction.Deny:
@@ -112,6 +123,7 @@ public sealed partial class CallEnforcement(
         var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
         var digest = arguments is null ? null : digests.Compute(new Dictionary<string, JsonElement>(arguments));
         audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest, approvalId));
+        telemetry.CallDecided(verdict, tool);
         LogCallDecided(logger, verdict, tool ?? "(none)", agent, decision?.Rule ?? "-");
     }
 

@@ -3,6 +3,7 @@ using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +19,7 @@ public sealed partial class GatewayHeartbeatPublisher(
     UpstreamRegistry upstreams,
     GatewayStore store,
     GatewayOptions options,
+    GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<GatewayHeartbeatPublisher> logger) : BackgroundService
 {
@@ -27,6 +29,8 @@ public sealed partial class GatewayHeartbeatPublisher(
         var counts = await store.CountDecisionsSinceAsync(new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero), cancellationToken);
         int Count(params string[] names) => names.Sum(n => counts.TryGetValue(n, out var c) ? c : 0);
         var state = policies.State;
+        var pending = await store.CountPendingAsync(null, cancellationToken);
+        telemetry.PendingCount(pending);
         return new GatewayHeartbeat(
             instance.Id,
             GatewayInfo.Version,
@@ -35,7 +39,7 @@ public sealed partial class GatewayHeartbeatPublisher(
             state.Policy.RuleCount,
             state.LoadedAt,
             upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected, c.Lists.Tools.Count, c.LastError)).ToList(),
-            await store.CountPendingAsync(null, cancellationToken),
+            pending,
             new DecisionCounts(Count("allowed"), Count("denied"), Count("rate_limited"), Count("held")),
             now);
     }

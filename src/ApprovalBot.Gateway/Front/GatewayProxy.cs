@@ -13,8 +13,11 @@ namespace ApprovalBot.Gateway.Front;
 /// The MCP request handlers of the front: each forwards to the upstream that owns the name or
 /// URI, unchanged but for the prefix. Policy is not decided here but in the request filters.
 /// </summary>
-public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessions, GatewayOptions options)
+public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessions, GatewayOptions options, TimeProvider time)
 {
+    /// <summary>Set on the request context: how long the upstream took, so the filter can tell the gateway's own overhead.</summary>
+    public const string UpstreamMillisecondsItem = "approvalbot.upstream_ms";
+
     public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
@@ -49,7 +52,10 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
             Arguments = context.Params.Arguments,
             Meta = ForwardMeta(context.Params.Meta, call),
         };
-        return await client.CallToolAsync(forwarded, cancellationToken);
+        var started = time.GetTimestamp();
+        var result = await client.CallToolAsync(forwarded, cancellationToken);
+        context.Items[UpstreamMillisecondsItem] = time.GetElapsedTime(started).TotalMilliseconds;
+        return result;
     }
 
     public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)

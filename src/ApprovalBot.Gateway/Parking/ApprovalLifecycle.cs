@@ -1,6 +1,7 @@
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace ApprovalBot.Gateway.Parking;
@@ -17,7 +18,8 @@ public sealed partial class ApprovalLifecycle(
     AuditTrail audit,
     GatewayInstance instance,
     TimeProvider time,
-    ILogger<ApprovalLifecycle> logger)
+    ILogger<ApprovalLifecycle> logger,
+    GatewayTelemetry? telemetry = null)
 {
     public async Task<ApprovalDecisionOutcome> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken)
     {
@@ -185,6 +187,7 @@ public sealed partial class ApprovalLifecycle(
             time.GetUtcNow(), status.ToString().ToLowerInvariant(), record.Agent, record.Tool, record.Rule, comment,
             Digest: record.Digest, ApprovalId: id, Actor: by?.Principal, Channel: channel));
         LogApprovalResolved(logger, id, record.Tool, status.ToString(), by?.Principal ?? "-");
+        telemetry?.Resolved(status.ToString(), (record.ResolvedAt ?? time.GetUtcNow()) - record.RequestedAt);
         parked.Resolve(id, new ParkedOutcome(status, by, comment));
         // Not awaited: a slow or dead broker must not delay the waiting calls. Failures are logged
         // and the row stays unpublished, so maintenance publishes it again.

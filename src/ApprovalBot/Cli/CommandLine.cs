@@ -15,6 +15,7 @@ public static class CommandLine
           approvalbot policy validate FILE
           approvalbot policy explain FILE --tool T [--agent A] [--args JSON] [--annotations JSON]
           approvalbot policy test FILE CASES.json
+          approvalbot policy scan [--out FILE] [--default deny|allow|require_approval] [--ApprovalBot:Key=value ...]
           approvalbot approvals list [--status pending|all|...] [--url URL] [--token TOKEN]
           approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
@@ -30,6 +31,8 @@ public static class CommandLine
                 return await RunServerAsync(args, stdio: false, stderr);
             case "stdio":
                 return await RunServerAsync(args[1..], stdio: true, stderr);
+            case "policy" when args.Length > 1 && args[1] == "scan":
+                return await PolicyScan.RunAsync(args[2..], stdout, stderr);
             case "policy":
                 return PolicyCommands.Run(args[1..], stdout, stderr);
             case "approvals":

@@ -23,6 +23,8 @@ public sealed record ApprovalBotOptions
 
     public ConsoleOptions Console { get; init; } = new();
 
+    public TelemetryOptions Telemetry { get; init; } = new();
+
     public bool RunsGateway => Role is "all" or "gateway";
 
     public bool RunsBot => Role is "all" or "bot";
@@ -46,4 +48,13 @@ public sealed record RabbitMqOptions
     public string VirtualHost { get; init; } = "/";
     public string Username { get; init; } = "guest";
     public string Password { get; init; } = "guest";
+}
+
+public sealed record TelemetryOptions
+{
+    /// <summary>Map the Prometheus scrape endpoint at /metrics.</summary>
+    public bool Prometheus { get; init; }
+
+    /// <summary>Send traces and metrics to an OTLP collector (e.g. http://otel-collector:4317).</summary>
+    public string? OtlpEndpoint { get; init; }
 }

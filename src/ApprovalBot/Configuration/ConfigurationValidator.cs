@@ -62,6 +62,11 @@ public static partial class ConfigurationValidator
                 break;
         }
 
+        if (options.Telemetry.OtlpEndpoint is { Length: > 0 } otlp && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
+        {
+            errors.Add("ApprovalBot:Telemetry:OtlpEndpoint must be an absolute URL (e.g. http://otel-collector:4317).");
+        }
+
         var dataDirectory = Path.GetFullPath(options.DataDirectory, workingDirectory);
         var policyPath = ResolvePolicyPath(options.PolicyPath, workingDirectory);
         Policy? policy = null;

@@ -7,6 +7,7 @@ using ApprovalBot.Configuration;
 using ApprovalBot.Gateway;
 using ApprovalBot.Health;
 using ApprovalBot.Messaging;
+using ApprovalBot.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ApprovalBot.Hosting;
@@ -66,9 +67,11 @@ public static class ServerHost
         }
 
         builder.Services.AddApprovalBus(options);
+        builder.Services.AddApprovalBotTelemetry(options.Telemetry);
 
         var app = builder.Build();
         app.MapHealth();
+        app.MapApprovalBotTelemetry(options.Telemetry);
         if (options.RunsGateway && !stdio)
         {
             app.MapGatewayFront();
