@@ -63,6 +63,7 @@ public static class GatewayHosting
         services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();
+        services.AddHttpContextAccessor();
         services.AddSingleton<CallEnforcement>();
         services.AddSingleton<AgentAuthentication>();
         services.AddSingleton<FrontHygiene>();
@@ -113,9 +114,10 @@ public static class GatewayHosting
     public static IMcpServerBuilder WithGatewayHttpTransport(this IMcpServerBuilder builder, GatewayOptions options) =>
         builder.WithHttpTransport(o =>
         {
-            // Sessions for initialize-handshake clients (server-to-client requests, list_changed and
-            // progress need them); 2026-07-28 clients are served statelessly on the same endpoint.
-            o.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.StatefulForInitializeClients;
+            // A gateway forwards what upstreams send on their own (sampling, elicitation, roots,
+            // list_changed, logging): that needs a session per agent, so every client gets one
+            // (2026-07-28 clients are asked to use the initialize handshake).
+            o.SessionMode = ModelContextProtocol.AspNetCore.HttpServerSessionMode.Stateful;
             o.IdleTimeout = options.SessionIdleTimeout;
             o.RunSessionHandler = async (http, server, ct) =>
             {

@@ -16,7 +16,9 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
 {
     private GatewayHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await GatewayHost.StartAsync(withEverything: false);
+    private readonly CapturingLoggerProvider _logs = new();
+
+    public async Task InitializeAsync() => _host = await GatewayHost.StartAsync(withEverything: false, settings: ["--Logging:LogLevel:Default=Debug", "--Logging:LogLevel:Microsoft.AspNetCore=Debug"], customize: b => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(b.Services, _logs));
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -110,7 +112,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         await Eventually.GetAsync(
             async () => (await ConsoleApi.ListAsync(console, "cancelled")).Select(a => a.GetProperty("id").GetString()).ToList(),
             ids => ids?.Contains(id) == true,
-            what: "the approval to be cancelled");
+            what: "the approval to be cancelled " + string.Join("\n", _logs.Lines.Where(l => !l.Contains("Dapper") && !l.Contains("stderr") && !l.Contains("Sqlite")).TakeLast(60)));
         var (response, body) = await ConsoleApi.DecideAsync(console, id!, approve: true);
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains("cancelled", body.GetProperty("message").GetString());

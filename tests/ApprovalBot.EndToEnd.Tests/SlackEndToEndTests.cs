@@ -355,10 +355,14 @@ public sealed class SlackEndToEndTests
         var call = rig.CallCancelTaskAsync(cts.Token);
         var (id, _) = await rig.WaitForCardAsync();
 
+        // The heartbeat sent at start-up may predate the upstream's connection; the next one (1 s here) reports it connected.
         var reply = await Eventually.GetAsync(
             async () => await rig.SlashCommandAsync("status", Intruder),
-            r => r?.ToJsonString().Contains(instance!, StringComparison.Ordinal) == true && r.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal),
-            what: "/policy status naming the gateway and the pending approval");
+            r => r?.ToJsonString() is { } json
+                 && json.Contains(instance!, StringComparison.Ordinal)
+                 && json.Contains("agentwork :white_check_mark:", StringComparison.Ordinal)
+                 && json.Contains(id.ToString(), StringComparison.Ordinal),
+            what: "/policy status naming the gateway, its connected upstream and the pending approval");
 
         Assert.Equal("ephemeral", reply["response_type"]?.GetValue<string>());
         var sections = reply["blocks"]!.AsArray().Select(b => b!["text"]?["text"]?.GetValue<string>() ?? "").ToList();

@@ -5,6 +5,7 @@ using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ApprovalBot.Bot.Slack;
 
@@ -21,6 +22,7 @@ public sealed class SlackInteractionHandler(
     IServiceScopeFactory scopes,
     SlackWorkQueue queue,
     SlackDeliveryDeduplicator deduplicator,
+    IOptions<SlackOptions> options,
     ILogger<SlackInteractionHandler> logger)
 {
     /// <summary>Handles one interaction payload; returns the JSON to answer Slack with, or null for an empty 200.</summary>
@@ -200,7 +202,10 @@ public sealed class SlackInteractionHandler(
             return null;
         }
 
-        if (!ApprovalJudge.MayDecide(view.Request.Approvers, approver))
+        // A shared (Slack Connect) channel has members of other workspaces: only the configured ones may decide.
+        var teams = options.Value.TeamIds;
+        if (!ApprovalJudge.MayDecide(view.Request.Approvers, approver)
+            || (teams.Length > 0 && !teams.Contains(approver.TenantId, StringComparer.Ordinal)))
         {
             logger.NotAnApprover(approver.UserId, approver.TenantId, approvalId, view.Request.Tool);
             await EphemeralAsync(channel, approver.UserId, approvalId,

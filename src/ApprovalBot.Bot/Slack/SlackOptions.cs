@@ -25,6 +25,9 @@ public sealed record SlackOptions
     /// <summary>The id of the channel the cards are posted to (e.g. C0123456789); the bot must be a member.</summary>
     public string? Channel { get; init; }
 
+    /// <summary>Workspace (team) ids whose members may decide; empty allows any workspace the app is in.</summary>
+    public string[] TeamIds { get; init; } = [];
+
     /// <summary>Slack Web API root; tests point it at a local fake.</summary>
     public string ApiBaseUrl { get; init; } = DefaultApiBaseUrl;
 

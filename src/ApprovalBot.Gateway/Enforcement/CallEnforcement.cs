@@ -10,6 +10,7 @@ using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -30,7 +31,8 @@ public sealed partial class CallEnforcement(
     GatewayOptions options,
     GatewayTelemetry telemetry,
     TimeProvider time,
-    ILogger<CallEnforcement> logger)
+    ILogger<CallEnforcement> logger,
+    IHttpContextAccessor? httpContexts = null)
 {
     public const string AnonymousAgent = "anonymous";
 
@@ -106,10 +108,15 @@ public sealed partial class CallEnforcement(
                     $"Denied by policy: {name} is not allowed for agent '{agent}'" + (decision.Reason is { Length: > 0 } reason ? $" ({reason})." : "."),
                     new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule, ["reason"] = decision.Reason });
             default:
-                return await gate.HoldAsync(
-                    new HoldRequest(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
-                    ct => next(context, ct),
-                    cancellationToken);
+                // A parked call also ends when the agent's HTTP request goes away, whether or not
+                // the client sent notifications/cancelled.
+                using (var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, httpContexts?.HttpContext?.RequestAborted ?? CancellationToken.None))
+                {
+                    return await gate.HoldAsync(
+                        new HoldRequest(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
+                        ct => next(context, ct),
+                        held.Token);
+                }
         }
     }
 

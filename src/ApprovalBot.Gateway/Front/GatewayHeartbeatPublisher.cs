@@ -1,4 +1,5 @@
 using ApprovalBot.Core.Contracts;
+using ApprovalBot.Core.Policy;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
@@ -35,7 +36,7 @@ public sealed partial class GatewayHeartbeatPublisher(
             instance.Id,
             GatewayInfo.Version,
             state.Policy.Summary + (state.LastError is null ? "" : " (last reload rejected)"),
-            state.Policy.Default.ToString(),
+            state.Policy.Default.ToWireName(),
             state.Policy.RuleCount,
             state.LoadedAt,
             upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected, c.Lists.Tools.Count, c.LastError)).ToList(),
@@ -46,6 +47,20 @@ public sealed partial class GatewayHeartbeatPublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The first heartbeat should show the upstreams as they are, not as "not connected yet".
+        try
+        {
+            await upstreams.WhenFirstAttemptsDoneAsync(stoppingToken).WaitAsync(TimeSpan.FromSeconds(15), time, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            // Report what we have; the next heartbeat follows.
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(options.HeartbeatInterval > TimeSpan.Zero ? options.HeartbeatInterval : TimeSpan.FromSeconds(10), time);
         do
         {

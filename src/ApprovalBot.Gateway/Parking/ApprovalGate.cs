@@ -50,7 +50,7 @@ public sealed partial class ApprovalGate(
     {
         var arguments = request.Arguments is null ? null : new Dictionary<string, JsonElement>(request.Arguments);
         var digest = digests.Compute(arguments);
-        var existing = await store.FindOpenAsync(request.Agent, request.Tool, digest, cancellationToken);
+        var existing = await store.FindOpenAsync(request.Agent, request.Tool, digest, time.GetUtcNow() - options.RetryClaimWindow, cancellationToken);
         var retryMode = request.Decision.Wait == ApprovalWait.Retry;
 
         if (existing is { Status: ApprovalStatus.Approved })

@@ -96,12 +96,13 @@ public sealed class GatewayStore
     }
 
     /// <summary>A pending approval for the same agent, tool and arguments (flood control), or an approved, unclaimed one (retry mode).</summary>
-    public async Task<ApprovalRecord?> FindOpenAsync(string agent, string tool, string digest, CancellationToken cancellationToken)
+    /// <param name="approvedSince">Approvals decided before this are no longer claimable by a retry.</param>
+    public async Task<ApprovalRecord?> FindOpenAsync(string agent, string tool, string digest, DateTimeOffset approvedSince, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var row = await connection.QueryFirstOrDefaultAsync<ApprovalRow>(
-            SelectApproval + " WHERE agent = @agent AND tool = @tool AND digest = @digest AND (status = 'Pending' OR (status = 'Approved' AND claimed_at IS NULL)) ORDER BY requested_at DESC",
-            new { agent, tool, digest });
+            SelectApproval + " WHERE agent = @agent AND tool = @tool AND digest = @digest AND (status = 'Pending' OR (status = 'Approved' AND claimed_at IS NULL AND wait_mode = 'retry' AND resolved_at >= @since)) ORDER BY requested_at DESC",
+            new { agent, tool, digest, since = approvedSince.ToUnixTimeMilliseconds() });
         return row?.ToRecord();
     }
 

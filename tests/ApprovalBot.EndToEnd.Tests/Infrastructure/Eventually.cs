@@ -5,7 +5,7 @@ public static class Eventually
 {
     public static async Task<T> GetAsync<T>(Func<Task<T?>> probe, Func<T?, bool> done, TimeSpan? within = null, string? what = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
         T? last = default;
         while (DateTime.UtcNow < deadline)
         {

@@ -224,4 +224,19 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Empty(_h.Executed);
     }
+
+    [Fact]
+    public async Task Retry_mode_approval_is_claimable_only_within_the_claim_window()
+    {
+        var first = await _h.CallAsync(Rule(wait: Core.Policy.ApprovalWait.Retry));
+        var id = Guid.Parse(first.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
+        await _h.DecideAsync(id, Alice, approve: true);
+
+        _h.Time.Advance(_h.Options.RetryClaimWindow + TimeSpan.FromSeconds(1));
+        var late = await _h.CallAsync(Rule(wait: Core.Policy.ApprovalWait.Retry));
+
+        Assert.True(late.IsError);
+        Assert.NotEqual(id.ToString(), late.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
+        Assert.Empty(_h.Executed);
+    }
 }

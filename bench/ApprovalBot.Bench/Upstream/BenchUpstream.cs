@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Agentwork.Sample;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
+
+namespace ApprovalBot.Bench.Upstream;
+
+/// <summary>
+/// The sample's tools (<c>ping</c> is the cheapest call) served over Streamable HTTP, plus
+/// <c>stamp</c>, which answers the moment it starts with the machine's monotonic clock so the
+/// bench can tell when a released call reached the upstream.
+/// </summary>
+public static class BenchUpstream
+{
+    public static async Task<int> RunAsync(int port)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Path.GetTempPath() });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Services.AddSingleton<WorkState>();
+        builder.Services
+            .AddMcpServer(o => o.ServerInfo = new() { Name = "bench-upstream", Version = "1.0.0" })
+            .WithHttpTransport()
+            .WithTools<AgentworkTools>()
+            .WithTools<AwxTools>()
+            .WithTools<StampTool>();
+        var app = builder.Build();
+        app.MapMcp("/mcp");
+        await app.RunAsync();
+        return 0;
+    }
+}
+
+[McpServerToolType]
+public sealed class StampTool
+{
+    [McpServerTool(Name = "stamp", Destructive = true), Description("Answers {n, ts}: the argument and the monotonic clock when the call started.")]
+    public static string Stamp([Description("Any short text; echoed back")] string n) =>
+        $$"""{"n":"{{n}}","ts":{{Stopwatch.GetTimestamp()}}}""";
+}
