@@ -85,7 +85,8 @@ public static class SlackStatusMessage
                     ? $"{Short(u.Name, 60)} :white_check_mark: {u.Tools} tools"
                     : $"{Short(u.Name, 60)} :x: {Short(u.Error ?? "disconnected", 120)}"));
             var policy = $"policy: default `{Short(beat.PolicyDefault, 40)}`, {beat.PolicyRules} {(beat.PolicyRules == 1 ? "rule" : "rules")}"
-                + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})");
+                + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})")
+                + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
                 + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n";
             if (lines.Length + line.Length > MaxSectionChars)
