@@ -18,7 +18,7 @@ public sealed class RedactionTests
         var logs = new CapturingLoggerProvider();
         await using var host = await GatewayHost.StartAsync(
             withEverything: false,
-            settings: ["--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft=Information"],
+            settings: ["--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft=Information", "--Logging:LogLevel:ModelContextProtocol=Trace"],
             customize: b => b.Services.AddSingleton<ILoggerProvider>(logs));
         var messages = new ConcurrentQueue<string>();
         var bus = host.Get<IBus>();

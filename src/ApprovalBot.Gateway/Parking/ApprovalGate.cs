@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -243,7 +242,7 @@ public sealed partial class ApprovalGate(
         while (await timer.WaitForNextTickAsync(cancellationToken));
     }
 
-    private static async Task TryEndAsync(Func<Task<bool>> end)
+    private async Task TryEndAsync(Func<Task<bool>> end)
     {
         try
         {
@@ -252,7 +251,7 @@ public sealed partial class ApprovalGate(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The database being unavailable must not keep the agent waiting: the outcome stands, the sweeper catches up.
-            Debug.WriteLine(e.Message);
+            LogEndFailed(logger, e.Message);
         }
     }
 
@@ -296,6 +295,9 @@ public sealed partial class ApprovalGate(
 
     [LoggerMessage(EventName = "ApprovalRequested", Level = LogLevel.Information, Message = "Approval {ApprovalId} requested for {Tool} by agent {Agent}, expires {ExpiresAt}")]
     private static partial void LogApprovalRequested(ILogger logger, Guid approvalId, string tool, string agent, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventName = "ApprovalEndFailed", Level = LogLevel.Warning, Message = "Could not record the end of a waiting approval (the sweeper will): {Reason}")]
+    private static partial void LogEndFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventName = "ApprovalProgressFailed", Level = LogLevel.Debug, Message = "Progress for approval {ApprovalId} not delivered: {Reason}")]
     private static partial void LogProgressFailed(ILogger logger, Guid approvalId, string reason);

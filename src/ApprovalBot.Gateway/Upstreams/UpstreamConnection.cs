@@ -33,7 +33,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         _options = options;
         _bridge = bridge;
         _time = time;
-        _loggerFactory = loggerFactory;
+        _loggerFactory = new NoTraceLoggerFactory(loggerFactory);
         _logger = loggerFactory.CreateLogger<UpstreamConnection>();
     }
 

@@ -26,6 +26,9 @@ public static class ServerHost
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
 
+        // The MCP SDK logs whole messages (argument values, secrets included) at Trace: never enable it.
+        // Added after the configuration's rules, so it wins over the same category set to Trace there.
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Debug);
         customize?.Invoke(builder);
         var (validated, errors) = ConfigurationValidator.Validate(builder.Configuration, Directory.GetCurrentDirectory());
         if (validated is null)
