@@ -51,9 +51,11 @@ ours=1
 if [ -f "$state/port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$state/port")") 2>/dev/null; then ours=0; fi
 port=$(scripts/rabbitmq-test.sh start)
 if [ "$ours" = 1 ]; then trap 'scripts/rabbitmq-test.sh stop' EXIT; fi
-# Its own virtual host: the bench's bot never shares a queue with a test run on the same node.
+# Its own virtual host, new for each run: the bench's bot never shares a queue with a test run on the
+# same node, and never starts behind messages an earlier (interrupted) run left in its queues.
 vhost="approvalbot-bench"
-ctl add_vhost "$vhost" >/dev/null 2>&1 || true
+ctl delete_vhost "$vhost" >/dev/null 2>&1 || true
+ctl add_vhost "$vhost" >/dev/null
 ctl set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null
 echo "rabbitmq on 127.0.0.1:$port, virtual host $vhost"
 

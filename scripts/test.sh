@@ -36,6 +36,10 @@ echo "== test"
 log=$(mktemp)
 status=0
 dotnet test ApprovalBot.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log" || status=$?
+echo "== bench smoke (bench/run.sh --smoke: every benchmark with tiny N, so it cannot rot)"
+bench/run.sh --smoke > "$log.bench" 2>&1 || { status=1; echo "bench smoke FAILED:"; }
+tail -n 30 "$log.bench"
+
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 echo "$passed passed, $failed failed"

@@ -5,7 +5,7 @@ using ApprovalBot.Bench.Infrastructure;
 using ApprovalBot.Bench.Scenarios;
 using ApprovalBot.Bench.Upstream;
 
-// ApprovalBot.Bench run [--smoke] [--only overhead,roundtrip,parked,status] [--rabbitmq-port P] [--rabbitmq-vhost V] [--results DIR]
+// ApprovalBot.Bench run [--smoke] [--only overhead,roundtrip,parked,status] [--targets direct,approvalbot,…] [--rabbitmq-port P] [--rabbitmq-vhost V] [--results DIR]
 // ApprovalBot.Bench upstream --port P          the HTTP upstream the scenarios start
 // ApprovalBot.Bench report [--results DIR]     prints the table from the JSON results
 // ApprovalBot.Bench load --url U --tool T …     ad-hoc load on one target (for profiling)
@@ -63,7 +63,8 @@ await context.WriteResultAsync("run", new
 
 if (only.Contains("overhead"))
 {
-    await new OverheadScenario(context).RunAsync();
+    var targets = Option("--targets")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+    await new OverheadScenario(context, targets).RunAsync();
 }
 
 if (only.Overlaps(["roundtrip", "parked", "status"]) && rabbitPort is null)

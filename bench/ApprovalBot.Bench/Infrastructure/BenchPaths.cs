@@ -25,8 +25,12 @@ public static class BenchPaths
 
     public static string Root => RootLazy.Value;
 
-    /// <summary>The gateway executable, copied beside the bench by its project reference.</summary>
-    public static string ApprovalBotDll => Path.Combine(AppContext.BaseDirectory, "approvalbot.dll");
+    /// <summary>
+    /// The gateway executable, copied beside the bench by its project reference; APPROVALBOT_BENCH_DLL
+    /// points at another build (to measure before/after a change with the same bench).
+    /// </summary>
+    public static string ApprovalBotDll =>
+        Environment.GetEnvironmentVariable("APPROVALBOT_BENCH_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "approvalbot.dll");
 
     public static string SampleDll => Path.Combine(AppContext.BaseDirectory, "Agentwork.Sample.dll");
 

@@ -11,13 +11,48 @@ namespace ApprovalBot.Bench.Infrastructure;
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
+    private static readonly List<Process> Running = [];
+
     private readonly Process _process;
+
+    static ChildProcess()
+    {
+        // A bench that dies (or is stopped) must not leave its gateways, bots and proxies behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => KillAll();
+        Console.CancelKeyPress += (_, _) => KillAll();
+    }
 
     private ChildProcess(string name, Process process, string logPath)
     {
         Name = name;
         _process = process;
         LogPath = logPath;
+        lock (Running)
+        {
+            Running.Add(process);
+        }
+    }
+
+    private static void KillAll()
+    {
+        lock (Running)
+        {
+            foreach (var process in Running)
+            {
+                try
+                {
+                    if (!process.HasExited)
+                    {
+                        process.Kill(entireProcessTree: true);
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+                {
+                    // Gone already, or nothing more to do.
+                }
+            }
+        }
     }
 
     public string Name { get; }
@@ -169,9 +204,14 @@ public sealed class ChildProcess : IAsyncDisposable
                 await _process.WaitForExitAsync(cts.Token);
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception or IOException)
         {
             // Already gone, or not ending: nothing more this bench can do.
+        }
+
+        lock (Running)
+        {
+            Running.Remove(_process);
         }
 
         _process.Dispose();

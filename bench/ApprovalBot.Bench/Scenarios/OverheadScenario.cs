@@ -17,7 +17,7 @@ public sealed record OverheadResult(string Description, IReadOnlyList<string> Ta
 /// ApprovalBot runs its shipped configuration (role all, in-memory bus, Information logging to a
 /// file) with a 50-rule policy whose matching rule allows the call.
 /// </summary>
-public sealed class OverheadScenario(BenchContext context)
+public sealed class OverheadScenario(BenchContext context, IReadOnlySet<string>? only = null)
 {
     public const string EchoArguments = """{"message":"hello"}""";
 
@@ -95,6 +95,11 @@ public sealed class OverheadScenario(BenchContext context)
         Func<Task<(ChildProcess[] Processes, IReadOnlyList<(string Tool, Uri Url)> Urls)>>? start)
     {
         ChildProcess[] processes = [];
+        if (only is not null && !only.Contains(target))
+        {
+            return;
+        }
+
         try
         {
             context.Log($"overhead: {target}");

@@ -18,7 +18,13 @@ public sealed record ParkedResult(
     double ReleasedPerSecond,
     Latency DecisionToUpstreamStart,
     int ApproveRetries,
-    int WrongOrMissingResults);
+    int WrongOrMissingResults,
+    ProcStatus FloorBefore,
+    ProcStatus FloorParked,
+    double FloorBytesPerPendingCall,
+    ProcStatus GatewayHalfParked,
+    double MarginalBytesPerParkedCall,
+    double FloorMarginalBytesPerPendingCall);
 
 /// <summary>
 /// Scenario 4: N concurrent MCP requests parked on the gateway at once (distinct arguments, so N
@@ -34,10 +40,13 @@ public sealed class ParkedScenario(BenchContext context, ApprovalCluster cluster
     {
         var total = context.Smoke ? 200 : 10_000;
         var sessionCount = context.Smoke ? 10 : 100;
+        var (floorBefore, floorHalf, floorParked, floorPerCall) = await MeasureFloorAsync(total, sessionCount);
+        // Its own client: its thousands of connections are closed when the scenario ends.
+        using var http = McpSession.CreateHttpClient();
         var sessions = new McpSession[sessionCount];
         for (var i = 0; i < sessionCount; i++)
         {
-            sessions[i] = await McpSession.OpenAsync(context.Http, cluster.McpUrl);
+            sessions[i] = await McpSession.OpenAsync(http, cluster.McpUrl);
         }
 
         // Settle, then the baseline.
@@ -104,9 +113,17 @@ public sealed class ParkedScenario(BenchContext context, ApprovalCluster cluster
             }
         })).ToArray();
 
-        // All parked: every call has its approval id.
-        while (ids.Count(g => g != Guid.Empty) + Volatile.Read(ref wrong) < total)
+        // All parked: every call has its approval id. Memory is also read at half-way: the slope from
+        // there to all parked is the marginal cost per call, less sensitive to the heap's slack at the start.
+        ProcStatus? half = null;
+        int parkedCount;
+        while ((parkedCount = ids.Count(g => g != Guid.Empty)) + Volatile.Read(ref wrong) < total)
         {
+            if (half is null && parkedCount >= total / 2)
+            {
+                half = cluster.Gateway.Status();
+            }
+
             await Task.Delay(50);
         }
 
@@ -182,7 +199,13 @@ public sealed class ParkedScenario(BenchContext context, ApprovalCluster cluster
             total / releaseSeconds,
             Latency.FromMilliseconds(decisionToUpstream),
             retries,
-            wrong);
+            wrong,
+            floorBefore,
+            floorParked,
+            floorPerCall,
+            half ?? parked,
+            (parked.RssKb - (half ?? before).RssKb) * 1024.0 / (total - total / 2),
+            (floorParked.RssKb - floorHalf.RssKb) * 1024.0 / (total - total / 2));
         context.Log($"parked: released all in {releaseSeconds:F1} s ({result.ReleasedPerSecond:F0}/s); wrong or missing results {wrong}; gateway after: RSS {after.RssKb / 1024.0:F1} MiB, {after.Threads} threads");
         if (wrong > 0)
         {
@@ -191,5 +214,74 @@ public sealed class ParkedScenario(BenchContext context, ApprovalCluster cluster
 
         await context.WriteResultAsync("parked", result);
         return result;
+    }
+
+    /// <summary>
+    /// The floor: the same number of pending tools/call requests on a bare Kestrel + MCP C# SDK server
+    /// (the bench upstream's <c>hold</c> tool), so the gateway's own share of the per-call memory shows.
+    /// </summary>
+    private async Task<(ProcStatus Before, ProcStatus Half, ProcStatus Parked, double BytesPerCall)> MeasureFloorAsync(int total, int sessionCount)
+    {
+        var (process, url) = await Targets.StartBenchUpstreamAsync(context, "floor-upstream");
+        using var http = McpSession.CreateHttpClient();
+        await using (process)
+        {
+            var sessions = new McpSession[sessionCount];
+            for (var i = 0; i < sessionCount; i++)
+            {
+                sessions[i] = await McpSession.OpenAsync(http, url);
+            }
+
+            await sessions[0].CallToolAsync("held", "{}");
+            await Task.Delay(2000);
+            var before = process.Status();
+            // In steps of InFlightWhileParking: each step's calls are all waiting before the next step starts.
+            var calls = new List<Task<System.Text.Json.JsonElement>>(total);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            ProcStatus? half = null;
+            while (calls.Count < total)
+            {
+                if (half is null && calls.Count >= total / 2)
+                {
+                    half = process.Status();
+                }
+
+                var step = Math.Min(InFlightWhileParking, total - calls.Count);
+                for (var k = 0; k < step; k++)
+                {
+                    var i = calls.Count;
+                    calls.Add(sessions[i % sessionCount].CallToolAsync("hold", $$"""{"n":"f-{{i}}"}"""));
+                }
+
+                while (int.Parse(McpSession.Text(await sessions[0].CallToolAsync("held", "{}")), System.Globalization.CultureInfo.InvariantCulture) < calls.Count)
+                {
+                    if (waited.Elapsed > TimeSpan.FromMinutes(2) || calls.Any(c => c.IsFaulted))
+                    {
+                        throw new InvalidOperationException("parked floor: the hold calls did not all arrive: " + calls.FirstOrDefault(c => c.IsFaulted)?.Exception?.GetBaseException().Message);
+                    }
+
+                    await Task.Delay(10);
+                }
+            }
+
+            await Task.Delay(2000);
+            var parked = process.Status();
+            await sessions[0].CallToolAsync("release", "{}");
+            var results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromMinutes(2));
+            var wrong = results.Where((r, i) => McpSession.Text(r) != $"f-{i}").Count();
+            if (wrong > 0)
+            {
+                context.Fail($"parked floor: {wrong} hold calls returned something else");
+            }
+
+            foreach (var session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+
+            var perCall = (parked.RssKb - before.RssKb) * 1024.0 / total;
+            context.Log($"parked floor (bare Kestrel + MCP SDK, {total} pending calls): RSS {before.RssKb / 1024.0:F1} → {parked.RssKb / 1024.0:F1} MiB, {perCall / 1024:F1} KiB per call");
+            return (before, half ?? before, parked, perCall);
+        }
     }
 }

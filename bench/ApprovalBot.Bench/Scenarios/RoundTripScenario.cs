@@ -86,10 +86,14 @@ public sealed class RoundTripScenario(BenchContext context, ApprovalCluster clus
                 "stamp", $$"""{"n":"{{n}}"}""", progressToken: n,
                 onNotification: m =>
                 {
-                    if (ApprovalCluster.ApprovalIdOf(m) is { } approval)
+                    if (ApprovalCluster.ApprovalIdOf(m) is { } approval && id.TrySetResult(approval) && parkedAfter is not null)
                     {
-                        parkedAfter?.Add(Clock.Milliseconds(sent, Clock.Now));
-                        id.TrySetResult(approval);
+                        // Notifications of different calls arrive on different threads.
+                        var ms = Clock.Milliseconds(sent, Clock.Now);
+                        lock (parkedAfter)
+                        {
+                            parkedAfter.Add(ms);
+                        }
                     }
                 });
             calls.Add((n, call, id.Task, sent));

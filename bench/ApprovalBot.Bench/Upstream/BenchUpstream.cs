@@ -27,7 +27,8 @@ public static class BenchUpstream
             .WithHttpTransport()
             .WithTools<AgentworkTools>()
             .WithTools<AwxTools>()
-            .WithTools<StampTool>();
+            .WithTools<StampTool>()
+            .WithTools<HoldTool>();
         var app = builder.Build();
         app.MapMcp("/mcp");
         await app.RunAsync();
@@ -41,4 +42,40 @@ public sealed class StampTool
     [McpServerTool(Name = "stamp", Destructive = true), Description("Answers {n, ts}: the argument and the monotonic clock when the call started.")]
     public static string Stamp([Description("Any short text; echoed back")] string n) =>
         $$"""{"n":"{{n}}","ts":{{Stopwatch.GetTimestamp()}}}""";
+}
+
+/// <summary>
+/// <c>hold</c> waits until <c>release</c> is called: N pending calls on a bare Kestrel + MCP SDK server,
+/// the floor any MCP server built on them pays per open call (the parked-call scenario compares the gateway with it).
+/// </summary>
+[McpServerToolType]
+public sealed class HoldTool
+{
+    private static TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static int _held;
+
+    [McpServerTool(Name = "hold"), Description("Waits until release is called, then answers n.")]
+    public static async Task<string> Hold([Description("Echoed back")] string n, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _held);
+        try
+        {
+            await Volatile.Read(ref _gate).Task.WaitAsync(cancellationToken);
+            return n;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _held);
+        }
+    }
+
+    [McpServerTool(Name = "held", ReadOnly = true), Description("How many hold calls are waiting.")]
+    public static string Held() => Volatile.Read(ref _held).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [McpServerTool(Name = "release"), Description("Answers every waiting hold call.")]
+    public static string Release()
+    {
+        Interlocked.Exchange(ref _gate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return "released";
+    }
 }

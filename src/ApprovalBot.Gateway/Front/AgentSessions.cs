@@ -16,24 +16,40 @@ namespace ApprovalBot.Gateway.Front;
 public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpstreamBridge
 {
     private readonly ConcurrentDictionary<McpServer, SessionState> _sessions = new();
+    private readonly ConcurrentDictionary<string, McpServer> _bySessionId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InFlightCall> _callsByToken = new(StringComparer.Ordinal);
     private long _nextCall;
 
     public int Count => _sessions.Count;
 
-    public void Touch(McpServer server) => _sessions.GetOrAdd(server, _ => new SessionState());
+    public void Touch(McpServer server) => _sessions.GetOrAdd(SessionOf(server), _ => new SessionState());
 
-    public void Remove(McpServer server) => _sessions.TryRemove(server, out _);
+    public void Remove(McpServer server)
+    {
+        if (_bySessionId.TryRemove(server.SessionId ?? "", out var session))
+        {
+            _sessions.TryRemove(session, out _);
+        }
 
-    public void Subscribe(McpServer server, string uri) => _sessions.GetOrAdd(server, _ => new SessionState()).Subscriptions[uri] = 0;
+        _sessions.TryRemove(server, out _);
+    }
+
+    public void Subscribe(McpServer server, string uri) => _sessions.GetOrAdd(SessionOf(server), _ => new SessionState()).Subscriptions[uri] = 0;
 
     public void Unsubscribe(McpServer server, string uri)
     {
-        if (_sessions.TryGetValue(server, out var state))
+        if (_sessions.TryGetValue(SessionOf(server), out var state))
         {
             state.Subscriptions.TryRemove(uri, out _);
         }
     }
+
+    /// <summary>
+    /// The server a session was first seen as. Request handlers get a new per-request wrapper of the
+    /// session's server on every call; keyed by the wrapper, each call would add an entry that is never
+    /// removed (a leak on the allow path) and every session notification would be sent once per past call.
+    /// </summary>
+    private McpServer SessionOf(McpServer server) => _bySessionId.GetOrAdd(server.SessionId ?? "", server);
 
     /// <summary>
     /// Registers a call going upstream. Returns the progress token to send upstream (a gateway

@@ -22,40 +22,69 @@ public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> l
         return flushed.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>At most this many rows per transaction.</summary>
+    private const int MaxBatch = 512;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var (entry, flushed) in _queue.Reader.ReadAllAsync(stoppingToken))
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                await WriteAsync(entry, flushed, stoppingToken);
+                await DrainAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Drain what is left so a clean shutdown loses no decision.
-            while (_queue.Reader.TryRead(out var item))
-            {
-                await WriteAsync(item.Entry, item.Flushed, CancellationToken.None);
-            }
+            await DrainAsync(CancellationToken.None);
         }
     }
 
-    private async Task WriteAsync(AuditEntry? entry, TaskCompletionSource? flushed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes everything queued, in order, one transaction per batch: a busy gateway (thousands of allowed
+    /// calls per second) would spend more on one commit per row than on the calls. A flush is answered
+    /// once every row recorded before it is written.
+    /// </summary>
+    private async Task DrainAsync(CancellationToken cancellationToken)
     {
-        if (entry is not null)
+        var batch = new List<AuditEntry>();
+        while (_queue.Reader.TryRead(out var item))
         {
-            try
+            if (item.Entry is not null)
             {
-                await store.AppendAuditAsync(entry, cancellationToken);
+                batch.Add(item.Entry);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            if (item.Flushed is not null || batch.Count >= MaxBatch)
+            {
+                await WriteAsync(batch, cancellationToken);
+                batch.Clear();
+                item.Flushed?.TrySetResult();
+            }
+        }
+
+        await WriteAsync(batch, cancellationToken);
+    }
+
+    private async Task WriteAsync(List<AuditEntry> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.AppendAuditAsync(batch, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            foreach (var entry in batch)
             {
                 LogAuditWriteFailed(logger, entry.Decision, entry.Tool, e.Message);
             }
         }
-
-        flushed?.TrySetResult();
     }
 
     [LoggerMessage(EventName = "AuditWriteFailed", Level = LogLevel.Error, Message = "Audit row {Decision} for {Tool} could not be written: {Reason}")]

@@ -23,15 +23,24 @@ public sealed class GatewayStore
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
+    private const string InsertAudit = """
+        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
+        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
+        """;
+
     public async Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
-            """
-            INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
-            VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
-            """,
-            ToAuditRow(entry));
+        await connection.ExecuteAsync(InsertAudit, ToAuditRow(entry));
+    }
+
+    /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
+    public async Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(InsertAudit, entries.Select(ToAuditRow), transaction);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(Guid? approvalId, int limit, CancellationToken cancellationToken)

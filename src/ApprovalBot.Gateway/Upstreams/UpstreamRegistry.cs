@@ -10,8 +10,7 @@ public sealed class UpstreamRegistry : BackgroundService
 {
     private readonly IReadOnlyList<UpstreamConnection> _connections;
     private readonly object _catalogLock = new();
-    private ToolCatalog? _catalog;
-    private IReadOnlyList<UpstreamLists>? _catalogSource;
+    private volatile CatalogSnapshot? _catalog;
 
     public UpstreamRegistry(GatewayOptions options, IUpstreamBridge bridge, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -29,17 +28,39 @@ public sealed class UpstreamRegistry : BackgroundService
     {
         get
         {
-            var source = _connections.Select(c => c.Lists).ToList();
+            // Read on every call (several times): no lock and no allocation while no upstream's lists changed.
+            if (_catalog is { } current && current.IsCurrent(_connections))
+            {
+                return current.Catalog;
+            }
+
+            var source = _connections.Select(c => c.Lists).ToArray();
             lock (_catalogLock)
             {
-                if (_catalog is null || _catalogSource is null || !source.SequenceEqual(_catalogSource, ReferenceEqualityComparer.Instance))
+                if (_catalog is not { } built || !built.IsCurrent(_connections))
                 {
-                    _catalog = ToolCatalog.Build(_connections);
-                    _catalogSource = source;
+                    _catalog = built = new CatalogSnapshot(ToolCatalog.Build(_connections), source);
                 }
 
-                return _catalog;
+                return built.Catalog;
             }
+        }
+    }
+
+    /// <summary>A catalog and the upstream lists (immutable snapshots, compared by reference) it was built from.</summary>
+    private sealed record CatalogSnapshot(ToolCatalog Catalog, UpstreamLists[] Source)
+    {
+        public bool IsCurrent(IReadOnlyList<UpstreamConnection> connections)
+        {
+            for (var i = 0; i < Source.Length; i++)
+            {
+                if (!ReferenceEquals(connections[i].Lists, Source[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 
