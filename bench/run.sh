@@ -61,8 +61,10 @@ echo "rabbitmq on 127.0.0.1:$port, virtual host $vhost"
 
 status=0
 echo "== policy evaluation (BenchmarkDotNet)"
-(cd "$root" && dotnet "$policy_dll" $smoke --results "$results" > "$results/policy-bdn.log" 2>&1) || { status=1; echo "policy benchmark failed; see $results/policy-bdn.log"; tail -20 "$results/policy-bdn.log"; }
-grep -E "^\|" "$results/policy-bdn.log" || true
+bdn_log=$(mktemp -t approvalbot-bench-bdn.XXXXXX)
+(cd "$root" && dotnet "$policy_dll" $smoke --results "$results" > "$bdn_log" 2>&1) || { status=1; echo "policy benchmark failed; see $bdn_log"; tail -20 "$bdn_log"; }
+# BenchmarkDotNet's own summary table (its full log stays in $bdn_log).
+grep -E "^\|" "$bdn_log" | tee "$results/policy-bdn.md" || true
 
 echo "== scenarios: proxy overhead, approval round trip, parked calls, /policy status"
 dotnet "$bench_dll" run $smoke --rabbitmq-port "$port" --rabbitmq-vhost "$vhost" --results "$results" || status=1

@@ -70,9 +70,10 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             try
             {
                 client = await ConnectAsync(stoppingToken);
+                // Connected means usable: the lists are loaded before anyone sees this upstream as up.
+                await RefreshAllAsync(client, stoppingToken);
                 _client = client;
                 _lastError = null;
-                await RefreshAllAsync(client, stoppingToken);
                 LogUpstreamConnected(_logger, Name, _lists.Tools.Count);
                 _firstAttempt.TrySetResult();
                 backoff = TimeSpan.FromMilliseconds(250);

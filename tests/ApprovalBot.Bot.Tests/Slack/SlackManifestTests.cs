@@ -3,7 +3,7 @@ using NJsonSchema;
 
 namespace ApprovalBot.Bot.Tests.Slack;
 
-/// <summary>The app manifests against Slack's published JSON Schema (shared/schemas).</summary>
+/// <summary>The app manifests against Slack's published JSON Schema (vendored in manifests/schemas).</summary>
 public sealed class SlackManifestTests
 {
     private static readonly string RepoRoot = FindRepoRoot();
@@ -14,7 +14,7 @@ public sealed class SlackManifestTests
     [MemberData(nameof(Manifests))]
     public async Task Manifest_validates_against_the_Slack_schema(string file)
     {
-        var schemaPath = Path.Combine(RepoRoot, "..", "shared", "schemas", "slack-manifest-v1.schema.json");
+        var schemaPath = Path.Combine(RepoRoot, "manifests", "schemas", "slack-manifest-v1.schema.json");
         Assert.True(File.Exists(schemaPath), $"Slack manifest schema not found at {schemaPath}");
         var schema = await JsonSchema.FromFileAsync(schemaPath);
 
@@ -27,7 +27,7 @@ public sealed class SlackManifestTests
     [Fact]
     public async Task Schema_check_catches_a_broken_manifest()
     {
-        var schema = await JsonSchema.FromFileAsync(Path.Combine(RepoRoot, "..", "shared", "schemas", "slack-manifest-v1.schema.json"));
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(RepoRoot, "manifests", "schemas", "slack-manifest-v1.schema.json"));
         var broken = Load("manifest.yaml");
         broken["display_information"]!["name"] = new string('x', 36);
         broken["features"]!["slash_commands"]![0]!["command"] = "policy";

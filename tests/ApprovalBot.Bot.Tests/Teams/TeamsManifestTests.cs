@@ -14,7 +14,7 @@ public sealed class TeamsManifestTests
     [Fact]
     public async Task Manifest_validates_against_the_Teams_v1_24_schema()
     {
-        var schemaPath = Path.Combine(TeamsPaths.Shared, "schemas", "teams-manifest-v1.24.schema.json");
+        var schemaPath = Path.Combine(TeamsPaths.Schemas, "teams-manifest-v1.24.schema.json");
         var schema = await JsonSchema.FromFileAsync(schemaPath);
         var manifestText = await File.ReadAllTextAsync(Path.Combine(ManifestFolder, "manifest.json"));
 
@@ -26,7 +26,7 @@ public sealed class TeamsManifestTests
     [Fact]
     public async Task The_schema_check_does_catch_a_broken_manifest()
     {
-        var schema = await JsonSchema.FromFileAsync(Path.Combine(TeamsPaths.Shared, "schemas", "teams-manifest-v1.24.schema.json"));
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(TeamsPaths.Schemas, "teams-manifest-v1.24.schema.json"));
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ManifestFolder, "manifest.json")))!.AsObject();
         manifest["bots"]![0]!["botId"] = "not-a-guid";
         manifest["bots"]![0]!["scopes"] = new JsonArray("team", "everywhere");

@@ -10,8 +10,8 @@ public static class TeamsPaths
 
     public static string TestProject => Path.Combine(RepositoryRoot, "tests", "ApprovalBot.Bot.Tests");
 
-    /// <summary>The shared folder beside the repository (protocol notes and schemas).</summary>
-    public static string Shared => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+    /// <summary>The published manifest schemas, vendored in the repository so a clean clone can test.</summary>
+    public static string Schemas => Path.Combine(RepositoryRoot, "manifests", "schemas");
 
     private static string FindRoot([CallerFilePath] string sourceFile = "")
     {
