@@ -90,6 +90,7 @@ public static class TeamsRegistration
     private static void ConfigureConnectorResilience(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
     {
         var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TeamsConnectorClient).FullName!);
+        var time = context.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
         builder.AddTimeout(TotalTimeout); // all attempts and waits together
         builder.AddRetry(new HttpRetryStrategyOptions
         {
@@ -100,7 +101,7 @@ public static class TeamsRegistration
             MaxDelay = MaxRetryDelay,
             ShouldRetryAfterHeader = false, // DelayGenerator below reads it, with a cap
             ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context.GetRequestMessage())),
-            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time.GetUtcNow())),
             OnRetry = args =>
             {
                 var request = args.Context.GetRequestMessage();
@@ -129,10 +130,10 @@ public static class TeamsRegistration
     }
 
     /// <summary>The Retry-After of a response (capped), or null to use the exponential back-off.</summary>
-    internal static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now)
     {
         var header = response?.Headers.RetryAfter;
-        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - now : null);
         if (delay is not { } value)
         {
             return null;
