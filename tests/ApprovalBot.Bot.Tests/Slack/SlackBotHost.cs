@@ -42,7 +42,7 @@ public sealed class SlackBotHost : IAsyncDisposable
 
     public InMemoryCardReferences Cards => Services.GetRequiredService<InMemoryCardReferences>();
 
-    public FakeStatusReport Status => Services.GetRequiredService<FakeStatusReport>();
+    public FixedStatusReport Status => Services.GetRequiredService<FixedStatusReport>();
 
     public ListLoggerProvider Logs => Services.GetRequiredService<ListLoggerProvider>();
 
@@ -99,8 +99,8 @@ public sealed class SlackBotHost : IAsyncDisposable
         builder.Services.AddScoped<IApprovalDecisions>(sp => sp.GetRequiredService<FakeApprovalDecisions>());
         builder.Services.AddSingleton<InMemoryCardReferences>();
         builder.Services.AddScoped<ICardReferences>(sp => sp.GetRequiredService<InMemoryCardReferences>());
-        builder.Services.AddSingleton<FakeStatusReport>();
-        builder.Services.AddScoped<IStatusReport>(sp => sp.GetRequiredService<FakeStatusReport>());
+        builder.Services.AddSingleton<FixedStatusReport>();
+        builder.Services.AddScoped<IStatusReport>(sp => sp.GetRequiredService<FixedStatusReport>());
 
         builder.Services.AddSlackChannel(builder.Configuration.GetSection("ApprovalBot:Slack"));
 

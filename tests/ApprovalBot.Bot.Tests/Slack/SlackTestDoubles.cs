@@ -64,43 +64,6 @@ public sealed class InMemoryApprovalReadModel : IApprovalReadModel
             .OrderBy(v => v.Request.RequestedAt).Take(limit).ToList());
 }
 
-public sealed class InMemoryCardReferences : ICardReferences
-{
-    private readonly ConcurrentDictionary<(Guid, string), ConcurrentQueue<string>> _references = new();
-    private readonly ConcurrentDictionary<string, string> _settings = new();
-
-    public Task SaveAsync(Guid approvalId, string channel, string reference, CancellationToken cancellationToken)
-    {
-        _references.GetOrAdd((approvalId, channel), _ => new()).Enqueue(reference);
-        return Task.CompletedTask;
-    }
-
-    public Task<IReadOnlyList<string>> GetAsync(Guid approvalId, string channel, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>(_references.TryGetValue((approvalId, channel), out var list) ? list.ToArray() : []);
-
-    public Task SetSettingAsync(string key, string value, CancellationToken cancellationToken)
-    {
-        _settings[key] = value;
-        return Task.CompletedTask;
-    }
-
-    public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult(_settings.TryGetValue(key, out var value) ? value : null);
-}
-
-public sealed class FakeStatusReport : IStatusReport
-{
-    public StatusSnapshot Snapshot { get; set; } = new([], [], 0, new TodayCounts(0, 0, 0, 0, 0, 0), DateTimeOffset.UtcNow);
-
-    public int? LastPendingLimit { get; private set; }
-
-    public Task<StatusSnapshot> GetAsync(int pendingLimit, CancellationToken cancellationToken)
-    {
-        LastPendingLimit = pendingLimit;
-        return Task.FromResult(Snapshot);
-    }
-}
-
 /// <summary>Approvals as the gateway would publish them.</summary>
 public static class TestApprovals
 {

@@ -45,7 +45,7 @@ public sealed class TeamsTestHost : IAsyncDisposable
         Client = new HttpClient { BaseAddress = baseAddress };
         ReadModel = app.Services.GetRequiredService<TeamsReadModel>();
         Decisions = app.Services.GetRequiredService<RecordingApprovalDecisions>();
-        CardReferences = app.Services.GetRequiredService<TeamsCardReferenceStore>();
+        CardReferences = app.Services.GetRequiredService<InMemoryCardReferences>();
         Status = app.Services.GetRequiredService<FixedStatusReport>();
         Logs = app.Services.GetRequiredService<TeamsLogSink>();
         Time = app.Services.GetRequiredService<TimeProvider>();
@@ -63,7 +63,7 @@ public sealed class TeamsTestHost : IAsyncDisposable
 
     public RecordingApprovalDecisions Decisions { get; }
 
-    public TeamsCardReferenceStore CardReferences { get; }
+    public InMemoryCardReferences CardReferences { get; }
 
     public FixedStatusReport Status { get; }
 
@@ -110,8 +110,8 @@ public sealed class TeamsTestHost : IAsyncDisposable
         builder.Services.AddSingleton<IApprovalReadModel>(sp => sp.GetRequiredService<TeamsReadModel>());
         builder.Services.AddSingleton<RecordingApprovalDecisions>();
         builder.Services.AddSingleton<IApprovalDecisions>(sp => sp.GetRequiredService<RecordingApprovalDecisions>());
-        builder.Services.AddSingleton<TeamsCardReferenceStore>();
-        builder.Services.AddSingleton<ICardReferences>(sp => sp.GetRequiredService<TeamsCardReferenceStore>());
+        builder.Services.AddSingleton<InMemoryCardReferences>();
+        builder.Services.AddSingleton<ICardReferences>(sp => sp.GetRequiredService<InMemoryCardReferences>());
         builder.Services.AddSingleton<FixedStatusReport>();
         builder.Services.AddSingleton<IStatusReport>(sp => sp.GetRequiredService<FixedStatusReport>());
         builder.Services.AddTeamsChannel(builder.Configuration.GetSection("ApprovalBot:Teams"));
