@@ -2,8 +2,9 @@
 # The test command: sets up everything the tests need on a fresh Debian machine, then runs them all.
 #   - npm packages (pinned by package-lock.json): the MCP reference server, the TypeScript SDK client,
 #     playwright-core (tests/node) and the adaptivecards parser (tests/ApprovalBot.Bot.Tests)
-#   - Debian packages: rabbitmq-server (a throw-away node on a free port) and chromium (console page test)
-#   - dotnet restore, build, test
+#   - Debian packages: rabbitmq-server (a throw-away node on a free port), chromium (console page test),
+#     docker-compose (checks docker-compose.yml)
+#   - dotnet restore, build, test, then bench/run.sh --smoke
 # Ends with one line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
