@@ -138,6 +138,33 @@ public sealed class SlackEndToEndTests
     }
 
     [Fact]
+    public async Task Quorum_of_two_shows_progress_on_the_card_and_releases_on_the_second_approver()
+    {
+        const string policy = """
+            { "version": "1", "default": "deny", "rules": { "agentwork_cancel_task": {
+                "action": "require_approval", "reason": "Two people must agree",
+                "approvers": ["slack:U0APPROVER", "slack:U0SECOND"], "approvals_required": 2 } } }
+            """;
+        await using var rig = await SlackRig.StartAsync(policy: policy);
+        var call = rig.CallCancelTaskAsync();
+        var (id, card) = await rig.WaitForCardAsync();
+        var ts = rig.CardTs(card);
+
+        await rig.PostInteractionAsync(SlackTestRequests.BlockActions(SlackActionIds.Approve, id, Approver, ApproverName, Channel, ts));
+        var progress = await rig.Slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id);
+        Assert.True(progress.HasActionsBlock);
+        Assert.Contains("Approval recorded from", progress.Body);
+        Assert.False(call.IsCompleted);
+
+        await rig.PostInteractionAsync(SlackTestRequests.BlockActions(SlackActionIds.Approve, id, "U0SECOND", "second", Channel, ts));
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(SampleResult, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        var final = await rig.Slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id && !c.HasActionsBlock);
+        Assert.Equal($"Approved: {Tool}", HeaderText(final));
+        rig.AssertNoSecretReachedSlack();
+    }
+
+    [Fact]
     public async Task Upstream_error_after_approval_follows_as_a_thread_reply()
     {
         await using var rig = await SlackRig.StartAsync();
@@ -475,7 +502,7 @@ public sealed class SlackEndToEndTests
         /// <summary>The console API with the admin token.</summary>
         public HttpClient Console { get; }
 
-        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null)
+        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null)
         {
             var slack = await FakeSlackApi.StartAsync();
             slack.BotToken = BotToken;
@@ -483,7 +510,7 @@ public sealed class SlackEndToEndTests
             GatewayHost? host = null;
             try
             {
-                host = await GatewayHost.StartAsync(withEverything: false, settings: [.. Settings(slack), .. extraSettings ?? []]);
+                host = await GatewayHost.StartAsync(policy: policy, withEverything: false, settings: [.. Settings(slack), .. extraSettings ?? []]);
                 var client = await host.ConnectAsync();
                 return new SlackRig(slack, host, client);
             }

@@ -16,7 +16,7 @@ public sealed partial class ApprovalEventsConsumer(
     BotStore store,
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
-    : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>
+    : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>, IConsumer<ApprovalVoted>
 {
     public async Task Consume(ConsumeContext<ApprovalRequested> context)
     {
@@ -38,6 +38,22 @@ public sealed partial class ApprovalEventsConsumer(
         }
 
         if (!await store.ResolveAsync(context.Message, context.CancellationToken))
+        {
+            return;
+        }
+
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+    }
+
+    public async Task Consume(ConsumeContext<ApprovalVoted> context)
+    {
+        if (await store.GetAsync(context.Message.ApprovalId, context.CancellationToken) is null)
+        {
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (!await store.RecordVoteAsync(context.Message, context.CancellationToken))
         {
             return;
         }

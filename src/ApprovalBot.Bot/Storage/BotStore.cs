@@ -89,6 +89,15 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
             }) == 1;
     }
 
+    /// <summary>A quorum vote on a still pending approval: remembered as its latest approver, for the cards' progress line.</summary>
+    public async Task<bool> RecordVoteAsync(ApprovalVoted voted, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            "UPDATE approvals SET decided_by = @By WHERE id = @Id AND status = 'Pending' AND (decided_by IS NULL OR decided_by <> @By)",
+            new { Id = voted.ApprovalId.ToString(), By = JsonSerializer.Serialize(voted.By) }) == 1;
+    }
+
     public async Task<bool> RecordExecutionAsync(ApprovalExecuted executed, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);

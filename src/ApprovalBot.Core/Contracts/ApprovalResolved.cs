@@ -16,3 +16,14 @@ public sealed record ApprovalExecuted(
     bool Succeeded,
     string Summary,
     DateTimeOffset ExecutedAt);
+
+/// <summary>
+/// Published when an approval that needs several approvers got one more vote but is still Pending,
+/// so the cards can show the progress ("1 of 2") and keep their buttons.
+/// </summary>
+public sealed record ApprovalVoted(
+    Guid ApprovalId,
+    Approver By,
+    int Votes,
+    int Required,
+    DateTimeOffset VotedAt);

@@ -19,6 +19,8 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
 
     public Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
+    public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
     private async Task PublishAsync<T>(T message, CancellationToken cancellationToken)
         where T : class
     {

@@ -60,6 +60,11 @@ public sealed partial class ApprovalLifecycle(
                     }
 
                     audit.Record(new AuditEntry(now, "approval_counted", record.Agent, record.Tool, record.Rule, decision.Comment, Digest: record.Digest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
+                    // Progress only: a lost message leaves the cards one vote behind, never wrong about the outcome.
+                    _ = PublishQuietlyAsync(
+                        record.Id,
+                        nameof(ApprovalVoted),
+                        () => events.PublishVotedAsync(new ApprovalVoted(record.Id, decision.Approver, record.ApprovedBy.Count + 1, record.ApprovalsRequired, now), CancellationToken.None));
                     return new(record.Id, true, nameof(ApprovalStatus.Pending), verdict.Message);
                 case VerdictKind.Approved:
                 case VerdictKind.Denied:
@@ -208,6 +213,18 @@ public sealed partial class ApprovalLifecycle(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogPublishFailed(logger, record.Id, nameof(ApprovalResolved), e.Message);
+        }
+    }
+
+    private async Task PublishQuietlyAsync(Guid id, string message, Func<Task> publish)
+    {
+        try
+        {
+            await publish();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogPublishFailed(logger, id, message, e.Message);
         }
     }
 

@@ -13,4 +13,6 @@ public interface IApprovalEvents
     Task PublishResolvedAsync(ApprovalResolved message, CancellationToken cancellationToken);
 
     Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken);
+
+    Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken);
 }

@@ -161,6 +161,9 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
         Assert.Equal("Approval 1 of 2 recorded; 1 more needed.", first.Message);
         Assert.False(repeat.Accepted);
         Assert.False(call.IsCompleted);
+        var vote = Assert.Single(_h.Events.Voted);
+        Assert.Equal((Alice.Principal, 1, 2), (vote.By.Principal, vote.Votes, vote.Required));
+        Assert.Empty(_h.Events.Resolved);
 
         var second = await _h.DecideAsync(id, Bob, approve: true);
 

@@ -124,6 +124,10 @@ public sealed class RecordingEvents : IApprovalEvents
 
     public Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken) => Record(Executed, message);
 
+    public ConcurrentQueue<ApprovalVoted> Voted { get; } = new();
+
+    public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => Record(Voted, message);
+
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {
         if (Down)
