@@ -17,10 +17,6 @@ public enum ApprovalStatus
 
 public static class ApprovalStatusRules
 {
-    public static bool IsFinal(this ApprovalStatus status) =>
-        status is ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed or ApprovalStatus.Denied
-            or ApprovalStatus.Expired or ApprovalStatus.Cancelled;
-
     public static bool CanMove(ApprovalStatus from, ApprovalStatus to) => (from, to) switch
     {
         (ApprovalStatus.Pending, ApprovalStatus.Approved or ApprovalStatus.Denied or ApprovalStatus.Expired or ApprovalStatus.Cancelled) => true,

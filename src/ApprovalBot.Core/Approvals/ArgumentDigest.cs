@@ -12,7 +12,7 @@ public sealed class ArgumentDigest(byte[] key)
 {
     private readonly byte[] _key = key.Length >= 32 ? key : throw new ArgumentException("The digest key must be at least 32 bytes.", nameof(key));
 
-    public string Compute(IReadOnlyDictionary<string, JsonElement>? arguments)
+    public string Compute(IEnumerable<KeyValuePair<string, JsonElement>>? arguments)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -33,7 +33,7 @@ public sealed class ArgumentDigest(byte[] key)
         return Convert.ToHexStringLower(HMACSHA256.HashData(_key, buffer.ToArray()));
     }
 
-    public bool Matches(IReadOnlyDictionary<string, JsonElement>? arguments, string digest) =>
+    public bool Matches(IEnumerable<KeyValuePair<string, JsonElement>>? arguments, string digest) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Compute(arguments)), Encoding.ASCII.GetBytes(digest));
 
     private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value)

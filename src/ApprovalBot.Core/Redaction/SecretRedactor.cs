@@ -58,13 +58,7 @@ public sealed class SecretRedactor
             return "{}";
         }
 
-        var obj = new JsonObject();
-        foreach (var (key, value) in arguments)
-        {
-            obj[key] = IsSecretName(key) ? JsonValue.Create(Mask) : Redact(JsonNode.Parse(value.GetRawText()));
-        }
-
-        return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = indented });
+        return RedactToJson(JsonSerializer.SerializeToElement(arguments), indented);
     }
 
     private JsonNode? Redact(JsonNode? node)

@@ -128,7 +128,7 @@ public sealed partial class CallEnforcement(
     private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments, Guid? approvalId)
     {
         var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-        var digest = arguments is null ? null : digests.Compute(new Dictionary<string, JsonElement>(arguments));
+        var digest = arguments is null ? null : digests.Compute(arguments);
         audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest, approvalId));
         telemetry.CallDecided(verdict, tool);
         LogCallDecided(logger, verdict, tool ?? "(none)", agent, decision?.Rule ?? "-");

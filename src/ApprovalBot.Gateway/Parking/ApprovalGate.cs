@@ -197,7 +197,7 @@ public sealed partial class ApprovalGate(
         }
 
         // The digest is checked over the very object the upstream call will send.
-        if (!digests.Matches(arguments is null ? null : new Dictionary<string, JsonElement>(arguments), record.Digest))
+        if (!digests.Matches(arguments, record.Digest))
         {
             await lifecycle.RecordExecutionAsync(record, false, "arguments differ from the approved ones", 0, CancellationToken.None);
             return ProxyErrors.Refusal($"Refused: the arguments differ from those approved in {record.Id}; the call was not made.", Details("digest_mismatch", record));
