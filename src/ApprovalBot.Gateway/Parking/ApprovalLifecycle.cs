@@ -21,6 +21,11 @@ public sealed partial class ApprovalLifecycle(
     ILogger<ApprovalLifecycle> logger,
     GatewayTelemetry? telemetry = null)
 {
+    private long _publishFailures;
+
+    /// <summary>How many Requested/Resolved publishes failed (and are waiting for <see cref="RepublishAsync"/>).</summary>
+    public long PublishFailures => Interlocked.Read(ref _publishFailures);
+
     public async Task<ApprovalDecisionOutcome> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -161,6 +166,7 @@ public sealed partial class ApprovalLifecycle(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            Interlocked.Increment(ref _publishFailures);
             LogPublishFailed(logger, record.Id, nameof(ApprovalRequested), e.Message);
         }
     }
@@ -212,6 +218,7 @@ public sealed partial class ApprovalLifecycle(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            Interlocked.Increment(ref _publishFailures);
             LogPublishFailed(logger, record.Id, nameof(ApprovalResolved), e.Message);
         }
     }

@@ -11,22 +11,41 @@ namespace ApprovalBot.Gateway.Parking;
 public sealed partial class ApprovalMaintenance(ApprovalLifecycle lifecycle, ApprovalOptions options, TimeProvider time, ILogger<ApprovalMaintenance> logger) : BackgroundService
 {
     private static readonly TimeSpan RepublishEvery = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await RunStepAsync(lifecycle.RecoverAfterRestartAsync, stoppingToken);
         await RunStepAsync(lifecycle.RepublishAsync, stoppingToken);
         using var timer = new PeriodicTimer(options.SweepInterval > TimeSpan.Zero ? options.SweepInterval : TimeSpan.FromSeconds(1), time);
+        // A failed publish (the broker still connecting at start-up, or down) is retried soon, backing
+        // off to the regular interval while it keeps failing; otherwise every RepublishEvery.
         var lastRepublish = time.GetTimestamp();
+        var wait = RepublishEvery;
+        var failuresSeen = lifecycle.PublishFailures;
+        var retry = FirstRetry;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await RunStepAsync(lifecycle.SweepAsync, stoppingToken);
-                if (time.GetElapsedTime(lastRepublish) >= RepublishEvery)
+                if (lifecycle.PublishFailures != failuresSeen)
+                {
+                    failuresSeen = lifecycle.PublishFailures;
+                    wait = retry;
+                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, RepublishEvery.Ticks));
+                }
+
+                if (time.GetElapsedTime(lastRepublish) >= wait)
                 {
                     lastRepublish = time.GetTimestamp();
                     await RunStepAsync(lifecycle.RepublishAsync, stoppingToken);
+                    if (lifecycle.PublishFailures == failuresSeen)
+                    {
+                        // Everything went out: back to the regular interval and a quick first retry.
+                        wait = RepublishEvery;
+                        retry = FirstRetry;
+                    }
                 }
             }
         }
