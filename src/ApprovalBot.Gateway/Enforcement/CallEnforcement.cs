@@ -54,8 +54,10 @@ public sealed partial class CallEnforcement(
         using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
         activity?.SetTag("mcp.tool", name);
         activity?.SetTag("approvalbot.agent", agent);
+        // A name not known yet may be a tool of an upstream still connecting: wait for the start-up catalogue.
+        var tool = name is null ? null : await upstreams.FindToolAsync(name, cancellationToken);
         var policy = policies.Current;
-        if (name is null || policy.IsHidden(name) || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
+        if (name is null || policy.IsHidden(name) || tool is null)
         {
             Record(started, name is not null && policy.IsHidden(name) ? "hidden" : "unknown", agent, name, null, null, null);
             throw ProxyErrors.UnknownTool(name);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ApprovalBot.Gateway.Upstreams;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -15,6 +16,14 @@ public static class ProxyErrors
         new($"Unknown prompt: '{name}'", McpErrorCode.InvalidParams);
 
     public static McpProtocolException InvalidCursor() => new("Invalid cursor", McpErrorCode.InvalidParams);
+
+    /// <summary>The tool exists (its upstream's last known catalogue) but its upstream is down.</summary>
+    public static CallToolResult UpstreamUnavailable(UpstreamUnavailableException e) =>
+        Refusal(e.Message, new JsonObject { ["decision"] = "upstream_unavailable", ["upstream"] = e.Upstream, ["reason"] = e.Reason });
+
+    /// <summary>The upstream did not answer within its CallTimeout.</summary>
+    public static CallToolResult UpstreamTimedOut(UpstreamTimeoutException e) =>
+        Refusal(e.Message, new JsonObject { ["decision"] = "upstream_timeout", ["upstream"] = e.Upstream, ["timeoutSeconds"] = e.Timeout.TotalSeconds });
 
     /// <summary>A tool result the model can read: <c>isError</c>, a plain sentence, details under <c>_meta.approvalbot</c>.</summary>
     public static CallToolResult Refusal(string sentence, JsonObject details) => new()

@@ -65,6 +65,13 @@ public static class CommandLine
         }
 
         await app.RunAsync();
+        // A problem only visible once the upstreams answered (two of them exposing one tool name).
+        if (app.Services.GetService<Gateway.Upstreams.GatewayStartupFailure>()?.Reason is { } failure)
+        {
+            stderr.WriteLine($"approvalbot: refusing to start: {failure}");
+            return 2;
+        }
+
         return 0;
     }
 
