@@ -108,7 +108,7 @@ public static class GatewayHosting
                 // A session hears list_changed from its initialization on, even before its first request (stdio has no session hook).
                 if (c.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification })
                 {
-                    c.Services!.GetRequiredService<AgentSessions>().Touch(c.Server);
+                    (c.Services ?? c.Server.Services)!.GetRequiredService<AgentSessions>().Touch(c.Server);
                 }
 
                 return next(c, ct);

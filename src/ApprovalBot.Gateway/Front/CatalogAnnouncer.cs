@@ -35,6 +35,9 @@ public sealed partial class CatalogAnnouncer : BackgroundService
         policies.Reloaded += _ => Signal();
     }
 
+    /// <summary>What the sessions were last told about (the empty catalogue before the first announcement).</summary>
+    public CatalogFingerprint Announced { get; private set; } = CatalogFingerprint.Of([], [], [], []);
+
     /// <summary>What an agent's lists look like now, one digest per list kind.</summary>
     public CatalogFingerprint Current()
     {
@@ -52,7 +55,7 @@ public sealed partial class CatalogAnnouncer : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The baseline is the empty catalogue: the first upstream to connect is announced too.
-        var announced = CatalogFingerprint.Of([], [], [], []);
+        var announced = Announced;
         Signal();
         try
         {
@@ -74,7 +77,7 @@ public sealed partial class CatalogAnnouncer : BackgroundService
                     await AnnounceAsync(NotificationMethods.ResourceListChangedNotification, stoppingToken);
                 }
 
-                announced = now;
+                Announced = announced = now;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

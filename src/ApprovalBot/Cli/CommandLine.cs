@@ -64,9 +64,11 @@ public static class CommandLine
             return 2;
         }
 
-        await app.RunAsync();
         // A problem only visible once the upstreams answered (two of them exposing one tool name).
-        if (app.Services.GetService<Gateway.Upstreams.GatewayStartupFailure>()?.Reason is { } failure)
+        // Resolved first: RunAsync disposes the services when it returns.
+        var startupFailure = app.Services.GetService<Gateway.Upstreams.GatewayStartupFailure>();
+        await app.RunAsync();
+        if (startupFailure?.Reason is { } failure)
         {
             stderr.WriteLine($"approvalbot: refusing to start: {failure}");
             return 2;
