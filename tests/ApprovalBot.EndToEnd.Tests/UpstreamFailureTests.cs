@@ -81,6 +81,26 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task Timeouts_that_cannot_work_are_refused_at_start_up()
+    {
+        var directory = RepoPaths.NewTempDirectory();
+        await using var app = await AppProcess.StartAsync(
+            [
+                $"--ApprovalBot:DataDirectory={directory}",
+                $"--ApprovalBot:Gateway:Upstreams:agentwork:Args:0={RepoPaths.SampleDll}",
+                "--ApprovalBot:Gateway:Upstreams:agentwork:CallTimeout=00:00:00",
+                "--ApprovalBot:Gateway:Upstreams:agentwork:PingInterval=-00:00:01",
+                "--ApprovalBot:Gateway:StartupWait=-00:00:01",
+            ],
+            waitForHealth: false);
+
+        Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("ApprovalBot:Gateway:Upstreams:agentwork:CallTimeout must be positive", app.Output);
+        Assert.Contains("ApprovalBot:Gateway:Upstreams:agentwork:PingInterval must not be negative", app.Output);
+        Assert.Contains("ApprovalBot:Gateway:StartupWait must not be negative", app.Output);
+    }
+
+    [Fact]
     public async Task Dead_upstream_keeps_its_last_known_tools_which_answer_unavailable_while_hidden_ones_stay_unknown()
     {
         var directory = RepoPaths.NewTempDirectory();
