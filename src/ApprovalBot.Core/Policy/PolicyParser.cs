@@ -11,8 +11,8 @@ namespace ApprovalBot.Core.Policy;
 internal sealed class PolicyParser
 {
     private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities"];
-    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "approvals_required"];
-    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "approvals_required"];
+    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required"];
+    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
     private static readonly ImmutableArray<string> RateLimitFields = ["max", "window"];
     private static readonly ImmutableArray<string> OperatorFields = ["in", "glob", "exists"];
@@ -280,6 +280,12 @@ internal sealed class PolicyParser
         var conditions = fields.Get("when") is { } w ? ParseWhen(w) : [];
         var wait = fields.Get("wait") is { } wt ? ParseEnum(wt, "wait", Waits) : ApprovalWait.Block;
         var approvalsRequired = fields.Get("approvals_required") is { } ar ? ParseInt(ar, min: 1) : 1;
+        var hold = fields.Get("hold") is { } h ? ParseDuration(h, "hold", allowZero: true) : null;
+        if (wait == ApprovalWait.Retry && fields.Get("hold") is { } holdField)
+        {
+            // Why: "retry" already means "hand back at once"; two answers to one question is a mistake.
+            Error(holdField.Path, "\"hold\" cannot be combined with \"wait\": \"retry\" (retry means hold 0)");
+        }
 
         if (action is { } known && known != PolicyAction.RequireApproval)
         {
@@ -318,7 +324,8 @@ internal sealed class PolicyParser
             approvers ?? [],
             timeout,
             wait.Value,
-            approvalsRequired.Value);
+            approvalsRequired.Value,
+            wait == ApprovalWait.Retry ? TimeSpan.Zero : hold);
         return new CompiledRule(glob, conditions.ToArray(), decision);
     }
 
@@ -405,7 +412,9 @@ internal sealed class PolicyParser
         return members;
     }
 
-    private TimeSpan? ParseTimeout(Field field)
+    private TimeSpan? ParseTimeout(Field field) => ParseDuration(field, "timeout", allowZero: false);
+
+    private TimeSpan? ParseDuration(Field field, string name, bool allowZero)
     {
         if (ExpectString(field) is not { } text)
         {
@@ -418,9 +427,9 @@ internal sealed class PolicyParser
             return null;
         }
 
-        if (duration <= TimeSpan.Zero)
+        if (duration < TimeSpan.Zero || (!allowZero && duration == TimeSpan.Zero))
         {
-            Error(field.Path, $"timeout must be greater than zero, got {PolicyText.Quote(text)}");
+            Error(field.Path, $"{name} must be greater than {(allowZero ? "or equal to " : "")}zero, got {PolicyText.Quote(text)}");
             return null;
         }
 

@@ -21,6 +21,10 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
 
     public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
+    public Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
     private async Task PublishAsync<T>(T message, CancellationToken cancellationToken)
         where T : class
     {

@@ -128,6 +128,14 @@ public sealed class RecordingEvents : IApprovalEvents
 
     public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => Record(Voted, message);
 
+    public ConcurrentQueue<ApprovalWaiting> Waiting { get; } = new();
+
+    public Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken) => Record(Waiting, message);
+
+    public ConcurrentQueue<ApprovalLapsed> Lapsed { get; } = new();
+
+    public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => Record(Lapsed, message);
+
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {
         if (Down)
