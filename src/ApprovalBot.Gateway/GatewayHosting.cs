@@ -10,6 +10,7 @@ using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Tasks;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.AspNetCore.Builder;
@@ -57,9 +58,9 @@ public static class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
         services.AddSingleton<GatewayProxy>();
         services.AddSingleton<RateLimiter>();
-        services.AddSingleton<ParkedCalls>();
+        services.AddSingleton<HeldCalls>();
         services.AddMetrics();
-        services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<ParkedCalls>().Count));
+        services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<HeldCalls>().Count));
         services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();
@@ -68,6 +69,8 @@ public static class GatewayHosting
         services.AddSingleton<AgentAuthentication>();
         services.AddSingleton<FrontHygiene>();
         services.AddHostedService<ApprovalMaintenance>();
+        services.AddSingleton<McpTaskRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<McpTaskRunner>());
         services.AddSingleton<GatewayHeartbeatPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayHeartbeatPublisher>());
         return services;
@@ -104,7 +107,8 @@ public static class GatewayHosting
             {
                 filters.AddCallToolFilter(next => (c, ct) => Enforcement(c).CallToolAsync(c, next, ct));
                 filters.AddListToolsFilter(next => (c, ct) => Enforcement(c).ListToolsAsync(c, next, ct));
-            });
+            })
+            .WithGatewayTasks();
 
         static GatewayProxy Proxy(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<GatewayProxy>();
         static CallEnforcement Enforcement(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<CallEnforcement>();

@@ -8,6 +8,7 @@ using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Tasks;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
@@ -108,12 +109,22 @@ public sealed partial class CallEnforcement(
                     $"Denied by policy: {name} is not allowed for agent '{agent}'" + (decision.Reason is { Length: > 0 } reason ? $" ({reason})." : "."),
                     new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule, ["reason"] = decision.Reason });
             default:
-                // A parked call also ends when the agent's HTTP request goes away, whether or not
-                // the client sent notifications/cancelled.
+                if (context.Items.TryGetValue(McpTasks.TaskItem, out var item) && item is McpTaskRun task)
+                {
+                    // An MCP task waits as long as the approval lives; the client polls instead of holding a request.
+                    return await gate.HoldAsync(
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true),
+                        ct => next(context, ct),
+                        cancellationToken,
+                        task.AttachAsync);
+                }
+
+                // A held call also stops waiting when the agent's HTTP request goes away, whether or
+                // not the client sent notifications/cancelled; the approval stays pending.
                 using (var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, httpContexts?.HttpContext?.RequestAborted ?? CancellationToken.None))
                 {
                     return await gate.HoldAsync(
-                        new HoldRequest(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
                         ct => next(context, ct),
                         held.Token);
                 }

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Policies;
 using Microsoft.Extensions.Configuration;
 
@@ -164,21 +165,7 @@ public static partial class ConfigurationValidator
             errors.Add("ApprovalBot:Gateway:MaxRequestBodyBytes must be at least 1024.");
         }
 
-        var approvals = options.Approvals;
-        if (approvals.DefaultTimeout <= TimeSpan.Zero)
-        {
-            errors.Add("ApprovalBot:Approvals:DefaultTimeout must be positive (e.g. 00:10:00).");
-        }
-
-        if (approvals.ProgressInterval <= TimeSpan.Zero)
-        {
-            errors.Add("ApprovalBot:Approvals:ProgressInterval must be positive (e.g. 00:00:10).");
-        }
-
-        if (approvals.MaxPendingPerAgent < 1)
-        {
-            errors.Add("ApprovalBot:Approvals:MaxPendingPerAgent must be at least 1.");
-        }
+        errors.AddRange(options.Approvals.Validate("ApprovalBot:" + ApprovalOptions.SectionName));
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
