@@ -198,7 +198,9 @@ public static class McpTasks
     private static McpServerRequestHandler Handler(string method, McpRequestHandler<JsonNode?, JsonNode?> handler) =>
         new() { Method = method, Handler = handler };
 
-    private static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)JsonSerializerOptions.Web.GetTypeInfo(typeof(T));
+    private static readonly JsonSerializerOptions WireOptions = new(JsonSerializerOptions.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)WireOptions.GetTypeInfo(typeof(T));
 
     /// <summary>The answer to a task-augmented request.</summary>
     public sealed class CreateTaskResult : Result
