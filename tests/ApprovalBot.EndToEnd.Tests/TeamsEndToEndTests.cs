@@ -76,9 +76,12 @@ public sealed class TeamsEndToEndTests
         Assert.Single(rig.Connector.Calls, c => c.Kind == "create");
         Assert.False(call.IsCompleted);
 
+        // The client giving up only detaches (an approval outlives its waiters); a decision ends it.
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var put = await rig.WaitForFinalPutAsync(created, "Cancelled");
+        var (denied, _) = await ConsoleApi.DecideAsync(rig.Console, id.ToString(), approve: false, "not now");
+        Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
+        var put = await rig.WaitForFinalPutAsync(created, "Denied");
         Assert.Null(put.Card!["actions"]);
         rig.AssertNoSecretReachedTeams();
     }
@@ -187,7 +190,9 @@ public sealed class TeamsEndToEndTests
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await rig.WaitForFinalPutAsync(created, "Cancelled");
+        var (denied, _) = await ConsoleApi.DecideAsync(rig.Console, id.ToString(), approve: false, "not now");
+        Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
+        await rig.WaitForFinalPutAsync(created, "Denied");
         rig.AssertNoSecretReachedTeams();
     }
 
