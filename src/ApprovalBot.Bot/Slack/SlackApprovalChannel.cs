@@ -118,12 +118,17 @@ public sealed class SlackApprovalChannel(
             var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
             var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
             var succeeded = approval.Succeeded ?? approval.Status == ApprovalStatus.Executed;
-            foreach (var reference in references.Distinct(StringComparer.Ordinal))
+            // The card itself too: it may still say "runs when the agent calls again". Not while the
+            // read model still says Pending (ApprovalExecuted overtook ApprovalResolved): that would
+            // bring the buttons back; the ApprovalResolved update follows and shows both.
+            if (approval.Status != ApprovalStatus.Pending)
             {
-                // The card itself too: it may still say "runs when the agent calls again".
-                if (SlackMessageRef.Parse(reference) is { } card)
+                foreach (var reference in references.Distinct(StringComparer.Ordinal))
                 {
-                    await UpdateOneAsync(approval, card, cancellationToken).ConfigureAwait(false);
+                    if (SlackMessageRef.Parse(reference) is { } card)
+                    {
+                        await UpdateOneAsync(approval, card, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
 

@@ -70,7 +70,12 @@ internal sealed class TeamsApprovalChannel(
 
     public async Task ExecutedAsync(ApprovalView approval, CancellationToken cancellationToken)
     {
-        await PutEverywhereAsync(approval, TeamsCards.Final(approval, time.GetUtcNow()), cancellationToken);
+        // Not while the read model still says Pending (ApprovalExecuted overtook ApprovalResolved): the
+        // final card would read "Pending"; the ApprovalResolved update follows and shows both.
+        if (approval.Status != ApprovalStatus.Pending)
+        {
+            await PutEverywhereAsync(approval, TeamsCards.Final(approval, time.GetUtcNow()), cancellationToken);
+        }
 
         var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
             ? $"⚠️ {approval.Request.Tool} was approved, but the call failed upstream: {approval.ExecutionSummary ?? "no details"}"

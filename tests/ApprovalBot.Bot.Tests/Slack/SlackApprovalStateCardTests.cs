@@ -146,4 +146,17 @@ public sealed class SlackApprovalStateCardTests : SlackHostTestBase
         Assert.Contains("Executed: succeeded", updates[1].Body, StringComparison.Ordinal);
         Assert.Equal("Executed: succeeded", Slack.CallsTo("chat.postMessage")[1].Get("text")); // the thread reply as before
     }
+
+    [Fact]
+    public async Task An_execution_that_overtook_its_approval_does_not_bring_the_buttons_back()
+    {
+        var approval = TestApprovals.Pending();
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+
+        // ApprovalExecuted consumed before ApprovalResolved: the read model still says Pending.
+        await Bot.Channel.ExecutedAsync(approval with { Succeeded = true, ExecutionSummary = "done" }, CancellationToken.None);
+
+        Assert.Empty(Slack.CallsTo("chat.update"));
+        Assert.Equal("Executed: succeeded", Slack.CallsTo("chat.postMessage")[1].Get("text"));
+    }
 }
