@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace ApprovalBot.Cli;
 
-/// <summary><c>approvals list|approve|deny</c> through the console's JSON API, with the same token.</summary>
+/// <summary><c>approvals list|approve|deny|cancel</c> through the console's JSON API, with the same token.</summary>
 public static class ApprovalCommands
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -39,7 +39,8 @@ public static class ApprovalCommands
 
                     stdout.WriteLine($"{list.GetArrayLength()} approval(s)");
                     return 0;
-                case "approve" or "deny" when args.Length >= 2:
+                // cancel withdraws the request on purpose (POST …/cancel): nothing runs, it ends as Cancelled.
+                case "approve" or "deny" or "cancel" when args.Length >= 2:
                     var comment = CommandLine.Option(args, "--comment");
                     if (args[0] == "deny" && string.IsNullOrWhiteSpace(comment))
                     {

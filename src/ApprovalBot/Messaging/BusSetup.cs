@@ -50,7 +50,8 @@ public static class BusSetup
                 {
                     cfg.ReceiveEndpoint(BotQueue, e =>
                     {
-                        // Resolved may overtake Requested; retry until the read model has the approval.
+                        // Resolved, Voted or Waiting may overtake Requested (and Lapsed Resolved): retry until the
+                        // read model has what the message follows. ApprovalEventsConsumer takes every approval event.
                         e.UseMessageRetry(r => r.Intervals(100, 250, 500, 1000, 2000, 5000));
                         e.ConfigureConsumer<ApprovalEventsConsumer>(context);
                     });
