@@ -189,7 +189,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
 
         var first = await client.CallToolAsync("agentwork_delete_inventory", args);
         Assert.True(first.IsError);
-        Assert.Contains("call agentwork_delete_inventory again", Assert.IsType<TextContentBlock>(first.Content[0]).Text);
+        Assert.Contains("Call agentwork_delete_inventory again", Assert.IsType<TextContentBlock>(first.Content[0]).Text);
         var id = first.Meta?["approvalbot"]?["approvalId"]?.GetValue<string>();
 
         var stillPending = await client.CallToolAsync("agentwork_delete_inventory", args);

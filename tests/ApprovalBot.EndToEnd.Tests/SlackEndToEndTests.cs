@@ -76,7 +76,7 @@ public sealed class SlackEndToEndTests
         var actions = Assert.Single(blocks, b => Type(b) == "actions");
         Assert.Equal(SlackActionIds.ActionsBlock, actions["block_id"]?.GetValue<string>());
         var buttons = actions["elements"]!.AsArray().Select(e => e!).ToList();
-        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
+        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal("button", Type(b)));
         Assert.All(buttons, b => Assert.Equal(id.ToString(), b["value"]!.GetValue<string>()));
         var approve = buttons[0];

@@ -62,9 +62,9 @@ public sealed class TeamsEndToEndTests
         Assert.Contains(id.ToString(), text);
 
         var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
-        Assert.Equal(2, actions.Count);
+        Assert.Equal(3, actions.Count);
         Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
-        Assert.Equal(new[] { "approve", "deny" }, actions.Select(a => a["verb"]?.GetValue<string>()));
+        Assert.Equal(new[] { "approve", "deny", "withdraw" }, actions.Select(a => a["verb"]?.GetValue<string>()));
         Assert.All(actions, a => Assert.Equal(id.ToString(), a["data"]?["approvalId"]?.GetValue<string>()));
         Assert.All(actions, a => Assert.Equal("Action.Submit", a["fallback"]?["type"]?.GetValue<string>()));
         Assert.Contains(Descendants(card), n => n["type"]?.GetValue<string>() == "Input.Text" && n["id"]?.GetValue<string>() == "comment");
