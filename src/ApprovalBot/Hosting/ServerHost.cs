@@ -26,10 +26,9 @@ public static class ServerHost
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
 
-        // The MCP SDK logs whole messages (argument values, secrets included) at Trace: never enable it.
-        // Added after the configuration's rules, so it wins over the same category set to Trace there.
-        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Debug);
         customize?.Invoke(builder);
+        // Caps configuration cannot lift: MCP message bodies are never logged (see LogGuard).
+        builder.Services.AddLogGuard();
         var (validated, errors) = ConfigurationValidator.Validate(builder.Configuration, Directory.GetCurrentDirectory());
         if (validated is null)
         {

@@ -5,6 +5,8 @@ using ApprovalBot.Configuration;
 using ApprovalBot.Gateway.Bus;
 using ApprovalBot.Gateway.Parking;
 using MassTransit;
+using MassTransit.UsageTracking;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ApprovalBot.Messaging;
 
@@ -23,8 +25,13 @@ public static class BusSetup
     public static IServiceCollection AddApprovalBus(this IServiceCollection services, ApprovalBotOptions options)
     {
         var botInstance = options.Bus.BotInstanceId ?? $"{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        // MassTransit reports usage telemetry to its vendor unless told not to. Nothing leaves the
+        // machine but calls to upstreams, the broker, Slack and Teams: the switch is off, and the
+        // tracker is one that does nothing, so not even MASSTRANSIT_USAGE_TELEMETRY=true turns it on.
+        services.TryAddSingleton<IUsageTracker, NoUsageTracker>();
         services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry();
             if (options.RunsGateway)
             {
                 x.AddConsumer<ApprovalDecisionConsumer>();
@@ -87,5 +94,19 @@ public static class BusSetup
             }
         });
         return services;
+    }
+}
+
+/// <summary>Collects nothing and sends nothing.</summary>
+internal sealed class NoUsageTracker : IUsageTracker
+{
+    public void PreConfigureBus<T>(T configurator, IBusRegistrationContext context)
+        where T : IBusFactoryConfigurator
+    {
+    }
+
+    public void PreConfigureRider<T>(T configurator)
+        where T : IRiderFactoryConfigurator
+    {
     }
 }

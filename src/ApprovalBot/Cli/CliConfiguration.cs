@@ -1,0 +1,71 @@
+namespace ApprovalBot.Cli;
+
+/// <summary>
+/// The configuration a server started with the same arguments and environment would see
+/// (appsettings.json beside the program, <c>ASPNETCORE_URLS</c>, <c>ApprovalBot__…</c> variables,
+/// <c>--Key=value</c> arguments), so CLI verbs find the server without being told.
+/// </summary>
+public static class CliConfiguration
+{
+    /// <summary>Kestrel's address when nothing is configured.</summary>
+    public const string KestrelDefaultUrl = "http://localhost:5000";
+
+    /// <summary>Builds the server's configuration from the <c>--Key=value</c> (and <c>--urls URL</c>) arguments among <paramref name="args"/>.</summary>
+    public static IConfiguration Build(string[] args)
+    {
+        // The same builder the server uses, so sources and their order cannot drift apart.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ConfigurationArguments(args), ContentRootPath = AppContext.BaseDirectory });
+        return builder.Configuration;
+    }
+
+    /// <summary>A URL the server can be reached at: the first configured one, with wildcard hosts (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>[::]</c>) as localhost.</summary>
+    public static string ServerUrl(IConfiguration configuration)
+    {
+        var configured = (configuration["urls"] ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>();
+        var urls = configured.Concat(endpoints).ToList();
+        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? urls.FirstOrDefault() ?? KestrelDefaultUrl;
+        return ReachableUrl(url);
+    }
+
+    /// <summary><c>http://0.0.0.0:5080</c> is where a server listens, not an address to call: use localhost.</summary>
+    public static string ReachableUrl(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0)
+        {
+            return url;
+        }
+
+        var hostStart = schemeEnd + 3;
+        var rest = url[hostStart..];
+        foreach (var wildcard in new[] { "*", "+", "0.0.0.0", "[::]" })
+        {
+            if (rest.StartsWith(wildcard, StringComparison.Ordinal) && (rest.Length == wildcard.Length || rest[wildcard.Length] is ':' or '/'))
+            {
+                return url[..hostStart] + "localhost" + rest[wildcard.Length..];
+            }
+        }
+
+        return url;
+    }
+
+    /// <summary>Configuration-shaped arguments: <c>--Key=value</c>, and <c>--urls URL</c> as the server accepts it.</summary>
+    private static string[] ConfigurationArguments(string[] args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains('=', StringComparison.Ordinal))
+            {
+                result.Add(args[i]);
+            }
+            else if (args[i] == "--urls" && i + 1 < args.Length)
+            {
+                result.Add("--urls=" + args[++i]);
+            }
+        }
+
+        return result.ToArray();
+    }
+}
