@@ -58,6 +58,25 @@ public sealed class FrontTests(SharedGatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Foreign_host_name_is_refused_and_loopback_names_are_accepted()
+    {
+        using var http = new HttpClient();
+        var rebound = Post(Initialize);
+        rebound.Headers.Host = $"attacker.example:{Host.McpUrl.Port}";
+        var localhost = Post(Initialize);
+        localhost.Headers.Host = $"localhost:{Host.McpUrl.Port}";
+
+        var refused = await http.SendAsync(rebound);
+        var accepted = await http.SendAsync(localhost);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("forbidden_host", await refused.Content.ReadAsStringAsync());
+        Assert.Contains("AllowedHosts", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(Post(Initialize))).StatusCode);
+    }
+
+    [Fact]
     public async Task Oversize_body_is_413()
     {
         using var http = new HttpClient();

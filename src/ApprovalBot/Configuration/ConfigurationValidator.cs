@@ -160,6 +160,14 @@ public static partial class ConfigurationValidator
             }
         }
 
+        for (var i = 0; i < gateway.AllowedHosts.Length; i++)
+        {
+            if (!AllowedHost().IsMatch(gateway.AllowedHosts[i]))
+            {
+                errors.Add($"ApprovalBot:Gateway:AllowedHosts:{i} '{gateway.AllowedHosts[i]}' must be a host name or address (optionally *.domain, or * for any), without scheme or path.");
+            }
+        }
+
         if (gateway.MaxRequestBodyBytes < 1024)
         {
             errors.Add("ApprovalBot:Gateway:MaxRequestBodyBytes must be at least 1024.");
@@ -170,6 +178,9 @@ public static partial class ConfigurationValidator
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex UpstreamName();
+
+    [GeneratedRegex(@"^(\*|(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")]
+    private static partial Regex AllowedHost();
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Hex();
