@@ -1,3 +1,5 @@
+using ApprovalBot.Hosting;
+
 namespace ApprovalBot.Cli;
 
 /// <summary>
@@ -7,9 +9,6 @@ namespace ApprovalBot.Cli;
 /// </summary>
 public static class CliConfiguration
 {
-    /// <summary>Kestrel's address when nothing is configured.</summary>
-    public const string KestrelDefaultUrl = "http://localhost:5000";
-
     /// <summary>Builds the server's configuration from the <c>--Key=value</c> (and <c>--urls URL</c>) arguments among <paramref name="args"/>.</summary>
     public static IConfiguration Build(string[] args)
     {
@@ -18,15 +17,29 @@ public static class CliConfiguration
         return builder.Configuration;
     }
 
-    /// <summary>A URL the server can be reached at: the first configured one, with wildcard hosts (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>[::]</c>) as localhost.</summary>
+    /// <summary>
+    /// A URL the server can be reached at, found as the server finds where to listen: Urls (<c>--urls</c>,
+    /// URLS, ASPNETCORE_URLS), else Kestrel:Endpoints, else HTTP_PORTS, else the default; an http one
+    /// first, wildcard hosts (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>[::]</c>) as localhost.
+    /// </summary>
     public static string ServerUrl(IConfiguration configuration)
     {
-        var configured = (configuration["urls"] ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>();
-        var urls = configured.Concat(endpoints).ToList();
-        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? urls.FirstOrDefault() ?? KestrelDefaultUrl;
+        var urls = Split(configuration["urls"]).ToList();
+        if (urls.Count == 0)
+        {
+            urls.AddRange(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+        }
+
+        if (urls.Count == 0)
+        {
+            urls.AddRange(Split(configuration["http_ports"]).Select(port => $"http://localhost:{port}"));
+        }
+
+        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? urls.FirstOrDefault() ?? ServerHost.DefaultUrl;
         return ReachableUrl(url);
     }
+
+    private static string[] Split(string? list) => (list ?? string.Empty).Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary><c>http://0.0.0.0:5080</c> is where a server listens, not an address to call: use localhost.</summary>
     public static string ReachableUrl(string url)

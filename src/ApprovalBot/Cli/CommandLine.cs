@@ -159,13 +159,22 @@ public static partial class CommandLine
 
         await using (app)
         {
+            var urls = (app.Configuration["urls"] ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (ListenCheck.FirstInUse(urls) is { } busy)
+            {
+                stderr.WriteLine(AddressInUse(busy));
+                return 2;
+            }
+
             try
             {
                 await app.StartAsync();
             }
             catch (Exception e) when (LogGuard.IsReportedByCommandLine(e))
             {
-                stderr.WriteLine(AddressInUse(e, app.Urls));
+                // Taken between the check and the bind, or an address the check cannot judge.
+                var address = BoundAddress().Match(e.Message) is { Success: true } m ? m.Groups["address"].Value : urls.FirstOrDefault() ?? "the configured address";
+                stderr.WriteLine(AddressInUse(address));
                 return 2;
             }
 
@@ -176,10 +185,9 @@ public static partial class CommandLine
     }
 
     /// <summary>One line: which address, and how to choose another.</summary>
-    internal static string AddressInUse(Exception e, ICollection<string> configured)
+    internal static string AddressInUse(string address)
     {
-        var address = BoundAddress().Match(e.Message) is { Success: true } m ? m.Groups["address"].Value : configured.FirstOrDefault() ?? "the configured address";
-        var suggestion = Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Port is > 0 and < 65535
+        var suggestion = Uri.TryCreate(address.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port is > 0 and < 65535
             ? new UriBuilder(uri) { Port = uri.Port + 1 }.Uri.GetLeftPart(UriPartial.Authority)
             : "http://localhost:5081";
         return $"approvalbot: cannot listen on {address}: the address is already in use (another approvalbot?). Choose another with --urls, e.g. --urls {suggestion}";
