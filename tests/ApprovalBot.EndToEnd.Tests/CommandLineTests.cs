@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using ApprovalBot.Cli;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 namespace ApprovalBot.EndToEnd.Tests;
 
@@ -14,9 +15,9 @@ public sealed class CommandLineTests
     private const string Token = "cli-test-admin-token-0123456789";
 
 #if DEBUG
-    private const string Configuration = "Debug";
+    private const string BuildConfiguration = "Debug";
 #else
-    private const string Configuration = "Release";
+    private const string BuildConfiguration = "Release";
 #endif
 
     [Theory]
@@ -103,6 +104,23 @@ public sealed class CommandLineTests
             server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public void Allowed_hosts_that_are_not_host_names_are_refused_at_start_up()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ApprovalBot:PolicyPath"] = Path.Combine(RepoPaths.Root, "examples", "policy.json"),
+            ["ApprovalBot:Gateway:Upstreams:agentwork:Command"] = "dotnet",
+            ["ApprovalBot:Gateway:AllowedHosts:0"] = "gateway.example.com",
+            ["ApprovalBot:Gateway:AllowedHosts:1"] = "https://gateway.example.com/mcp",
+        }).Build();
+
+        var (_, errors) = Configuration.ConfigurationValidator.Validate(configuration, RepoPaths.NewTempDirectory());
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("ApprovalBot:Gateway:AllowedHosts:1 ", error);
     }
 
     [Theory]
@@ -209,7 +227,7 @@ public sealed class CommandLineTests
     private static ProcessStartInfo DotnetRunStart(string workingDirectory, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (var arg in new[] { "run", "--no-build", "-c", Configuration, "--project", Path.Combine(RepoPaths.Root, "src", "ApprovalBot"), "--" }.Concat(args))
+        foreach (var arg in new[] { "run", "--no-build", "-c", BuildConfiguration, "--project", Path.Combine(RepoPaths.Root, "src", "ApprovalBot"), "--" }.Concat(args))
         {
             start.ArgumentList.Add(arg);
         }
