@@ -94,7 +94,7 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         using var console = _host.ConsoleClient();
         // The read model learns it over the bus, a moment after the agent does.
         await Eventually.GetAsync(
-            () => ConsoleApi.ListAsync(console, "expired"),
+            async () => (JsonElement[]?)await ConsoleApi.ListAsync(console, "expired"),
             all => all?.Any(a => a.GetProperty("tool").GetString() == "agentwork_cancel_job") == true,
             what: "the expired approval in the console");
     }
