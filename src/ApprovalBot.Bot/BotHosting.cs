@@ -5,6 +5,7 @@ using ApprovalBot.Bot.Console;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace ApprovalBot.Bot;
@@ -18,6 +19,7 @@ public static class BotHosting
     {
         Directory.CreateDirectory(settings.DataDirectory);
         services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
         // First hosted service: the schema exists before the bus delivers anything.
         services.AddHostedService<BotStartup>();
         services.AddSingleton(new BotStore(Path.Combine(settings.DataDirectory, "bot.db")));

@@ -10,6 +10,7 @@ using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Gateway.Tasks;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.AspNetCore.Builder;
@@ -43,9 +44,10 @@ public static class GatewayHosting
         services.AddSingleton(new GatewayInstance(ResolveInstanceId(settings)));
         services.AddSingleton(new ApprovalChannelsDescription(settings.ChannelsDescription));
         services.AddSingleton(new ArgumentDigest(LoadOrCreateKey(Path.Combine(settings.DataDirectory, "gateway.key"))));
-        services.AddSingleton(new SecretRedactor(settings.Gateway.SecretArgumentNames.Length > 0
-            ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames)
-            : null));
+        // The policy's "redact" is read on every use, so a reload applies without re-creating the redactor.
+        services.AddSingleton(sp => new SecretRedactor(
+            settings.Gateway.SecretArgumentNames.Length > 0 ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames) : null,
+            () => sp.GetRequiredService<PolicyStore>().Current.Redaction));
         services.AddSingleton(new GatewayStore(Path.Combine(settings.DataDirectory, "gateway.db")));
         services.AddSingleton(sp => new PolicyStore(settings.PolicyPath, settings.Policy, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>()));
         services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());
@@ -60,9 +62,9 @@ public static class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
         services.AddSingleton<GatewayProxy>();
         services.AddSingleton<RateLimiter>();
-        services.AddSingleton<ParkedCalls>();
+        services.AddSingleton<HeldCalls>();
         services.AddMetrics();
-        services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<ParkedCalls>().Count));
+        services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<HeldCalls>().Count));
         services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();
@@ -71,6 +73,8 @@ public static class GatewayHosting
         services.AddSingleton<AgentAuthentication>();
         services.AddSingleton<FrontHygiene>();
         services.AddHostedService<ApprovalMaintenance>();
+        services.AddSingleton<McpTaskRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<McpTaskRunner>());
         services.AddSingleton<GatewayHeartbeatPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayHeartbeatPublisher>());
         return services;
@@ -117,7 +121,8 @@ public static class GatewayHosting
             {
                 filters.AddCallToolFilter(next => (c, ct) => Enforcement(c).CallToolAsync(c, next, ct));
                 filters.AddListToolsFilter(next => (c, ct) => Enforcement(c).ListToolsAsync(c, next, ct));
-            });
+            })
+            .WithGatewayTasks();
 
         static GatewayProxy Proxy(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<GatewayProxy>();
         static CallEnforcement Enforcement(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<CallEnforcement>();

@@ -85,7 +85,7 @@ public sealed class RabbitMqTests(RabbitMqNode rabbit)
     }
 
     [Fact]
-    public async Task Gateway_restarted_while_pending_cancels_the_approval_and_the_bot_learns_it()
+    public async Task Gateway_restarted_while_pending_keeps_the_approval_and_the_identical_call_collects_it()
     {
         var directory = RepoPaths.NewTempDirectory();
         var policy = await WritePolicyAsync(directory);
@@ -104,15 +104,17 @@ public sealed class RabbitMqTests(RabbitMqNode rabbit)
         }
 
         await using var restarted = await AppProcess.StartAsync(gatewayArgs, port: port);
-        var cancelled = await Eventually.GetAsync(
-            async () => (await ConsoleApi.ListAsync(console, "cancelled")).FirstOrDefault(a => a.GetProperty("id").GetString() == id),
-            a => a.ValueKind == System.Text.Json.JsonValueKind.Object,
-            TimeSpan.FromSeconds(30),
-            "the restarted gateway to cancel the orphaned approval");
-        Assert.Equal("gateway restarted", cancelled.GetProperty("comment").GetString());
-
+        // Still pending after the restart: approving it reaches the restarted gateway over its queue.
+        Assert.Contains(await ConsoleApi.ListAsync(console, "pending"), a => a.GetProperty("id").GetString() == id);
         var (response, _) = await ConsoleApi.DecideAsync(console, id, approve: true);
-        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var client2 = await ConnectAsync(restarted.BaseUrl);
+        var collected = await client2.CallToolAsync("agentwork_cancel_task", new Dictionary<string, object?> { ["task_id"] = "T-102", ["api_key"] = GatewayHost.SampleApiKey });
+        Assert.Equal("Task T-102 (Send invoices) cancelled.", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(collected.Content[0]).Text);
+        var again = await client2.CallToolAsync("agentwork_cancel_task", new Dictionary<string, object?> { ["task_id"] = "T-102", ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: new CancellationTokenSource(TimeSpan.FromSeconds(3)).Token).AsTask()
+            .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+        Assert.True(again is null || again.IsError == true, "the spent approval never runs twice");
     }
 
     [Fact]

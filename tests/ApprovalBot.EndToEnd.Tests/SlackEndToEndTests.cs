@@ -76,7 +76,7 @@ public sealed class SlackEndToEndTests
         var actions = Assert.Single(blocks, b => Type(b) == "actions");
         Assert.Equal(SlackActionIds.ActionsBlock, actions["block_id"]?.GetValue<string>());
         var buttons = actions["elements"]!.AsArray().Select(e => e!).ToList();
-        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
+        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal("button", Type(b)));
         Assert.All(buttons, b => Assert.Equal(id.ToString(), b["value"]!.GetValue<string>()));
         var approve = buttons[0];
@@ -92,11 +92,10 @@ public sealed class SlackEndToEndTests
         Assert.Single(rig.Slack.CallsTo("chat.postMessage"));
         Assert.False(call.IsCompleted);
 
-        // The agent withdraws the call: the card ends as Cancelled, without buttons.
-        await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var cancelled = await rig.Slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id && !c.HasActionsBlock);
-        Assert.Contains("Cancelled", HeaderText(cancelled));
+        // Withdrawn from the console: the waiting call hears it, the card ends without buttons.
+        await ConsoleApi.CancelAsync(rig.Console, id.ToString(), "asked by mistake");
+        Assert.StartsWith("Withdrawn", Assert.IsType<TextContentBlock>((await call.WaitAsync(TimeSpan.FromSeconds(30))).Content[0]).Text);
+        await rig.Slack.WaitForCallAsync("chat.update", c => c.ApprovalId == id && !c.HasActionsBlock);
 
         rig.AssertNoSecretReachedSlack();
     }

@@ -125,7 +125,7 @@ public sealed class StartupTests
         Assert.Contains("agentwork_list_jobs", tools);
         Assert.Contains("deploy-web", Assert.IsType<TextContentBlock>(allowed.Content[0]).Text);
         Assert.True(held.IsError);
-        Assert.StartsWith("Approval required", Assert.IsType<TextContentBlock>(held.Content[0]).Text);
+        Assert.StartsWith("Waiting for approval", Assert.IsType<TextContentBlock>(held.Content[0]).Text);
     }
 
     [Fact]

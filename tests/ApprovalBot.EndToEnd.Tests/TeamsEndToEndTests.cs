@@ -15,9 +15,11 @@ namespace ApprovalBot.EndToEnd.Tests;
 
 /// <summary>
 /// Teams approvals end to end: the real host (role all, in-memory bus) with the Teams channel
-/// pointed at local fakes of the Bot Framework's OpenID metadata/JWKS (<see cref="FakeBotFrameworkAuth"/>)
-/// and of the Connector and Entra token endpoint (<see cref="FakeTeamsConnector"/>); clicks are
-/// <c>adaptiveCard/action</c> invokes with tokens signed by the fake's published, msteams-endorsed key.
+/// pointed at local fakes of the Bot Framework's and the bot's Entra tenant's OpenID metadata/JWKS
+/// (<see cref="FakeBotFrameworkAuth"/>, <see cref="FakeEntraTenant"/>) and of the Connector and Entra
+/// token endpoint (<see cref="FakeTeamsConnector"/>); clicks are <c>adaptiveCard/action</c> invokes
+/// with tokens signed by the fake's published, msteams-endorsed key, or — as a single-tenant bot
+/// receives them — issued and signed by the bot's Entra tenant.
 /// </summary>
 public sealed class TeamsEndToEndTests
 {
@@ -60,9 +62,9 @@ public sealed class TeamsEndToEndTests
         Assert.Contains(id.ToString(), text);
 
         var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
-        Assert.Equal(2, actions.Count);
+        Assert.Equal(3, actions.Count);
         Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
-        Assert.Equal(new[] { "approve", "deny" }, actions.Select(a => a["verb"]?.GetValue<string>()));
+        Assert.Equal(new[] { "approve", "deny", "withdraw" }, actions.Select(a => a["verb"]?.GetValue<string>()));
         Assert.All(actions, a => Assert.Equal(id.ToString(), a["data"]?["approvalId"]?.GetValue<string>()));
         Assert.All(actions, a => Assert.Equal("Action.Submit", a["fallback"]?["type"]?.GetValue<string>()));
         Assert.Contains(Descendants(card), n => n["type"]?.GetValue<string>() == "Input.Text" && n["id"]?.GetValue<string>() == "comment");
@@ -74,9 +76,12 @@ public sealed class TeamsEndToEndTests
         Assert.Single(rig.Connector.Calls, c => c.Kind == "create");
         Assert.False(call.IsCompleted);
 
+        // The client giving up only detaches (an approval outlives its waiters); a decision ends it.
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var put = await rig.WaitForFinalPutAsync(created, "Cancelled");
+        var (denied, _) = await ConsoleApi.DecideAsync(rig.Console, id.ToString(), approve: false, "not now");
+        Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
+        var put = await rig.WaitForFinalPutAsync(created, "Denied");
         Assert.Null(put.Card!["actions"]);
         rig.AssertNoSecretReachedTeams();
     }
@@ -185,7 +190,9 @@ public sealed class TeamsEndToEndTests
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await rig.WaitForFinalPutAsync(created, "Cancelled");
+        var (denied, _) = await ConsoleApi.DecideAsync(rig.Console, id.ToString(), approve: false, "not now");
+        Assert.Equal(HttpStatusCode.OK, denied.StatusCode);
+        await rig.WaitForFinalPutAsync(created, "Denied");
         rig.AssertNoSecretReachedTeams();
     }
 
@@ -243,6 +250,118 @@ public sealed class TeamsEndToEndTests
         SlackEndToEndTests.AssertNoSecretIn(slack);
     }
 
+    [Fact]
+    public async Task Single_tenant_bot_approves_with_a_tenant_issued_token_and_posts_with_a_token_from_its_tenant()
+    {
+        await using var rig = await TeamsRig.StartAsync(); // AppType left at its default: SingleTenant
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+
+        // What a single-tenant registration receives: a v2 token of its own tenant, signed with the tenant's key.
+        var token = rig.Tenant.CreateToken(TeamsTestIds.AppId, rig.Connector.ServiceUrl, EntraTokenVersion.V2);
+        var (response, answer) = await rig.PostActivityAsync(
+            TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId, name: "Ada Approver"), token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, answer["statusCode"]?.GetValue<int>());
+        Assert.Contains("Approved", answer["value"]!.ToJsonString());
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(SampleResult, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        var put = await rig.WaitForFinalPutAsync(created, "Approved");
+        Assert.Contains("Ada Approver (teams)", put.Card!.ToJsonString());
+
+        // Inbound: the token was verified with the tenant's keys; the Bot Framework's were never fetched.
+        Assert.Equal(1, rig.Tenant.JwksRequests);
+        Assert.Equal(0, rig.Auth.JwksRequests);
+
+        // Outbound: every Connector call carried a token the fake issued at the tenant's own authority.
+        Assert.NotEmpty(rig.Connector.TokenRequests);
+        Assert.All(rig.Connector.TokenRequests, t =>
+        {
+            Assert.True(t.Granted);
+            Assert.Equal(TeamsTestIds.TenantId, t.Tenant);
+            Assert.Equal($"/{TeamsTestIds.TenantId}/oauth2/v2.0/token", t.Path);
+        });
+        Assert.All(rig.Connector.Calls, c => Assert.StartsWith("Bearer fake-access-token-", c.Authorization, StringComparison.Ordinal));
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Single_tenant_bot_denies_with_a_v1_token_and_refuses_another_tenants_token()
+    {
+        await using var rig = await TeamsRig.StartAsync();
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+
+        // Another tenant's token (its own issuer, its own key) is refused before the body is read.
+        var foreign = rig.Auth.Tenant("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee").CreateToken(TeamsTestIds.AppId, rig.Connector.ServiceUrl, EntraTokenVersion.V1);
+        var (refused, _) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId), foreign);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.False(call.IsCompleted);
+
+        const string reason = "wrong task";
+        var v1 = rig.Tenant.CreateToken(TeamsTestIds.AppId, rig.Connector.ServiceUrl, EntraTokenVersion.V1);
+        var (response, answer) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "deny", id, PolicyApproverAadId, comment: reason), v1);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Denied", answer["value"]!.ToJsonString());
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(result.IsError);
+        Assert.Contains(reason, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        await rig.WaitForFinalPutAsync(created, "Denied");
+        rig.AssertNoSecretReachedTeams();
+    }
+
+    [Fact]
+    public async Task Multi_tenant_bot_approves_with_a_Bot_Framework_token_and_posts_with_a_botframework_com_token()
+    {
+        await using var rig = await TeamsRig.StartAsync(appType: "MultiTenant");
+        var call = rig.CallCancelTaskAsync();
+        var (id, created) = await rig.WaitForCardAsync();
+
+        var (response, _) = await rig.PostActivityAsync(TeamsActivities.Invoke(rig.Connector.ServiceUrl, "approve", id, PolicyApproverAadId));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(SampleResult, Assert.IsType<TextContentBlock>((await call.WaitAsync(TimeSpan.FromSeconds(30))).Content[0]).Text);
+        await rig.WaitForFinalPutAsync(created, "Approved");
+        Assert.NotEmpty(rig.Connector.TokenRequests);
+        Assert.All(rig.Connector.TokenRequests, t =>
+        {
+            Assert.True(t.Granted);
+            Assert.Equal("/botframework.com/oauth2/v2.0/token", t.Path);
+        });
+        Assert.Equal(0, rig.Tenant.JwksRequests);
+    }
+
+    [Fact]
+    public async Task Start_up_without_a_tenant_id_stops_with_exit_2_and_one_line_naming_the_key()
+    {
+        var directory = RepoPaths.NewTempDirectory();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        foreach (var arg in new[]
+                 {
+                     RepoPaths.ApprovalBotDll, $"--ApprovalBot:DataDirectory={directory}", "--ApprovalBot:Teams:Enabled=true",
+                     $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}", "--ApprovalBot:Teams:AppPassword=teams-secret-value",
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout + await stderr;
+
+        Assert.Equal(2, process.ExitCode);
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("ApprovalBot:Teams:", StringComparison.Ordinal));
+        Assert.Contains("ApprovalBot:Teams:TenantId is required when AppType is SingleTenant", line);
+        Assert.Contains("App Tenant ID", line);
+        Assert.DoesNotContain("teams-secret-value", output);
+    }
+
     private static IEnumerable<JsonObject> Descendants(JsonNode? node)
     {
         switch (node)
@@ -290,6 +409,9 @@ public sealed class TeamsEndToEndTests
 
         public FakeBotFrameworkAuth Auth { get; }
 
+        /// <summary>The bot's own Entra tenant on the fake (TeamsTestIds.TenantId).</summary>
+        public FakeEntraTenant Tenant => Auth.Tenant(TeamsTestIds.TenantId);
+
         public FakeTeamsConnector Connector { get; }
 
         public FakeSlackApi? Slack { get; }
@@ -302,7 +424,8 @@ public sealed class TeamsEndToEndTests
 
         public HttpClient Console { get; }
 
-        public static async Task<TeamsRig> StartAsync(bool withSlack = false)
+        /// <param name="appType">ApprovalBot:Teams:AppType; null leaves the default (SingleTenant).</param>
+        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null)
         {
             var fakes = new List<IAsyncDisposable>();
             try
@@ -321,8 +444,14 @@ public sealed class TeamsEndToEndTests
                     $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
                     $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
                     $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
+                    $"--ApprovalBot:Teams:TenantOpenIdMetadataUrl={auth.TenantMetadataUrlTemplate}",
                     $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
                 };
+                _ = auth.Tenant(TeamsTestIds.TenantId); // the bot's own Entra tenant exists on the fake
+                if (appType is not null)
+                {
+                    settings.Add($"--ApprovalBot:Teams:AppType={appType}");
+                }
                 if (withSlack)
                 {
                     slack = await FakeSlackApi.StartAsync();

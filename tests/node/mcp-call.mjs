@@ -1,9 +1,12 @@
 // A real third-party MCP client (the TypeScript SDK) for the end-to-end tests.
 // usage: node mcp-call.mjs URL STEPS_JSON [BEARER]
-// STEPS_JSON: [{"op":"listTools"} | {"op":"callTool","name":"…","args":{…},"progress":true}]
+// STEPS_JSON: [{"op":"listTools"} | {"op":"callTool","name":"…","args":{…},"progress":true,"timeoutMs":3000}
+//             | {"op":"callToolTask","name":"…","args":{…},"cancel":false}   (MCP Tasks: callToolStream; "cancel" cancels once created)
+//             | {"op":"listTasks"}]
 // Prints one JSON object: {"results":[…], "progress":[…]} — errors are results, never crashes.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [url, stepsJson, bearer] = process.argv.slice(2);
 const steps = JSON.parse(stepsJson);
@@ -31,8 +34,28 @@ try {
           options.onprogress = p => output.progress.push(p);
           options.resetTimeoutOnProgress = true;
         }
+        const started = Date.now();
         const result = await client.callTool({ name: step.name, arguments: step.args ?? {} }, undefined, options);
-        output.results.push({ op: step.op, result });
+        output.results.push({ op: step.op, result, ms: Date.now() - started });
+      } else if (step.op === "callToolTask") {
+        const messages = [];
+        const started = Date.now();
+        const stream = client.experimental.tasks.callToolStream({ name: step.name, arguments: step.args ?? {} }, CallToolResultSchema, { task: {} });
+        for await (const message of stream) {
+          const entry = { type: message.type, ms: Date.now() - started };
+          if (message.task) entry.task = message.task;
+          if (message.result) entry.result = message.result;
+          if (message.error) entry.error = { code: message.error.code ?? null, message: String(message.error.message ?? message.error) };
+          messages.push(entry);
+          if (message.type === "taskCreated" && step.cancel) {
+            entry.cancelled = await client.experimental.tasks.cancelTask(message.task.taskId);
+            entry.afterCancel = await client.experimental.tasks.getTask(message.task.taskId);
+            break;
+          }
+        }
+        output.results.push({ op: step.op, messages });
+      } else if (step.op === "listTasks") {
+        output.results.push({ op: step.op, list: await client.experimental.tasks.listTasks() });
       }
     } catch (e) {
       output.results.push({ op: step.op, error: { code: e.code ?? null, message: String(e.message ?? e) } });

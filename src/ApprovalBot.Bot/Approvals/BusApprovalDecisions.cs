@@ -21,7 +21,8 @@ public sealed partial class BusApprovalDecisions(IBus bus, IApprovalReadModel re
             return new(command.ApprovalId, false, "Unknown", $"No approval {command.ApprovalId} is known here.");
         }
 
-        var decision = new ApprovalDecision(command.ApprovalId, Guid.NewGuid(), command.Approve, command.Approver, command.Comment, time.GetUtcNow(), command.Channel);
+        var decision = new ApprovalDecision(
+            command.ApprovalId, Guid.NewGuid(), command.Approve && !command.Withdraw, command.Approver, command.Comment, time.GetUtcNow(), command.Channel, command.Withdraw);
         var client = bus.CreateRequestClient<ApprovalDecision>(view.Request.GatewayAddress, AnswerTimeout);
         try
         {

@@ -16,7 +16,8 @@ public sealed partial class ApprovalEventsConsumer(
     BotStore store,
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
-    : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>, IConsumer<ApprovalVoted>
+    : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>, IConsumer<ApprovalVoted>,
+      IConsumer<ApprovalWaiting>, IConsumer<ApprovalLapsed>
 {
     public async Task Consume(ConsumeContext<ApprovalRequested> context)
     {
@@ -73,6 +74,44 @@ public sealed partial class ApprovalEventsConsumer(
         await ForEachChannelAsync(view!, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
     }
 
+    /// <summary>"Agent waiting" ⇄ "the agent will collect this on its next call": an older or repeated message changes nothing.</summary>
+    public async Task Consume(ConsumeContext<ApprovalWaiting> context)
+    {
+        var change = await store.RecordWaitingAsync(context.Message, context.CancellationToken);
+        if (change == ReadModelChange.NotYetKnown)
+        {
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (change == ReadModelChange.Unchanged)
+        {
+            return;
+        }
+
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+    }
+
+    /// <summary>Approved but never collected: every card says nothing ran.</summary>
+    public async Task Consume(ConsumeContext<ApprovalLapsed> context)
+    {
+        var change = await store.RecordLapsedAsync(context.Message, context.CancellationToken);
+        if (change == ReadModelChange.NotYetKnown)
+        {
+            // The request or its ApprovalResolved has not been consumed yet: let the bus retry.
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (change == ReadModelChange.Unchanged)
+        {
+            return;
+        }
+
+        LogLapsed(logger, context.Message.ApprovalId);
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
+        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+    }
+
     private async Task ForEachChannelAsync(ApprovalView view, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
     {
         // One channel failing (Slack down) must not keep the others (Teams, console) from their cards.
@@ -91,6 +130,9 @@ public sealed partial class ApprovalEventsConsumer(
 
     [LoggerMessage(EventName = "ChannelFailed", Level = LogLevel.Error, Message = "Channel {Channel} failed on approval {ApprovalId}: {Reason}")]
     private static partial void LogChannelFailed(ILogger logger, string channel, Guid approvalId, string reason);
+
+    [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} lapsed: approved, but the agent never came back for it; updating its cards")]
+    private static partial void LogLapsed(ILogger logger, Guid approvalId);
 }
 
 public sealed class ApprovalNotYetKnownException(Guid approvalId)

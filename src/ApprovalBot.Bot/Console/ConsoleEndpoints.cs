@@ -6,6 +6,7 @@ using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -35,7 +36,7 @@ public static class ConsoleEndpoints
             return await next(context);
         });
 
-        api.MapGet("", async (string? status, int? limit, IApprovalReadModel readModel, CancellationToken ct) =>
+        api.MapGet("", async (string? status, int? limit, IApprovalReadModel readModel, [FromServices] TimeProvider time, CancellationToken ct) =>
         {
             ApprovalStatus? filter = null;
             if (!string.IsNullOrEmpty(status) && !string.Equals(status, "all", StringComparison.OrdinalIgnoreCase))
@@ -49,34 +50,42 @@ public static class ConsoleEndpoints
             }
 
             var list = await readModel.ListAsync(filter, Math.Clamp(limit ?? 200, 1, 1000), ct);
-            return Results.Json(list.Select(ToDto));
+            var now = time.GetUtcNow();
+            return Results.Json(list.Select(v => ToDto(v, now)));
         });
 
         api.MapPost("/{id:guid}/approve", (Guid id, DecisionBody? body, IApprovalDecisions decisions, CancellationToken ct) =>
             DecideAsync(id, true, body, decisions, ct));
         api.MapPost("/{id:guid}/deny", (Guid id, DecisionBody? body, IApprovalDecisions decisions, CancellationToken ct) =>
             DecideAsync(id, false, body, decisions, ct));
+        // Withdraw on purpose (an agent that gives up no longer cancels anything): ends as Cancelled.
+        api.MapPost("/{id:guid}/cancel", (Guid id, DecisionBody? body, IApprovalDecisions decisions, CancellationToken ct) =>
+            DecideAsync(id, false, body, decisions, ct, withdraw: true));
 
         endpoints.MapGet("/approvals", () => Results.Content(ConsolePage.Html, "text/html; charset=utf-8"));
         return endpoints;
     }
 
-    private static async Task<IResult> DecideAsync(Guid id, bool approve, DecisionBody? body, IApprovalDecisions decisions, CancellationToken ct)
+    private static async Task<IResult> DecideAsync(Guid id, bool approve, DecisionBody? body, IApprovalDecisions decisions, CancellationToken ct, bool withdraw = false)
     {
         var comment = body?.Comment is { Length: > 2000 } long_ ? long_[..2000] : body?.Comment;
-        var outcome = await decisions.DecideAsync(new DecisionCommand(id, approve, ConsoleAdmin, comment, "console"), ct);
+        var outcome = await decisions.DecideAsync(new DecisionCommand(id, approve, ConsoleAdmin, comment, "console", withdraw), ct);
         return Results.Json(outcome, statusCode: outcome.Accepted ? StatusCodes.Status200OK : outcome.Status == "Unknown" ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
     }
 
-    public static ApprovalDto ToDto(ApprovalView v) => new(
+    public static ApprovalDto ToDto(ApprovalView v, DateTimeOffset now) => new(
         v.Id, v.Request.Tool, v.Request.Upstream, v.Request.Agent, v.Request.RedactedArguments, v.Request.Reason,
         v.Request.Approvers, v.Request.ApprovalsRequired, v.Status.ToString(), v.Request.RequestedAt, v.Request.ExpiresAt,
-        v.DecidedBy?.DisplayName, v.DecidedBy?.Principal, v.Comment, v.ResolvedAt, v.Succeeded, v.ExecutionSummary, v.Request.GatewayInstance);
+        v.DecidedBy?.DisplayName, v.DecidedBy?.Principal, v.Comment, v.ResolvedAt, v.Succeeded, v.ExecutionSummary, v.Request.GatewayInstance,
+        v.AgentWaiting, v.CollectBy, ApprovalText.Describe(v, now));
 }
 
 public sealed record DecisionBody([property: JsonPropertyName("comment")] string? Comment);
 
 /// <summary>What the console API returns per approval (arguments already redacted by the gateway).</summary>
+/// <param name="AgentWaiting">While pending: a call of the agent is held open for it; false: the agent collects it on its next call.</param>
+/// <param name="CollectBy">Approved while nobody waited: runs when the agent calls again, until then (else it lapses).</param>
+/// <param name="State">One sentence for where it stands, as the cards say it ("Agent waiting", "Approved by X — runs when …").</param>
 public sealed record ApprovalDto(
     Guid Id,
     string Tool,
@@ -95,4 +104,7 @@ public sealed record ApprovalDto(
     DateTimeOffset? ResolvedAt,
     bool? Succeeded,
     string? ExecutionSummary,
-    string Gateway);
+    string Gateway,
+    bool AgentWaiting,
+    DateTimeOffset? CollectBy,
+    string State);

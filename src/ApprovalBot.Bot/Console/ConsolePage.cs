@@ -24,6 +24,9 @@ internal static class ConsolePage
           button { font: inherit; padding: .35rem .9rem; border-radius: 4px; border: 1px solid #999; cursor: pointer; margin-right: .5rem; }
           button.approve { background: #007a5a; color: #fff; border-color: #007a5a; }
           button.deny { background: #e01e5a; color: #fff; border-color: #e01e5a; }
+          button.withdraw { background: #fff; color: #1d1c1d; }
+          .waiting { font-weight: 600; margin: .25rem 0; }
+          .waiting.away { color: #a15c00; }
           textarea { width: 100%; max-width: 40rem; min-height: 2.5rem; margin: .5rem 0; }
           #message { min-height: 1.4rem; font-weight: 600; }
           #login { display: none; }
@@ -53,8 +56,9 @@ internal static class ConsolePage
         function el(tag, props, ...children) { const e = document.createElement(tag); Object.assign(e, props || {}); for (const c of children) e.append(c); return e; }
         function age(iso) { const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)); return s < 60 ? s + " s" : s < 3600 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h"; }
         function pretty(json) { try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; } }
-        async function decide(id, approve, comment) {
-          const r = await api(`/api/approvals/${id}/${approve ? "approve" : "deny"}`, { method: "POST", body: JSON.stringify({ comment }) });
+        // action: approve, deny or cancel (withdraw the request: nothing runs, it ends as Cancelled).
+        async function decide(id, action, comment) {
+          const r = await api(`/api/approvals/${id}/${action}`, { method: "POST", body: JSON.stringify({ comment }) });
           const body = await r.json();
           say(body.message || body.status);
           await refresh();
@@ -66,16 +70,19 @@ internal static class ConsolePage
             el("div", { className: "reason", textContent: a.reason ? "Why guarded: " + a.reason : "" }),
             el("pre", { className: "arguments", textContent: pretty(a.arguments) }),
             el("div", { className: "meta", textContent: `Approval ${a.id} · asked ${age(a.requestedAt)} ago · expires ${new Date(a.expiresAt).toLocaleString()} · approvers: ${a.approvers.length ? a.approvers.join(", ") : "anyone"}` }),
+            el("div", { className: a.agentWaiting ? "waiting" : "waiting away", textContent: a.state }),
             comment,
             el("div", {},
-              el("button", { className: "approve", type: "button", textContent: "Approve", onclick: () => decide(a.id, true, comment.value) }),
-              el("button", { className: "deny", type: "button", textContent: "Deny", onclick: () => decide(a.id, false, comment.value) })));
+              el("button", { className: "approve", type: "button", textContent: "Approve", onclick: () => decide(a.id, "approve", comment.value) }),
+              el("button", { className: "deny", type: "button", textContent: "Deny", onclick: () => decide(a.id, "deny", comment.value) }),
+              el("button", { className: "withdraw", type: "button", textContent: "Withdraw", title: "Withdraw the request: nothing runs and nobody can approve it afterwards",
+                onclick: () => { if (confirm("Withdraw this request? Nothing runs, and nobody can approve it afterwards.")) decide(a.id, "cancel", comment.value); } })));
         }
         function recentCard(a) {
-          const by = a.decidedBy ? " by " + a.decidedBy : "";
-          const outcome = a.succeeded === true ? " · executed" : a.succeeded === false ? " · execution failed: " + (a.executionSummary || "") : "";
+          // state says it all: "Approved by X — runs when the agent calls again (until 10:30 UTC)", "Withdrawn by X." …
+          const failure = a.succeeded === false && a.executionSummary ? ": " + a.executionSummary : "";
           return el("div", { className: "card decided" },
-            el("span", { className: "status", textContent: a.status }), " ", el("span", { textContent: `${a.tool} (agent ${a.agent})${by}${a.comment ? " — " + a.comment : ""}${outcome}` }),
+            el("span", { className: "status", textContent: a.status }), " ", el("span", { className: "state", textContent: `${a.tool} (agent ${a.agent}) — ${a.state}${failure}${a.comment ? " — " + a.comment : ""}` }),
             el("div", { className: "meta", textContent: "Approval " + a.id }));
         }
         async function refresh() {

@@ -41,7 +41,7 @@ public sealed class SlackApprovalChannel(
             }
 
             var channel = options.Value.Channel ?? "";
-            var blocks = SlackCard.Blocks(approval);
+            var blocks = SlackCard.Blocks(approval, timeProvider.GetUtcNow());
             var text = SlackCard.FallbackText(approval);
             SlackMessageRef? posted = null;
             for (var attempt = 1; posted is null; attempt++)
@@ -65,16 +65,13 @@ public sealed class SlackApprovalChannel(
             await cards.SaveAsync(approval.Id, ChannelName, posted.ToString(), cancellationToken).ConfigureAwait(false);
             logger.CardPosted(approval.Id, approval.Request.Tool, posted.Channel, posted.Ts);
 
-            // Decided (on another channel, or by expiry) while the card was on its way: show that now,
-            // because the ApprovalResolved update may have found no card to update.
-            if (approval.Status == ApprovalStatus.Pending)
+            // Decided (on another channel, or by expiry), or the agent's call handed back, while the card
+            // was on its way: show that now, because that update may have found no card to update.
+            var readModel = scope.ServiceProvider.GetRequiredService<IApprovalReadModel>();
+            var current = await readModel.GetAsync(approval.Id, cancellationToken).ConfigureAwait(false);
+            if (current is not null && !current.ShowsSameAs(approval))
             {
-                var readModel = scope.ServiceProvider.GetRequiredService<IApprovalReadModel>();
-                var current = await readModel.GetAsync(approval.Id, cancellationToken).ConfigureAwait(false);
-                if (current is not null && current.Status != ApprovalStatus.Pending)
-                {
-                    await UpdateOneAsync(current, posted, cancellationToken).ConfigureAwait(false);
-                }
+                await UpdateOneAsync(current, posted, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -121,6 +118,20 @@ public sealed class SlackApprovalChannel(
             var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
             var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
             var succeeded = approval.Succeeded ?? approval.Status == ApprovalStatus.Executed;
+            // The card itself too: it may still say "runs when the agent calls again". Not while the
+            // read model still says Pending (ApprovalExecuted overtook ApprovalResolved): that would
+            // bring the buttons back; the ApprovalResolved update follows and shows both.
+            if (approval.Status != ApprovalStatus.Pending)
+            {
+                foreach (var reference in references.Distinct(StringComparer.Ordinal))
+                {
+                    if (SlackMessageRef.Parse(reference) is { } card)
+                    {
+                        await UpdateOneAsync(approval, card, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
             var text = succeeded
                 ? "Executed: succeeded"
                 : $"Execution failed: {SlackText.Short(string.IsNullOrWhiteSpace(approval.ExecutionSummary) ? "no details" : approval.ExecutionSummary, 2000)}";
@@ -150,7 +161,7 @@ public sealed class SlackApprovalChannel(
 
     private async Task UpdateOneAsync(ApprovalView approval, SlackMessageRef message, CancellationToken cancellationToken)
     {
-        var blocks = SlackCard.Blocks(approval);
+        var blocks = SlackCard.Blocks(approval, timeProvider.GetUtcNow());
         var text = SlackCard.FallbackText(approval);
         for (var attempt = 1; ; attempt++)
         {

@@ -12,9 +12,16 @@ public static class SlackActionIds
     public const string Approve = "approvalbot_approve";
     public const string Deny = "approvalbot_deny";
     public const string DenyWithReason = "approvalbot_deny_reason";
+    public const string Withdraw = "approvalbot_withdraw";
 
     /// <summary>The actions block; absent from a card once the approval is decided.</summary>
     public const string ActionsBlock = "approvalbot_actions";
+
+    /// <summary>On a pending card: "Agent waiting" or "The agent will collect this on its next call".</summary>
+    public const string WaitingBlock = "approvalbot_waiting";
+
+    /// <summary>On a decided card: the outcome line.</summary>
+    public const string OutcomeBlock = "approvalbot_outcome";
 
     /// <summary>The deny-with-reason modal: callback id, and its input's block and action ids.</summary>
     public const string DenyReasonModal = "approvalbot_deny_reason_modal";
@@ -38,12 +45,13 @@ public static class SlackCard
     private const int MaxCommentChars = 1500;
 
     /// <summary>The message for the approval's current state: with buttons while pending, without after.</summary>
-    public static JsonArray Blocks(ApprovalView approval)
+    /// <param name="now">The channel's clock: decides whether a collect-by time needs its date.</param>
+    public static JsonArray Blocks(ApprovalView approval, DateTimeOffset now)
     {
         var request = approval.Request;
         var blocks = new JsonArray
         {
-            Header($"{HeaderWord(approval.Status)}: {request.Tool}"),
+            Header($"{HeaderWord(approval)}: {request.Tool}"),
             Fields(
                 $"*Tool*\n`{Short(request.Tool, MaxNameChars)}`",
                 $"*Upstream*\n{Short(request.Upstream, MaxNameChars)}",
@@ -68,12 +76,13 @@ public static class SlackCard
                 blocks.Add(Section($":hourglass_flowing_sand: Approval recorded from {Who(approval.DecidedBy)}; {request.ApprovalsRequired} approvals are needed in all.", "approvalbot_progress"));
             }
 
+            blocks.Add(Section(Waiting(approval), SlackActionIds.WaitingBlock));
             blocks.Add(Actions(approval));
         }
         else
         {
             blocks.Add(Divider());
-            blocks.Add(Section(Outcome(approval), "approvalbot_outcome"));
+            blocks.Add(Section(Outcome(approval, now), SlackActionIds.OutcomeBlock));
         }
 
         return blocks;
@@ -88,7 +97,7 @@ public static class SlackCard
         return approval.Status switch
         {
             ApprovalStatus.Pending => $"Approval needed: {tool} requested by {agent}",
-            _ => $"{HeaderWord(approval.Status)}: {tool} requested by {agent}",
+            _ => $"{HeaderWord(approval)}: {tool} requested by {agent}",
         };
     }
 
@@ -192,22 +201,46 @@ public static class SlackCard
                     ["text"] = PlainText("Deny with reason", 75),
                     ["value"] = id,
                 },
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = SlackActionIds.Withdraw,
+                    ["text"] = PlainText("Withdraw", 75),
+                    ["value"] = id,
+                    ["confirm"] = new JsonObject
+                    {
+                        ["title"] = PlainText("Withdraw this request?", 100),
+                        ["text"] = PlainText($"Nothing runs: the request to call {tool} ends as withdrawn, and nobody can approve it afterwards.", 300),
+                        ["confirm"] = PlainText("Withdraw", 30),
+                        ["deny"] = PlainText("Keep it", 30),
+                    },
+                },
             },
         };
     }
 
-    private static string Outcome(ApprovalView approval)
+    private static string Waiting(ApprovalView approval) => approval.AgentWaiting
+        ? $":hourglass_flowing_sand: *{ApprovalText.AgentWaiting}*: the call runs as soon as it is approved."
+        : $":inbox_tray: *{ApprovalText.AgentWillCollect}*: nothing runs until it calls again.";
+
+    private static string Outcome(ApprovalView approval, DateTimeOffset now)
     {
         var when = approval.ResolvedAt is { } at ? $" on {Date(at)}" : "";
         var by = Who(approval.DecidedBy);
         var line = approval.Status switch
         {
+            // The read model keeps Approved and records the execution beside it.
+            ApprovalStatus.Approved when approval.Succeeded == true => $":white_check_mark: *Approved* by {by}{when}. Executed: succeeded.",
+            ApprovalStatus.Approved when approval.Succeeded == false => $":white_check_mark: *Approved* by {by}{when}. :warning: Execution failed.",
+            ApprovalStatus.Approved when approval.CollectBy is { } collectBy => $":white_check_mark: *Approved* by {by} — {ApprovalText.RunsOnNextCall(collectBy, now)}.",
             ApprovalStatus.Approved => $":white_check_mark: *Approved* by {by}{when}.",
+            ApprovalStatus.Lapsed => $":zzz: *Approved* by {by}; {ApprovalText.NeverCollected}",
             ApprovalStatus.Executed => $":white_check_mark: *Approved* by {by}{when}. Executed: succeeded.",
             ApprovalStatus.ExecutionFailed => $":white_check_mark: *Approved* by {by}{when}. :warning: Execution failed.",
             ApprovalStatus.Denied => $":no_entry: *Denied* by {by}{when}.",
             ApprovalStatus.Expired => $":hourglass: *Expired*{when}: nobody decided in time.",
-            ApprovalStatus.Cancelled => $":heavy_multiplication_x: *Cancelled*{when}: the agent withdrew the call.",
+            ApprovalStatus.Cancelled when approval.DecidedBy is not null => $":heavy_multiplication_x: *Withdrawn* by {by}{when}.",
+            ApprovalStatus.Cancelled => $":heavy_multiplication_x: *Cancelled*{when}: the agent withdrew the request.",
             _ => $"*{approval.Status}*{when}.",
         };
 
@@ -216,13 +249,15 @@ public static class SlackCard
             : $"{line}\n*Comment:* {Short(approval.Comment, MaxCommentChars)}";
     }
 
-    private static string HeaderWord(ApprovalStatus status) => status switch
+    private static string HeaderWord(ApprovalView approval) => approval.Status switch
     {
         ApprovalStatus.Pending => "Approval needed",
         ApprovalStatus.Approved or ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed => "Approved",
+        ApprovalStatus.Lapsed => "Lapsed",
         ApprovalStatus.Denied => "Denied",
         ApprovalStatus.Expired => "Expired",
+        ApprovalStatus.Cancelled when approval.DecidedBy is not null => "Withdrawn",
         ApprovalStatus.Cancelled => "Cancelled",
-        _ => status.ToString(),
+        _ => approval.Status.ToString(),
     };
 }

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>
-/// Button clicks (<c>block_actions</c>) and the deny-with-reason dialog (<c>view_submission</c>),
+/// Button clicks (<c>block_actions</c>: approve, deny, deny with reason, withdraw) and the
+/// deny-with-reason dialog (<c>view_submission</c>),
 /// from HTTP mode and Socket Mode alike. Answers at once; the decision itself runs on
 /// <see cref="SlackWorkQueue"/>. The card changes when the gateway's ApprovalResolved comes back
 /// (through <see cref="SlackApprovalChannel.UpdateAsync"/>); the clicker gets the gateway's answer
@@ -60,7 +61,7 @@ public sealed class SlackInteractionHandler(
         foreach (var action in actions.EnumerateArray())
         {
             var actionId = ReadString(action, "action_id");
-            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason))
+            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw))
             {
                 logger.UnhandledPayload("block_actions", actionId);
                 continue;
@@ -83,6 +84,11 @@ public sealed class SlackInteractionHandler(
             {
                 queue.Enqueue($"open the deny dialog for approval {approvalId}",
                     ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct));
+            }
+            else if (actionId == SlackActionIds.Withdraw)
+            {
+                queue.Enqueue($"withdraw approval {approvalId} for Slack user {approver.UserId}",
+                    ct => DecideAsync(approvalId, false, approver, null, channel, ct, withdraw: true));
             }
             else
             {
@@ -129,7 +135,8 @@ public sealed class SlackInteractionHandler(
         return null;
     }
 
-    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken)
+    /// <param name="withdraw">Withdraw instead of deciding: the same checks and path, and the gateway ends it as Cancelled.</param>
+    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken, bool withdraw = false)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is null)
@@ -141,7 +148,7 @@ public sealed class SlackInteractionHandler(
         try
         {
             var decisions = scope.ServiceProvider.GetRequiredService<IApprovalDecisions>();
-            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack"), cancellationToken).ConfigureAwait(false);
+            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -151,7 +158,7 @@ public sealed class SlackInteractionHandler(
             return;
         }
 
-        logger.DecisionSent(approver.UserId, approver.TenantId, approve ? "approved" : "denied", approvalId, outcome.Message);
+        logger.DecisionSent(approver.UserId, approver.TenantId, withdraw ? "withdrew" : approve ? "approved" : "denied", approvalId, outcome.Message);
         await EphemeralAsync(channel, approver.UserId, approvalId, SlackText.Escape(outcome.Message), cancellationToken).ConfigureAwait(false);
     }
 

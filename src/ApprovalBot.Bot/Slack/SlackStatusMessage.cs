@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Status;
 using static ApprovalBot.Bot.Slack.SlackText;
 
@@ -26,6 +27,12 @@ public static class SlackStatusMessage
         var pending = Pending(snapshot);
         blocks.Add(Section(pending));
         text.Append(pending).Append('\n');
+
+        if (AwaitingCollection(snapshot) is { } awaiting)
+        {
+            blocks.Add(Section(awaiting));
+            text.Append(awaiting).Append('\n');
+        }
 
         if (!pendingOnly)
         {
@@ -112,7 +119,8 @@ public static class SlackStatusMessage
         foreach (var approval in snapshot.Pending.OrderBy(a => a.Request.RequestedAt))
         {
             var request = approval.Request;
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — waiting {Duration(snapshot.At - request.RequestedAt)}, expires {Date(request.ExpiresAt)} · `{request.ApprovalId}`\n";
+            var waiting = approval.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
+            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {waiting} · `{request.ApprovalId}`\n";
             if (lines.Length + line.Length > MaxSectionChars - 40)
             {
                 break;
@@ -130,8 +138,38 @@ public static class SlackStatusMessage
         return lines.ToString().TrimEnd();
     }
 
+    /// <summary>Approved while nobody waited and not collected yet; null when there are none.</summary>
+    private static string? AwaitingCollection(StatusSnapshot snapshot)
+    {
+        if (snapshot.AwaitingCollectionTotal == 0 && snapshot.AwaitingCollection.Count == 0)
+        {
+            return null;
+        }
+
+        var lines = new StringBuilder($"*Approved, waiting for the agent to call again* — {snapshot.AwaitingCollectionTotal}\n");
+        foreach (var approval in snapshot.AwaitingCollection)
+        {
+            var request = approval.Request;
+            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} — approved by {Who(approval.DecidedBy)}, {Escape(ApprovalText.RunsOnNextCall(approval.CollectBy!.Value, snapshot.At))} · `{request.ApprovalId}`\n";
+            if (lines.Length + line.Length > MaxSectionChars - 40)
+            {
+                break;
+            }
+
+            lines.Append(line);
+        }
+
+        var more = snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count;
+        if (more > 0)
+        {
+            lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");
+        }
+
+        return lines.ToString().TrimEnd();
+    }
+
     private static string Today(TodayCounts today) =>
         "*Today* (UTC)\n"
-        + $"Approved {today.Approved} · Denied {today.Denied} · Expired {today.Expired} · Cancelled {today.Cancelled} · "
+        + $"Approved {today.Approved}{(today.Lapsed > 0 ? $" ({today.Lapsed} never collected)" : "")} · Denied {today.Denied} · Expired {today.Expired} · Cancelled {today.Cancelled} · "
         + $"Auto-allowed {today.AutoAllowed} · Denied by policy {today.DeniedByPolicy}";
 }

@@ -12,6 +12,8 @@ public sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, Ti
         var midnight = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var pending = await store.ListAsync(ApprovalStatus.Pending, pendingLimit, cancellationToken);
         var pendingTotal = await store.CountAsync(ApprovalStatus.Pending, cancellationToken);
+        var awaiting = await store.ListAwaitingCollectionAsync(pendingLimit, cancellationToken);
+        var awaitingTotal = awaiting.Count < pendingLimit ? awaiting.Count : await store.CountAwaitingCollectionAsync(cancellationToken);
         var resolved = await store.CountResolvedSinceAsync(midnight, cancellationToken);
         var gateways = heartbeats.Snapshot();
         int Resolved(ApprovalStatus s) => resolved.TryGetValue(s.ToString(), out var c) ? c : 0;
@@ -22,12 +24,20 @@ public sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, Ti
             pending,
             pendingTotal,
             new TodayCounts(
-                Resolved(ApprovalStatus.Approved),
+                // A lapsed approval was still approved by someone today (its resolved_at is the approval).
+                Resolved(ApprovalStatus.Approved) + Resolved(ApprovalStatus.Lapsed),
                 Resolved(ApprovalStatus.Denied),
                 Resolved(ApprovalStatus.Expired),
                 Resolved(ApprovalStatus.Cancelled),
                 today.Sum(t => t.Allowed),
-                today.Sum(t => t.DeniedByPolicy)),
-            now);
+                today.Sum(t => t.DeniedByPolicy))
+            {
+                Lapsed = Resolved(ApprovalStatus.Lapsed),
+            },
+            now)
+        {
+            AwaitingCollection = awaiting,
+            AwaitingCollectionTotal = awaitingTotal,
+        };
     }
 }

@@ -9,13 +9,24 @@ public sealed record StatusSnapshot(
     IReadOnlyList<ApprovalView> Pending,
     int PendingTotal,
     TodayCounts Today,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    /// <summary>Approved while nobody waited and not collected yet, the soonest to lapse first (capped like <see cref="Pending"/>).</summary>
+    public IReadOnlyList<ApprovalView> AwaitingCollection { get; init; } = [];
+
+    public int AwaitingCollectionTotal { get; init; }
+}
 
 /// <param name="Online">A heartbeat arrived within the last three intervals.</param>
 public sealed record GatewayStatus(GatewayHeartbeat Heartbeat, DateTimeOffset LastSeen, bool Online);
 
 /// <summary>Since midnight UTC. Human decisions come from the bot's read model, policy decisions from heartbeats.</summary>
-public sealed record TodayCounts(int Approved, int Denied, int Expired, int Cancelled, int AutoAllowed, int DeniedByPolicy);
+/// <param name="Approved">Approved by people, including those that later lapsed.</param>
+public sealed record TodayCounts(int Approved, int Denied, int Expired, int Cancelled, int AutoAllowed, int DeniedByPolicy)
+{
+    /// <summary>Of <see cref="Approved"/>: never collected by the agent, so nothing ran.</summary>
+    public int Lapsed { get; init; }
+}
 
 public interface IStatusReport
 {

@@ -43,6 +43,16 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
         new(2, "status counts from an index", """
             CREATE INDEX ix_approvals_resolved_status ON approvals (resolved_at, status);
             """),
+        // waiting_at orders ApprovalWaiting messages (UTC ticks: two can fall in one millisecond);
+        // NULL until the first one, so any message beats the implicit "waiting" of a new approval.
+        new(3, "agent waiting, collect-by and lapsed", """
+            ALTER TABLE approvals ADD COLUMN agent_waiting INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE approvals ADD COLUMN waiting_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN collect_by INTEGER;
+            ALTER TABLE approvals ADD COLUMN lapsed_at INTEGER;
+            CREATE INDEX ix_approvals_awaiting_collection ON approvals (collect_by)
+                WHERE status = 'Approved' AND succeeded IS NULL AND collect_by IS NOT NULL;
+            """),
     ];
 
     private readonly SqliteDatabase _database;
@@ -78,7 +88,10 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At WHERE id = @Id AND status = 'Pending'",
+            """
+            UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At, collect_by = @CollectBy
+            WHERE id = @Id AND status = 'Pending'
+            """,
             new
             {
                 Id = resolved.ApprovalId.ToString(),
@@ -86,7 +99,58 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
                 By = resolved.By is null ? null : JsonSerializer.Serialize(resolved.By),
                 resolved.Comment,
                 At = resolved.ResolvedAt.ToUnixTimeMilliseconds(),
+                CollectBy = resolved.CollectBy?.ToUnixTimeMilliseconds(),
             }) == 1;
+    }
+
+    /// <summary>
+    /// Records whether the agent is waiting, unless a newer (or the same) message was stored already.
+    /// <see cref="ReadModelChange.Changed"/> only when a pending card would now read differently.
+    /// </summary>
+    public async Task<ReadModelChange> RecordWaitingAsync(ApprovalWaiting waiting, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        // Read and write in one (immediate) transaction: two messages of one approval may be consumed at once.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var id = waiting.ApprovalId.ToString();
+        var row = await connection.QuerySingleOrDefaultAsync<WaitingRow>(
+            "SELECT status AS Status, agent_waiting AS AgentWaiting, waiting_at AS WaitingAt FROM approvals WHERE id = @id", new { id }, transaction);
+        if (row is null)
+        {
+            return ReadModelChange.NotYetKnown;
+        }
+
+        var at = waiting.At.UtcTicks;
+        if (row.WaitingAt is { } stored && stored >= at)
+        {
+            return ReadModelChange.Unchanged; // redelivered, or overtaken by a newer one
+        }
+
+        // The time advances even when the value stays: an older message arriving later must still lose.
+        await connection.ExecuteAsync(
+            "UPDATE approvals SET agent_waiting = @Waiting, waiting_at = @at WHERE id = @id",
+            new { id, Waiting = waiting.AgentWaiting, at }, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return row.AgentWaiting != waiting.AgentWaiting && row.Status == nameof(ApprovalStatus.Pending)
+            ? ReadModelChange.Changed
+            : ReadModelChange.Unchanged;
+    }
+
+    /// <summary>Approved → Lapsed once. <see cref="ReadModelChange.NotYetKnown"/> while the request or its ApprovalResolved has not arrived (the bus retries).</summary>
+    public async Task<ReadModelChange> RecordLapsedAsync(ApprovalLapsed lapsed, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var id = lapsed.ApprovalId.ToString();
+        var updated = await connection.ExecuteAsync(
+            "UPDATE approvals SET status = 'Lapsed', lapsed_at = @At WHERE id = @id AND status = 'Approved' AND succeeded IS NULL",
+            new { id, At = lapsed.LapsedAt.ToUnixTimeMilliseconds() });
+        if (updated == 1)
+        {
+            return ReadModelChange.Changed;
+        }
+
+        var status = await connection.QuerySingleOrDefaultAsync<string>("SELECT status FROM approvals WHERE id = @id", new { id });
+        return status is null or nameof(ApprovalStatus.Pending) ? ReadModelChange.NotYetKnown : ReadModelChange.Unchanged;
     }
 
     /// <summary>A quorum vote on a still pending approval: remembered as its latest approver, for the cards' progress line.</summary>
@@ -122,6 +186,21 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
             Select + (status is null ? "" : " WHERE status = @Status") + " ORDER BY requested_at LIMIT @limit",
             new { Status = status?.ToString(), limit });
         return rows.Select(r => r.ToView()).ToList();
+    }
+
+    /// <summary>Approved while nobody waited and not collected yet, the soonest to lapse first.</summary>
+    public async Task<IReadOnlyList<ApprovalView>> ListAwaitingCollectionAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(
+            Select + " WHERE " + AwaitingCollection + " ORDER BY collect_by LIMIT @limit", new { limit });
+        return rows.Select(r => r.ToView()).ToList();
+    }
+
+    public async Task<int> CountAwaitingCollectionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM approvals WHERE " + AwaitingCollection);
     }
 
     public async Task<int> CountAsync(ApprovalStatus status, CancellationToken cancellationToken)
@@ -169,7 +248,21 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
         return await connection.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE key = @key", new { key });
     }
 
-    private const string Select = "SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt, succeeded AS Succeeded, execution_summary AS ExecutionSummary FROM approvals";
+    private const string Select = """
+        SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt,
+               succeeded AS Succeeded, execution_summary AS ExecutionSummary, agent_waiting AS AgentWaiting, collect_by AS CollectBy
+        FROM approvals
+        """;
+
+    /// <summary>Matches ix_approvals_awaiting_collection's condition, so the partial index serves it.</summary>
+    private const string AwaitingCollection = "status = 'Approved' AND succeeded IS NULL AND collect_by IS NOT NULL";
+
+    private sealed class WaitingRow
+    {
+        public string Status { get; init; } = "";
+        public bool AgentWaiting { get; init; }
+        public long? WaitingAt { get; init; }
+    }
 
     private sealed class Row
     {
@@ -180,6 +273,8 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
         public long? ResolvedAt { get; init; }
         public bool? Succeeded { get; init; }
         public string? ExecutionSummary { get; init; }
+        public bool AgentWaiting { get; init; } = true;
+        public long? CollectBy { get; init; }
 
         public ApprovalView ToView() => new(
             JsonSerializer.Deserialize<ApprovalRequested>(Request)!,
@@ -188,6 +283,20 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
             Comment,
             ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value),
             Succeeded,
-            ExecutionSummary);
+            ExecutionSummary,
+            AgentWaiting,
+            CollectBy is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(CollectBy.Value));
     }
+}
+
+/// <summary>What a bus message did to the read model; only <see cref="Changed"/> reaches the channels.</summary>
+public enum ReadModelChange
+{
+    /// <summary>The approval (or the state the message follows) has not arrived yet: let the bus retry.</summary>
+    NotYetKnown,
+
+    /// <summary>Redelivered, older than what is stored, or nothing a card shows.</summary>
+    Unchanged,
+
+    Changed,
 }

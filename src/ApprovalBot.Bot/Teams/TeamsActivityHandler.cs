@@ -143,7 +143,7 @@ internal sealed partial class TeamsActivityHandler(
 
     private static CardAction? Parse(string? verb, JsonElement data)
     {
-        if (verb is not (TeamsCards.ApproveVerb or TeamsCards.DenyVerb)
+        if (verb is not (TeamsCards.ApproveVerb or TeamsCards.DenyVerb or TeamsCards.WithdrawVerb)
             || TeamsActivity.String(data, "approvalId") is not { } idText
             || !Guid.TryParse(idText, out var id))
         {
@@ -197,8 +197,9 @@ internal sealed partial class TeamsActivityHandler(
         ApprovalDecisionOutcome outcome;
         try
         {
+            // Withdraw takes the same path and checks as approve/deny; the gateway ends it as Cancelled.
             outcome = await decisions.DecideAsync(
-                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCards.ApproveVerb, approver, action.Comment, "teams"),
+                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCards.ApproveVerb, approver, action.Comment, "teams", Withdraw: action.Verb == TeamsCards.WithdrawVerb),
                 cancellationToken);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -222,12 +223,12 @@ internal sealed partial class TeamsActivityHandler(
 
         if (outcome.Accepted)
         {
-            return TeamsCards.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now }, outcome.Message);
+            return TeamsCards.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now }, now, outcome.Message);
         }
 
         // Someone (or expiry) got there first: show what the bot knows of that.
         var current = await readModel.GetAsync(view.Id, cancellationToken) ?? view;
-        return TeamsCards.Final(current.Status == ApprovalStatus.Pending ? current with { Status = status } : current, outcome.Message);
+        return TeamsCards.Final(current.Status == ApprovalStatus.Pending ? current with { Status = status } : current, now, outcome.Message);
     }
 
     // ---- text commands ------------------------------------------------------------------------

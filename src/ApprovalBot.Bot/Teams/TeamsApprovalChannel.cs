@@ -16,6 +16,7 @@ namespace ApprovalBot.Bot.Teams;
 internal sealed class TeamsApprovalChannel(
     TeamsConnectorClient connector,
     ICardReferences cardReferences,
+    IApprovalReadModel readModel,
     TeamsConversationStore conversations,
     IOptions<TeamsOptions> options,
     TimeProvider time,
@@ -42,12 +43,19 @@ internal sealed class TeamsApprovalChannel(
             }
 
             var serviceUrl = await conversations.GetServiceUrlAsync(cancellationToken);
-            var card = approval.Status == ApprovalStatus.Pending ? TeamsCards.Approval(approval, time.GetUtcNow()) : TeamsCards.Final(approval);
+            var card = Card(approval);
             var activity = TeamsCards.Activity(card, $"Approval needed: {approval.Request.Tool}");
             var created = await connector.CreateConversationAsync(serviceUrl, channel, options.Value.TenantId ?? "", activity, cancellationToken);
             var reference = new TeamsCardReference(created.ConversationId, created.ActivityId, serviceUrl);
             await cardReferences.SaveAsync(approval.Id, ChannelName, reference.ToString(), cancellationToken);
             TeamsLog.CardPosted(logger, approval.Id, approval.Request.Tool, created.ActivityId);
+
+            // Decided, or the agent's call handed back, while the card was on its way: that update found
+            // no card to change, so show the current state now.
+            if (await readModel.GetAsync(approval.Id, cancellationToken) is { } current && !current.ShowsSameAs(approval))
+            {
+                await PutEverywhereAsync(current, Card(current), cancellationToken);
+            }
         }
         catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
         {
@@ -57,15 +65,17 @@ internal sealed class TeamsApprovalChannel(
 
     public async Task UpdateAsync(ApprovalView approval, CancellationToken cancellationToken)
     {
-        var card = approval.Status == ApprovalStatus.Pending
-            ? TeamsCards.Approval(approval, time.GetUtcNow())
-            : TeamsCards.Final(approval);
-        await PutEverywhereAsync(approval, card, cancellationToken);
+        await PutEverywhereAsync(approval, Card(approval), cancellationToken);
     }
 
     public async Task ExecutedAsync(ApprovalView approval, CancellationToken cancellationToken)
     {
-        await PutEverywhereAsync(approval, TeamsCards.Final(approval), cancellationToken);
+        // Not while the read model still says Pending (ApprovalExecuted overtook ApprovalResolved): the
+        // final card would read "Pending"; the ApprovalResolved update follows and shows both.
+        if (approval.Status != ApprovalStatus.Pending)
+        {
+            await PutEverywhereAsync(approval, TeamsCards.Final(approval, time.GetUtcNow()), cancellationToken);
+        }
 
         var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
             ? $"⚠️ {approval.Request.Tool} was approved, but the call failed upstream: {approval.ExecutionSummary ?? "no details"}"
@@ -89,6 +99,10 @@ internal sealed class TeamsApprovalChannel(
             }
         }
     }
+
+    private JsonObject Card(ApprovalView approval) => approval.Status == ApprovalStatus.Pending
+        ? TeamsCards.Approval(approval, time.GetUtcNow())
+        : TeamsCards.Final(approval, time.GetUtcNow());
 
     private async Task PutEverywhereAsync(ApprovalView approval, JsonObject card, CancellationToken cancellationToken)
     {

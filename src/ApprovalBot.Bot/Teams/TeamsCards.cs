@@ -21,6 +21,7 @@ internal static class TeamsCards
     public const string Version = "1.5";
     public const string ApproveVerb = "approve";
     public const string DenyVerb = "deny";
+    public const string WithdrawVerb = "withdraw";
     public const string CommentInputId = "comment";
     public const int MaxCommentLength = 500;
     internal const int MaxArgumentChars = 4000;
@@ -33,7 +34,7 @@ internal static class TeamsCards
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>The interactive card of a pending approval: facts, redacted arguments, a reason input, Approve / Deny.</summary>
+    /// <summary>The interactive card of a pending approval: facts, whether the agent waits, redacted arguments, a reason input, Approve / Deny / Withdraw.</summary>
     public static JsonObject Approval(ApprovalView view, DateTimeOffset now, string? notice = null)
     {
         var request = view.Request;
@@ -63,6 +64,7 @@ internal static class TeamsCards
         facts.Add(("Approval id", request.ApprovalId.ToString()));
         facts.Add(("Argument digest", Short(request.ArgumentDigest, 16)));
         body.Add(FactSet(facts));
+        body.Add(WaitingLine(view));
         body.Add(Arguments(request.RedactedArguments));
         if (!string.IsNullOrWhiteSpace(notice))
         {
@@ -84,21 +86,29 @@ internal static class TeamsCards
         {
             Execute("✅ Approve", ApproveVerb, "positive", request.ApprovalId),
             Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId),
+            Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId),
         };
         return card;
     }
 
     /// <summary>The card of an approval that left Pending: outcome, who, when, comment; no buttons.</summary>
-    public static JsonObject Final(ApprovalView view, string? notice = null)
+    /// <param name="now">The channel's clock: decides whether a collect-by time needs its date.</param>
+    public static JsonObject Final(ApprovalView view, DateTimeOffset now, string? notice = null)
     {
         var request = view.Request;
         var (title, color) = view.Status switch
         {
+            // The read model keeps Approved and records the execution beside it.
+            ApprovalStatus.Approved when view.Succeeded == true => ("✅ Approved and executed", "Good"),
+            ApprovalStatus.Approved when view.Succeeded == false => ("⚠️ Approved, but the call failed", "Warning"),
+            ApprovalStatus.Approved when view.CollectBy is not null => ("✅ Approved: runs when the agent calls again", "Good"),
             ApprovalStatus.Approved => ("✅ Approved", "Good"),
             ApprovalStatus.Executed => ("✅ Approved and executed", "Good"),
             ApprovalStatus.ExecutionFailed => ("⚠️ Approved, but the call failed", "Warning"),
+            ApprovalStatus.Lapsed => ("💤 Lapsed: approved, but the agent never came back for it", "Warning"),
             ApprovalStatus.Denied => ("⛔ Denied", "Attention"),
             ApprovalStatus.Expired => ("⌛ Expired: nobody decided in time", "Warning"),
+            ApprovalStatus.Cancelled when view.DecidedBy is not null => ("🚫 Withdrawn", "Default"),
             ApprovalStatus.Cancelled => ("🚫 Cancelled by the agent", "Default"),
             _ => ("⏳ Pending", "Default"),
         };
@@ -108,6 +118,13 @@ internal static class TeamsCards
             Heading(title, color),
             Literal(request.Tool, bold: true, size: "Medium", monospace: true),
         };
+
+        // Where it stands in one sentence, when the title alone does not say it. A TextRun: the name is a person's.
+        if (view.AwaitsCollection || view.Status == ApprovalStatus.Lapsed || (view.Status == ApprovalStatus.Cancelled && view.DecidedBy is not null))
+        {
+            body.Add(Literal(ApprovalText.Describe(view, now), bold: true));
+        }
+
         if (!string.IsNullOrWhiteSpace(notice))
         {
             body.Add(Literal(notice, color: "Accent", bold: true));
@@ -126,6 +143,11 @@ internal static class TeamsCards
         if (view.ResolvedAt is { } at)
         {
             facts.Add(("When", Time(at)));
+        }
+
+        if (view.AwaitsCollection)
+        {
+            facts.Add(("Collect by", Time(view.CollectBy!.Value)));
         }
 
         facts.Add(("Approval id", request.ApprovalId.ToString()));
@@ -212,6 +234,7 @@ internal static class TeamsCards
             ("Denied", today.Denied.ToString(CultureInfo.InvariantCulture)),
             ("Expired", today.Expired.ToString(CultureInfo.InvariantCulture)),
             ("Cancelled", today.Cancelled.ToString(CultureInfo.InvariantCulture)),
+            ("Lapsed (approved, never collected)", today.Lapsed.ToString(CultureInfo.InvariantCulture)),
             ("Allowed by policy", today.AutoAllowed.ToString(CultureInfo.InvariantCulture)),
             ("Denied by policy", today.DeniedByPolicy.ToString(CultureInfo.InvariantCulture)),
         ]));
@@ -371,14 +394,43 @@ internal static class TeamsCards
         foreach (var pending in snapshot.Pending)
         {
             var request = pending.Request;
-            body.Add(Literal($"• {request.Tool} — agent {request.Agent}, waiting {Ago(request.RequestedAt, snapshot.At)}, expires {Until(request.ExpiresAt, snapshot.At)} — {Short(request.ApprovalId.ToString(), 8)}"));
+            var waiting = pending.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
+            body.Add(Literal($"• {request.Tool} — agent {request.Agent}, asked {Ago(request.RequestedAt, snapshot.At)}, expires {Until(request.ExpiresAt, snapshot.At)}, {waiting} — {Short(request.ApprovalId.ToString(), 8)}"));
         }
 
         if (snapshot.PendingTotal > snapshot.Pending.Count)
         {
             body.Add(Note($"… and {snapshot.PendingTotal - snapshot.Pending.Count} more."));
         }
+
+        if (snapshot.AwaitingCollectionTotal == 0 && snapshot.AwaitingCollection.Count == 0)
+        {
+            return;
+        }
+
+        body.Add(Label($"Approved, waiting for the agent to call again ({snapshot.AwaitingCollectionTotal})"));
+        foreach (var approved in snapshot.AwaitingCollection)
+        {
+            var request = approved.Request;
+            var by = approved.DecidedBy?.DisplayName ?? "nobody";
+            body.Add(Literal($"• {request.Tool} — agent {request.Agent}, approved by {by}, {ApprovalText.RunsOnNextCall(approved.CollectBy!.Value, snapshot.At)} — {Short(request.ApprovalId.ToString(), 8)}"));
+        }
+
+        if (snapshot.AwaitingCollectionTotal > snapshot.AwaitingCollection.Count)
+        {
+            body.Add(Note($"… and {snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count} more."));
+        }
     }
+
+    /// <summary>The bot's own words (a TextBlock is safe): whether a call of the agent is held open.</summary>
+    private static JsonObject WaitingLine(ApprovalView view) => new()
+    {
+        ["type"] = "TextBlock",
+        ["text"] = (view.AgentWaiting ? "⏳ " : "📥 ") + ApprovalText.Waiting(view, detail: true),
+        ["weight"] = "Bolder",
+        ["color"] = view.AgentWaiting ? "Good" : "Warning",
+        ["wrap"] = true,
+    };
 
     private static JsonObject Card(JsonArray body, string fallbackText) => new()
     {
@@ -389,22 +441,31 @@ internal static class TeamsCards
         ["body"] = body,
     };
 
-    private static JsonObject Execute(string title, string verb, string style, Guid approvalId) => new()
+    /// <param name="style">positive, destructive, or null for the default look.</param>
+    private static JsonObject Execute(string title, string verb, string? style, Guid approvalId)
     {
-        ["type"] = "Action.Execute",
-        ["title"] = title,
-        ["verb"] = verb,
-        ["style"] = style,
-        ["data"] = new JsonObject { ["approvalId"] = approvalId.ToString() },
-        // Clients without Universal Actions send a message activity whose value is this data plus the inputs.
-        ["fallback"] = new JsonObject
+        var action = new JsonObject
         {
-            ["type"] = "Action.Submit",
+            ["type"] = "Action.Execute",
             ["title"] = title,
-            ["style"] = style,
-            ["data"] = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() },
-        },
-    };
+            ["verb"] = verb,
+            ["data"] = new JsonObject { ["approvalId"] = approvalId.ToString() },
+            // Clients without Universal Actions send a message activity whose value is this data plus the inputs.
+            ["fallback"] = new JsonObject
+            {
+                ["type"] = "Action.Submit",
+                ["title"] = title,
+                ["data"] = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() },
+            },
+        };
+        if (style is not null)
+        {
+            action["style"] = style;
+            action["fallback"]!["style"] = style;
+        }
+
+        return action;
+    }
 
     private static JsonObject Heading(string text, string? color = null, string size = "Medium")
     {

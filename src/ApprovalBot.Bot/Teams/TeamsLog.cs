@@ -10,12 +10,20 @@ internal static partial class TeamsLog
     public static partial void TokenRejected(ILogger logger, int statusCode, string reason);
 
     [LoggerMessage(EventId = 5101, EventName = "TeamsKeysRefreshed", Level = LogLevel.Information,
-        Message = "Teams: loaded {KeyCount} Bot Framework signing keys from {JwksUri} ({Trigger})")]
-    public static partial void KeysRefreshed(ILogger logger, int keyCount, string jwksUri, string trigger);
+        Message = "Teams: loaded {KeyCount} {KeySet} signing keys from {JwksUri} ({Trigger})")]
+    public static partial void KeysRefreshed(ILogger logger, int keyCount, string keySet, string jwksUri, string trigger);
 
     [LoggerMessage(EventId = 5102, EventName = "TeamsKeysRefreshFailed", Level = LogLevel.Warning,
-        Message = "Teams: could not load the Bot Framework signing keys from {MetadataUrl}; keeping {KeyCount} known keys")]
-    public static partial void KeysRefreshFailed(ILogger logger, Exception exception, string metadataUrl, int keyCount);
+        Message = "Teams: could not load the {KeySet} signing keys from {MetadataUrl}; keeping {KeyCount} known keys")]
+    public static partial void KeysRefreshFailed(ILogger logger, Exception exception, string keySet, string metadataUrl, int keyCount);
+
+    [LoggerMessage(EventId = 5104, EventName = "TeamsConnectorIdentity", Level = LogLevel.Information,
+        Message = "Teams: app type {AppType}; the bot's Connector token comes from {Authority}")]
+    public static partial void ConnectorIdentity(ILogger logger, string appType, string authority);
+
+    [LoggerMessage(EventId = 5105, EventName = "TeamsConnectorTokenFailed", Level = LogLevel.Error,
+        Message = "Teams: could not get the bot's Connector token (app type {AppType}, from {Authority}): {Error}")]
+    public static partial void ConnectorTokenFailed(ILogger logger, Exception exception, string appType, string authority, string error);
 
     [LoggerMessage(EventId = 5103, EventName = "TeamsBadActivity", Level = LogLevel.Warning,
         Message = "Teams: the activity body could not be read: {Reason}")]

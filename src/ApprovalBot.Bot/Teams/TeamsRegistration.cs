@@ -46,7 +46,7 @@ public static class TeamsRegistration
         optionsBuilder.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddHttpClient(BotFrameworkSigningKeys.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
+        services.AddHttpClient(SigningKeySet.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(15));
 
         services.TryAddTransient<LoopbackTokenEndpointHandler>();
         services.AddHttpClient(MsalConnectorTokenSource.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
@@ -58,7 +58,7 @@ public static class TeamsRegistration
         connector.AddHttpMessageHandler<ConnectorAuthorizationHandler>(); // inside the retries: every attempt gets a (cached) token
 
         services.TryAddSingleton<IConnectorTokenSource, MsalConnectorTokenSource>();
-        services.TryAddSingleton<BotFrameworkSigningKeys>();
+        services.TryAddSingleton<TeamsSigningKeys>();
         services.TryAddSingleton<TeamsTokenValidator>();
         services.TryAddSingleton<TeamsConnectorClient>();
         services.TryAddSingleton<TeamsConversationStore>();

@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace ApprovalBot.Bot.Teams;
 
 /// <summary>What became of an inbound token: 401 for a missing or invalid token, 403 when a valid token does not cover this activity.</summary>
-internal sealed record TokenCheck(int StatusCode, string? Reason, BotFrameworkSigningKey? Key, JsonWebToken? Token)
+internal sealed record TokenCheck(int StatusCode, string? Reason, SigningKey? Key, JsonWebToken? Token)
 {
     public bool Succeeded => StatusCode == 200;
 
@@ -15,13 +15,23 @@ internal sealed record TokenCheck(int StatusCode, string? Reason, BotFrameworkSi
 }
 
 /// <summary>
-/// Checks the bearer token of every activity the Bot Framework posts to <c>/api/messages</c>, as the
-/// Bot Connector authentication rules require: issuer, audience (the app id), lifetime with five
-/// minutes of clock skew, an RS256 signature by a published key; then that the token's
-/// <c>serviceurl</c> claim is the activity's <c>serviceUrl</c> and that the signing key is endorsed
-/// for the activity's channel. There is deliberately no way to switch this off.
+/// Checks the bearer token of every activity posted to <c>/api/messages</c>, as the Bot Connector
+/// authentication rules require. Two issuers are trusted, each with its own keys:
+/// <list type="bullet">
+/// <item>the Bot Framework (<c>https://api.botframework.com</c>), keys from its OpenID metadata,
+/// the signing key endorsed for the activity's channel;</item>
+/// <item>the bot's own Entra tenant (<c>https://sts.windows.net/{tid}/</c>, v1, and
+/// <c>https://login.microsoftonline.com/{tid}/v2.0</c>, v2) — what single-tenant and managed
+/// identity bots receive — keys from the tenant's OpenID metadata.</item>
+/// </list>
+/// The token's issuer picks the key set before any key is looked up, and validation then accepts
+/// only that set's issuers, so a key of one set never validates a token of the other. Then:
+/// audience (the app id, or <c>api://{appId}</c> / <c>api://botid-{appId}</c>), lifetime with
+/// five minutes of clock skew, an RS256 signature; and, once the body is read, the token's
+/// <c>serviceurl</c> claim must be the activity's <c>serviceUrl</c>. There is deliberately no way
+/// to switch this off.
 /// </summary>
-internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions<TeamsOptions> options, TimeProvider time)
+internal sealed class TeamsTokenValidator(TeamsSigningKeys keys, IOptions<TeamsOptions> options, TimeProvider time)
 {
     public const string BotFrameworkIssuer = "https://api.botframework.com";
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -29,7 +39,22 @@ internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
-    /// <summary>Step one, before the body is trusted: is this a valid Bot Framework token for this bot?</summary>
+    /// <summary>The v1 and v2 issuers of an Entra tenant.</summary>
+    public static IReadOnlyList<string> TenantIssuers(string tenantId) =>
+    [
+        $"https://sts.windows.net/{tenantId}/",
+        $"https://login.microsoftonline.com/{tenantId}/v2.0",
+    ];
+
+    /// <summary>
+    /// The audiences a token for this bot may carry: the app id itself (what the Bot Framework
+    /// sends), and the Application ID URI forms Microsoft's Teams SDKs accept for bots registered in
+    /// Entra (<c>api://{appId}</c>, <c>api://botid-{appId}</c>). Never <c>https://api.botframework.com</c>:
+    /// that is the audience of the bot's own outbound token, which other apps can obtain too.
+    /// </summary>
+    public static IReadOnlyList<string> Audiences(string appId) => [appId, $"api://{appId}", $"api://botid-{appId}"];
+
+    /// <summary>Step one, before the body is trusted: is this a valid token of a trusted issuer for this bot?</summary>
     public async Task<TokenCheck> ValidateTokenAsync(string? authorization, CancellationToken cancellationToken)
     {
         const string scheme = "Bearer ";
@@ -54,15 +79,23 @@ internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions
             return TokenCheck.Unauthorized("malformed token");
         }
 
+        // The (not yet verified) issuer only chooses where to look for the key; the validation
+        // below accepts nothing but that key set's own issuers, so a lie here gains nothing.
+        if (IssuerOf(token) is not { } issuer)
+        {
+            return TokenCheck.Unauthorized("wrong issuer");
+        }
+
         if (string.IsNullOrEmpty(token.Kid))
         {
             return TokenCheck.Unauthorized("token names no signing key (kid)");
         }
 
-        var key = await keys.FindAsync(token.Kid, cancellationToken);
+        var keySet = keys.For(issuer);
+        var key = await keySet.FindAsync(token.Kid, cancellationToken);
         if (key is null)
         {
-            return TokenCheck.Unauthorized("token signed with an unknown key id");
+            return TokenCheck.Unauthorized($"token signed with an unknown key id ({keySet.Name} keys)");
         }
 
         var result = await _handler.ValidateTokenAsync(raw, Parameters(key));
@@ -82,6 +115,9 @@ internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions
             return validated;
         }
 
+        // Also for Entra-issued tokens: the serviceurl claim is what ties the token to the Bot
+        // Service's request (the bot sends its own Connector token to that URL), and a token some
+        // other app of the tenant obtained for the bot's app id does not carry it.
         if (!validated.Token.TryGetPayloadValue<string>("serviceurl", out var claim) || string.IsNullOrEmpty(claim))
         {
             return TokenCheck.Forbidden("token has no serviceurl claim");
@@ -92,7 +128,9 @@ internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions
             return TokenCheck.Forbidden("serviceurl claim does not match the activity's serviceUrl");
         }
 
-        if (string.IsNullOrEmpty(channelId) || !validated.Key.Endorsements.Contains(channelId, StringComparer.Ordinal))
+        // Endorsements exist only in the Bot Framework's JWKS; Entra keys are the tenant's own.
+        if (validated.Key.Issuer == KeyIssuer.BotFramework
+            && (string.IsNullOrEmpty(channelId) || !validated.Key.Endorsements.Contains(channelId, StringComparer.Ordinal)))
         {
             return TokenCheck.Forbidden($"signing key {validated.Key.Kid} is not endorsed for channel '{channelId}'");
         }
@@ -100,19 +138,37 @@ internal sealed class TeamsTokenValidator(BotFrameworkSigningKeys keys, IOptions
         return validated;
     }
 
-    private TokenValidationParameters Parameters(BotFrameworkSigningKey key)
+    /// <summary>Which key set the token's issuer claim points at; null for an issuer that is not trusted.</summary>
+    private KeyIssuer? IssuerOf(JsonWebToken token)
     {
-        var tenant = options.Value.TenantId;
+        string? issuer;
+        try
+        {
+            issuer = token.Issuer;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+
+        if (string.Equals(issuer, BotFrameworkIssuer, StringComparison.Ordinal))
+        {
+            return KeyIssuer.BotFramework;
+        }
+
+        return options.Value.TenantId is { Length: > 0 } tenant && TenantIssuers(tenant).Contains(issuer, StringComparer.Ordinal)
+            ? KeyIssuer.EntraTenant
+            : null;
+    }
+
+    private TokenValidationParameters Parameters(SigningKey key)
+    {
+        var value = options.Value;
         return new TokenValidationParameters
         {
-            ValidIssuers =
-            [
-                BotFrameworkIssuer,
-                $"https://sts.windows.net/{tenant}/",
-                $"https://login.microsoftonline.com/{tenant}/v2.0",
-            ],
+            ValidIssuers = key.Issuer == KeyIssuer.BotFramework ? [BotFrameworkIssuer] : TenantIssuers(value.TenantId ?? ""),
             ValidateIssuer = true,
-            ValidAudience = options.Value.AppId,
+            ValidAudiences = Audiences(value.AppId ?? ""),
             ValidateAudience = true,
             RequireAudience = true,
             IssuerSigningKeys = [key.Key],

@@ -30,12 +30,11 @@ public enum VerdictKind
     Counted,
     Approved,
     Denied,
+    /// <summary>Withdrawn on purpose (console, CLI, a card's Withdraw, tasks/cancel): ends as Cancelled.</summary>
+    Withdrawn,
 }
 
-public sealed record Verdict(VerdictKind Kind, string Message)
-{
-    public bool ChangesState => Kind is VerdictKind.Counted or VerdictKind.Approved or VerdictKind.Denied;
-}
+public sealed record Verdict(VerdictKind Kind, string Message);
 
 /// <summary>
 /// The pure decision rules of the lifecycle. The gateway applies the verdict with a conditional
@@ -66,6 +65,11 @@ public static class ApprovalJudge
             return new(VerdictKind.Expired, "This approval has expired; nobody decided in time.");
         }
 
+        if (decision.Withdraw)
+        {
+            return new(VerdictKind.Withdrawn, $"Withdrawn by {decision.Approver.DisplayName}.");
+        }
+
         if (!decision.Approve)
         {
             return new(VerdictKind.Denied, $"Denied by {decision.Approver.DisplayName}.");
@@ -88,6 +92,7 @@ public static class ApprovalJudge
         ApprovalStatus.Denied => "denied",
         ApprovalStatus.Expired => "expired",
         ApprovalStatus.Cancelled => "cancelled",
+        ApprovalStatus.Lapsed => "approved (never collected by the agent)",
         _ => "pending",
     };
 }

@@ -3,6 +3,7 @@ namespace ApprovalBot.Core.Contracts;
 /// <summary>A person's approve/deny, sent by a bot to the gateway that owns the approval.</summary>
 /// <param name="DecisionId">Unique per click; lets the gateway ignore a redelivered message.</param>
 /// <param name="Channel">slack, teams or console: where the click happened.</param>
+/// <param name="Withdraw">Withdraw the request instead of deciding it (ends as Cancelled); <paramref name="Approve"/> is then ignored.</param>
 public sealed record ApprovalDecision(
     Guid ApprovalId,
     Guid DecisionId,
@@ -10,7 +11,8 @@ public sealed record ApprovalDecision(
     Approver Approver,
     string? Comment,
     DateTimeOffset DecidedAt,
-    string Channel);
+    string Channel,
+    bool Withdraw = false);
 
 /// <summary>The gateway's answer to an <see cref="ApprovalDecision"/> (request/response over the bus).</summary>
 /// <param name="Accepted">True when the decision changed the approval (or counted toward a quorum).</param>

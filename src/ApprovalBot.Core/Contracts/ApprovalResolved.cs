@@ -3,12 +3,32 @@ namespace ApprovalBot.Core.Contracts;
 /// <summary>Published when an approval leaves Pending, so every card of it, on every channel, shows the end state.</summary>
 /// <param name="Status">Approved, Denied, Expired or Cancelled.</param>
 /// <param name="By">Who decided; null for expiry and cancellation.</param>
+/// <param name="CollectBy">
+/// Approved while no call of the agent was waiting: the call runs when the agent calls again, until
+/// this time (then it lapses). Null when a waiting call runs it at once, and for every other status.
+/// </param>
 public sealed record ApprovalResolved(
     Guid ApprovalId,
     string Status,
     Approver? By,
     string? Comment,
-    DateTimeOffset ResolvedAt);
+    DateTimeOffset ResolvedAt,
+    DateTimeOffset? CollectBy = null);
+
+/// <summary>
+/// Published when a pending approval gains its first waiting call or loses its last one, so cards
+/// can say "agent waiting" or "the agent will collect this on its next call". Best effort:
+/// <paramref name="At"/> orders them, a lost one leaves the hint stale, never the outcome wrong.
+/// </summary>
+public sealed record ApprovalWaiting(
+    Guid ApprovalId,
+    bool AgentWaiting,
+    DateTimeOffset At);
+
+/// <summary>Published when an approved call was never collected by the agent within the redeem window: nothing ran.</summary>
+public sealed record ApprovalLapsed(
+    Guid ApprovalId,
+    DateTimeOffset LapsedAt);
 
 /// <summary>Published after an approved call ran upstream: Executed or ExecutionFailed, with a short, redacted summary.</summary>
 public sealed record ApprovalExecuted(

@@ -55,6 +55,7 @@ public sealed record PolicyRequest(string Agent, string Tool, JsonElement? Argum
 /// </param>
 /// <param name="Approvers">Principals with <c>group:NAME</c> expanded, de-duplicated, in file order; empty = anyone authenticated.</param>
 /// <param name="Timeout">The rule's approval timeout; null = the configured default.</param>
+/// <param name="Hold">How long a guarded call waits for the decision before it is handed back; null = the configured default, zero for <c>wait: retry</c>.</param>
 public sealed record PolicyDecision(
     PolicyAction Action,
     string Rule,
@@ -63,7 +64,8 @@ public sealed record PolicyDecision(
     IReadOnlyList<string> Approvers,
     TimeSpan? Timeout,
     ApprovalWait Wait,
-    int ApprovalsRequired);
+    int ApprovalsRequired,
+    TimeSpan? Hold = null);
 
 /// <summary>The result of <see cref="Policy.Parse"/>: a compiled policy, or every error found.</summary>
 public sealed record PolicyParseResult(Policy? Policy, IReadOnlyList<PolicyError> Errors)

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using ApprovalBot.Core.Redaction;
 
 namespace ApprovalBot.Core.Policy;
 
@@ -10,9 +12,10 @@ namespace ApprovalBot.Core.Policy;
 /// </summary>
 internal sealed class PolicyParser
 {
-    private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities"];
-    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "approvals_required"];
-    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "approvals_required"];
+    private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
+    private static readonly ImmutableArray<string> RedactFields = ["fields", "patterns"];
+    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required"];
+    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
     private static readonly ImmutableArray<string> RateLimitFields = ["max", "window"];
     private static readonly ImmutableArray<string> OperatorFields = ["in", "glob", "exists"];
@@ -129,13 +132,14 @@ internal sealed class PolicyParser
         var hide = fields.Get("hide") is { } h ? ParseHide(h) : [];
         var rules = fields.Get("rules") is { } r ? ParseRules(r, "rules.") : [];
         var identities = fields.Get("identities") is { } i ? ParseIdentities(i) : [];
+        var redaction = fields.Get("redact") is { } rd ? ParseRedact(rd) : RedactionRules.None;
 
         if (_errors.Count > 0 || defaultAction is null || mode is null)
         {
             return null;
         }
 
-        return new Policy(mode.Value, defaultAction.Value, new RuleSet(rules), hide, identities, _groups);
+        return new Policy(mode.Value, defaultAction.Value, new RuleSet(rules), hide, identities, _groups, redaction);
     }
 
     private void ParseGroups(Field groups)
@@ -182,6 +186,61 @@ internal sealed class PolicyParser
         }
 
         return result;
+    }
+
+    /// <summary><c>"redact": {"fields": ["name", "x_*"], "patterns": ["regex"]}</c>: site-specific secrets.</summary>
+    private RedactionRules ParseRedact(Field redact)
+    {
+        var fields = ReadObject(redact.Value, redact.Path, RedactFields);
+        if (fields is null)
+        {
+            return RedactionRules.None;
+        }
+
+        var names = new List<string>();
+        if (fields.Get("fields") is { } f)
+        {
+            foreach (var item in ReadArray(f, "an array of argument names"))
+            {
+                if (ExpectString(item) is not { } name)
+                {
+                    continue;
+                }
+
+                if (RedactionRules.NormalizeField(name).Trim('*').Length == 0)
+                {
+                    // Why: "*" or "" would mask every argument, and an approver could no longer judge anything.
+                    Error(item.Path, $"invalid field {PolicyText.Quote(name)}: it must contain at least one letter or digit");
+                }
+                else
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        var patterns = new List<Regex>();
+        if (fields.Get("patterns") is { } p)
+        {
+            foreach (var item in ReadArray(p, "an array of regular expressions"))
+            {
+                if (ExpectString(item) is not { } text)
+                {
+                    continue;
+                }
+
+                if (RedactionRules.TryCompilePattern(text, out var error) is { } regex)
+                {
+                    patterns.Add(regex);
+                }
+                else
+                {
+                    Error(item.Path, error!);
+                }
+            }
+        }
+
+        return new RedactionRules(names, patterns);
     }
 
     private List<IdentityPolicy> ParseIdentities(Field identities)
@@ -280,6 +339,12 @@ internal sealed class PolicyParser
         var conditions = fields.Get("when") is { } w ? ParseWhen(w) : [];
         var wait = fields.Get("wait") is { } wt ? ParseEnum(wt, "wait", Waits) : ApprovalWait.Block;
         var approvalsRequired = fields.Get("approvals_required") is { } ar ? ParseInt(ar, min: 1) : 1;
+        var hold = fields.Get("hold") is { } h ? ParseDuration(h, "hold", allowZero: true) : null;
+        if (wait == ApprovalWait.Retry && fields.Get("hold") is { } holdField)
+        {
+            // Why: "retry" already means "hand back at once"; two answers to one question is a mistake.
+            Error(holdField.Path, "\"hold\" cannot be combined with \"wait\": \"retry\" (retry means hold 0)");
+        }
 
         if (action is { } known && known != PolicyAction.RequireApproval)
         {
@@ -318,7 +383,8 @@ internal sealed class PolicyParser
             approvers ?? [],
             timeout,
             wait.Value,
-            approvalsRequired.Value);
+            approvalsRequired.Value,
+            wait == ApprovalWait.Retry ? TimeSpan.Zero : hold);
         return new CompiledRule(glob, conditions.ToArray(), decision);
     }
 
@@ -405,7 +471,9 @@ internal sealed class PolicyParser
         return members;
     }
 
-    private TimeSpan? ParseTimeout(Field field)
+    private TimeSpan? ParseTimeout(Field field) => ParseDuration(field, "timeout", allowZero: false);
+
+    private TimeSpan? ParseDuration(Field field, string name, bool allowZero)
     {
         if (ExpectString(field) is not { } text)
         {
@@ -418,9 +486,9 @@ internal sealed class PolicyParser
             return null;
         }
 
-        if (duration <= TimeSpan.Zero)
+        if (duration < TimeSpan.Zero || (!allowZero && duration == TimeSpan.Zero))
         {
-            Error(field.Path, $"timeout must be greater than zero, got {PolicyText.Quote(text)}");
+            Error(field.Path, $"{name} must be greater than {(allowZero ? "or equal to " : "")}zero, got {PolicyText.Quote(text)}");
             return null;
         }
 

@@ -9,9 +9,7 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
-    public static string QueueName(string instanceId) => $"approvalbot-gateway-{instanceId}";
-
-    public Uri GatewayAddress { get; } = new($"queue:{QueueName(instance.Id)}");
+    public Uri GatewayAddress { get; } = new($"queue:{BusQueues.Gateway(instance.Id)}");
 
     public Task PublishRequestedAsync(ApprovalRequested message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
@@ -20,6 +18,10 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
     public Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     private async Task PublishAsync<T>(T message, CancellationToken cancellationToken)
         where T : class

@@ -1,5 +1,9 @@
+using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
+using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
+using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -7,16 +11,19 @@ using Microsoft.Extensions.Logging;
 namespace ApprovalBot.Gateway.Parking;
 
 /// <summary>
-/// Every move of an approval's state goes through here: one conditional UPDATE, then an audit
-/// row, then the waiting calls, then the bus. Persist first, publish after; what could not be
-/// published is published again later (<see cref="RepublishAsync"/>).
+/// Every change of an approval goes through here — opened, joined, claimed, decided, expired,
+/// withdrawn, lapsed, executed: one conditional UPDATE, then an audit row, then the waiting calls,
+/// then the bus. Persist first, publish after; what could not be published is published again
+/// later (<see cref="RepublishAsync"/>).
 /// </summary>
 public sealed partial class ApprovalLifecycle(
     GatewayStore store,
-    ParkedCalls parked,
+    HeldCalls held,
     IApprovalEvents events,
     AuditTrail audit,
     GatewayInstance instance,
+    ApprovalOptions options,
+    SecretRedactor redactor,
     TimeProvider time,
     ILogger<ApprovalLifecycle> logger,
     GatewayTelemetry? telemetry = null)
@@ -25,6 +32,55 @@ public sealed partial class ApprovalLifecycle(
 
     /// <summary>How many Requested/Resolved publishes failed (and are waiting for <see cref="RepublishAsync"/>).</summary>
     public long PublishFailures => Interlocked.Read(ref _publishFailures);
+
+    /// <summary>A new approval for a guarded call: stored Pending, audited as held, announced to the bots.</summary>
+    public async Task<ApprovalRecord> OpenAsync(GuardedCall call, string digest, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var decision = call.Decision;
+        var record = new ApprovalRecord(
+            Guid.NewGuid(), call.Tool, call.Upstream, call.Agent, redactor.RedactToJson(call.Arguments as IReadOnlyDictionary<string, JsonElement> ?? (call.Arguments is null ? null : new Dictionary<string, JsonElement>(call.Arguments))), digest,
+            decision.Reason, decision.Rule, decision.Approvers, Math.Max(1, decision.ApprovalsRequired), [],
+            ApprovalStatus.Pending, decision.Wait.ToWireName(), now, now + (decision.Timeout ?? options.DefaultTimeout),
+            null, null, null, null, null, instance.Id);
+        await store.InsertApprovalAsync(record, cancellationToken);
+        Audit(record, "held", call.Agent);
+        telemetry?.CallDecided("held", call.Tool);
+        LogApprovalRequested(logger, record.Id, record.Tool, record.Agent, record.ExpiresAt);
+        // Persisted first: if the bus is down now, the republisher sends it later and the timer still runs.
+        await PublishRequestedAsync(record, cancellationToken);
+        return record;
+    }
+
+    /// <summary>The agent's identical call came back: it waits for, collects or is told the outcome of <paramref name="record"/>.</summary>
+    public void RecordRedeem(ApprovalRecord record, string what)
+    {
+        Audit(record, what, record.Agent);
+        telemetry?.CallDecided(what, record.Tool);
+    }
+
+    /// <summary>A guarded call refused before any approval was opened (e.g. too many pending).</summary>
+    public void RecordRefused(GuardedCall call, string digest, string what)
+    {
+        audit.Record(new AuditEntry(time.GetUtcNow(), what, call.Agent, call.Tool, call.Decision.Rule, null, Digest: digest));
+        telemetry?.CallDecided(what, call.Tool);
+    }
+
+    /// <summary>Tells the bots whether a call of the agent is waiting (best effort: a hint on the cards, never the outcome).</summary>
+    public void AnnounceWaiting(Guid id, bool waiting) =>
+        _ = PublishQuietlyAsync(id, nameof(ApprovalWaiting), () => events.PublishWaitingAsync(new ApprovalWaiting(id, waiting, time.GetUtcNow()), CancellationToken.None));
+
+    /// <summary>Single use: the one call that claims an approved approval runs it; every other gets false.</summary>
+    public async Task<bool> TryClaimAsync(ApprovalRecord record, CancellationToken cancellationToken)
+    {
+        if (!await store.TryClaimAsync(record.Id, time.GetUtcNow(), cancellationToken))
+        {
+            return false;
+        }
+
+        Audit(record, "claimed", record.Agent);
+        return true;
+    }
 
     public async Task<ApprovalDecisionOutcome> DecideAsync(ApprovalDecision decision, CancellationToken cancellationToken)
     {
@@ -73,7 +129,13 @@ public sealed partial class ApprovalLifecycle(
                     return new(record.Id, true, nameof(ApprovalStatus.Pending), verdict.Message);
                 case VerdictKind.Approved:
                 case VerdictKind.Denied:
-                    var to = verdict.Kind == VerdictKind.Approved ? ApprovalStatus.Approved : ApprovalStatus.Denied;
+                case VerdictKind.Withdrawn:
+                    var to = verdict.Kind switch
+                    {
+                        VerdictKind.Approved => ApprovalStatus.Approved,
+                        VerdictKind.Denied => ApprovalStatus.Denied,
+                        _ => ApprovalStatus.Cancelled,
+                    };
                     var moved = await store.TryTransitionAsync(
                         record.Id, ApprovalStatus.Pending, to, now,
                         decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
@@ -95,12 +157,15 @@ public sealed partial class ApprovalLifecycle(
     public Task<bool> ExpireAsync(Guid id, CancellationToken cancellationToken) =>
         EndAsync(id, ApprovalStatus.Expired, null, cancellationToken);
 
-    public Task<bool> CancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+    /// <summary>Withdrawn on purpose by the gateway itself (the agent's <c>tasks/cancel</c>), not by a person.</summary>
+    public Task<bool> WithdrawAsync(Guid id, string reason, CancellationToken cancellationToken) =>
         EndAsync(id, ApprovalStatus.Cancelled, reason, cancellationToken);
 
     /// <summary>Approved → Executed | ExecutionFailed, after the upstream answered.</summary>
     public async Task RecordExecutionAsync(ApprovalRecord record, bool succeeded, string summary, double durationMs, CancellationToken cancellationToken)
     {
+        // An upstream's error text can echo the arguments it was given.
+        summary = redactor.RedactText(summary);
         var now = time.GetUtcNow();
         var to = succeeded ? ApprovalStatus.Executed : ApprovalStatus.ExecutionFailed;
         if (!await store.TryTransitionAsync(record.Id, ApprovalStatus.Approved, to, now, cancellationToken: cancellationToken))
@@ -120,26 +185,43 @@ public sealed partial class ApprovalLifecycle(
         }
     }
 
-    /// <summary>Expires every pending approval past its deadline (waiting calls also expire on their own timers).</summary>
+    /// <summary>
+    /// Expires every pending approval past its deadline (waiting calls also expire on their own
+    /// timers) and lapses every approved one the agent did not collect within the redeem window.
+    /// </summary>
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
-        foreach (var id in await store.ExpireDueAsync(time.GetUtcNow(), cancellationToken))
+        var now = time.GetUtcNow();
+        foreach (var id in await store.ExpireDueAsync(now, cancellationToken))
         {
             await AfterResolvedAsync(id, ApprovalStatus.Expired, null, null, null, cancellationToken);
+        }
+
+        foreach (var id in await store.LapseDueAsync(now - options.RedeemWindow, cancellationToken))
+        {
+            if (await store.GetApprovalAsync(id, cancellationToken) is not { } record)
+            {
+                continue;
+            }
+
+            Audit(record, "lapsed", record.Agent, reason: "approved, but the agent never came back for it");
+            LogApprovalLapsed(logger, id, record.Tool);
+            _ = PublishQuietlyAsync(id, nameof(ApprovalLapsed), () => events.PublishLapsedAsync(new ApprovalLapsed(id, now), CancellationToken.None));
         }
     }
 
     /// <summary>
-    /// At start-up: calls held by the previous process are gone, so their approvals end as
-    /// Cancelled ("gateway restarted"); retry-mode approvals stay pending (the agent calls again).
+    /// At start-up. Pending and approved approvals stay as they are: the agent's identical call
+    /// joins or collects them. Only a call that was running upstream when the process stopped is
+    /// ended, as ExecutionFailed: its outcome is unknown and it must not run twice.
     /// </summary>
     public async Task RecoverAfterRestartAsync(CancellationToken cancellationToken)
     {
-        foreach (var id in await store.ListPendingOfInstanceAsync(instance.Id, ApprovalGate.WaitBlock, cancellationToken))
+        foreach (var record in await store.ListClaimedUnfinishedAsync(instance.Id, cancellationToken))
         {
-            if (!parked.Ids.Contains(id))
+            if (!held.IsWaiting(record.Id))
             {
-                await CancelAsync(id, "gateway restarted", cancellationToken);
+                await RecordExecutionAsync(record, false, "the gateway stopped while the call ran upstream; its outcome is unknown", 0, cancellationToken);
             }
         }
     }
@@ -152,7 +234,8 @@ public sealed partial class ApprovalLifecycle(
             await PublishRequestedAsync(record, cancellationToken);
             if (record.Status != ApprovalStatus.Pending)
             {
-                await PublishResolvedAsync(record, cancellationToken);
+                var collectBy = record.Status == ApprovalStatus.Approved && record.ClaimedAt is null ? CollectBy(record) : (DateTimeOffset?)null;
+                await PublishResolvedAsync(record, collectBy, cancellationToken);
             }
         }
     }
@@ -194,26 +277,38 @@ public sealed partial class ApprovalLifecycle(
             return;
         }
 
-        audit.Record(new AuditEntry(
-            time.GetUtcNow(), status.ToString().ToLowerInvariant(), record.Agent, record.Tool, record.Rule, comment,
-            Digest: record.Digest, ApprovalId: id, Actor: by?.Principal, Channel: channel));
+        Audit(record, status.ToString().ToLowerInvariant(), record.Agent, comment, by?.Principal, channel);
         LogApprovalResolved(logger, id, record.Tool, status.ToString(), by?.Principal ?? "-");
         telemetry?.Resolved(status.ToString(), (record.ResolvedAt ?? time.GetUtcNow()) - record.RequestedAt);
-        parked.Resolve(id, new ParkedOutcome(status, by, comment));
+        // Approved with nobody waiting: the agent's next identical call collects it, until the redeem window ends.
+        var collectBy = status == ApprovalStatus.Approved && !held.Resolve(id, new HeldOutcome(status, by, comment))
+            ? (record.ResolvedAt ?? time.GetUtcNow()) + options.RedeemWindow
+            : (DateTimeOffset?)null;
+        if (status != ApprovalStatus.Approved)
+        {
+            held.Resolve(id, new HeldOutcome(status, by, comment));
+        }
+
         // Not awaited: a slow or dead broker must not delay the waiting calls. Failures are logged
         // and the row stays unpublished, so maintenance publishes it again.
-        _ = PublishResolvedAsync(record, CancellationToken.None);
+        _ = PublishResolvedAsync(record, collectBy, CancellationToken.None);
     }
 
-    private async Task PublishResolvedAsync(ApprovalRecord record, CancellationToken cancellationToken)
+    /// <summary>When an approved approval that nobody has claimed may still be collected.</summary>
+    public DateTimeOffset CollectBy(ApprovalRecord record) => (record.ResolvedAt ?? time.GetUtcNow()) + options.RedeemWindow;
+
+    private void Audit(ApprovalRecord record, string what, string agent, string? reason = null, string? actor = null, string? channel = null) =>
+        audit.Record(new AuditEntry(time.GetUtcNow(), what, agent, record.Tool, record.Rule, reason, Digest: record.Digest, ApprovalId: record.Id, Actor: actor, Channel: channel));
+
+    private async Task PublishResolvedAsync(ApprovalRecord record, DateTimeOffset? collectBy, CancellationToken cancellationToken)
     {
         // Executed/ExecutionFailed were Approved when resolved: cards show the decision, execution follows separately.
-        var status = record.Status is ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed ? ApprovalStatus.Approved : record.Status;
+        var status = record.Status is ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed or ApprovalStatus.Lapsed ? ApprovalStatus.Approved : record.Status;
         var by = record.DecidedBy is { } principal ? ToApprover(principal, record.DecidedByName) : null;
         try
         {
             await events.PublishResolvedAsync(
-                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow()), cancellationToken);
+                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy), cancellationToken);
             await store.MarkResolutionPublishedAsync(record.Id, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -243,6 +338,12 @@ public sealed partial class ApprovalLifecycle(
             : new Approver(principal[..colon], principal[(colon + 1)..], displayName ?? principal);
     }
 
+    [LoggerMessage(EventName = "ApprovalRequested", Level = LogLevel.Information, Message = "Approval {ApprovalId} requested for {Tool} by agent {Agent}, expires {ExpiresAt}")]
+    private static partial void LogApprovalRequested(ILogger logger, Guid approvalId, string tool, string agent, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} lapsed: approved, but the agent never came back for it")]
+    private static partial void LogApprovalLapsed(ILogger logger, Guid approvalId, string tool);
+
     [LoggerMessage(EventName = "DecisionJudged", Level = LogLevel.Information, Message = "Decision on approval {ApprovalId} by {Principal} via {Channel}: {Verdict}")]
     private static partial void LogDecisionJudged(ILogger logger, Guid approvalId, string principal, string channel, string verdict);
 
@@ -255,6 +356,3 @@ public sealed partial class ApprovalLifecycle(
     [LoggerMessage(EventName = "ApprovalPublishFailed", Level = LogLevel.Warning, Message = "Could not publish {Message} for approval {ApprovalId} (will retry): {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, Guid approvalId, string message, string reason);
 }
-
-/// <summary>This gateway process's stable name on the bus.</summary>
-public sealed record GatewayInstance(string Id);

@@ -2,7 +2,7 @@ using ApprovalBot.Core.Contracts;
 
 namespace ApprovalBot.Gateway.Parking;
 
-/// <summary>What the gateway tells the bots. The bus implementation lives with the executable's bus wiring.</summary>
+/// <summary>What the gateway tells the bots. The bus implementation is <c>Bus/BusApprovalEvents</c>.</summary>
 public interface IApprovalEvents
 {
     /// <summary>This gateway's own endpoint, where bots send decisions.</summary>
@@ -15,4 +15,8 @@ public interface IApprovalEvents
     Task PublishExecutedAsync(ApprovalExecuted message, CancellationToken cancellationToken);
 
     Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken);
+
+    Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken);
+
+    Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken);
 }

@@ -24,7 +24,8 @@ public sealed record ApprovalRecord(
     string? DecidedChannel,
     string? Comment,
     DateTimeOffset? ResolvedAt,
-    string Instance)
+    string Instance,
+    DateTimeOffset? ClaimedAt = null)
 {
     public ApprovalSnapshot ToSnapshot() =>
         new(Id, Tool, Status, Approvers, ApprovalsRequired, ApprovedBy, ExpiresAt, DecidedByName ?? (Status == ApprovalStatus.Expired ? "timeout" : null));

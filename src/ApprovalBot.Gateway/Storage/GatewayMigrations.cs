@@ -58,5 +58,24 @@ internal static class GatewayMigrations
                 at INTEGER NOT NULL
             );
             """),
+        new(2, "redeemable approvals and MCP tasks", """
+            CREATE INDEX ix_approvals_redeem ON approvals (agent, tool, digest, requested_at);
+            CREATE INDEX ix_approvals_lapse ON approvals (status, claimed_at, resolved_at);
+            CREATE TABLE tasks (
+                id TEXT PRIMARY KEY,
+                agent TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                approval_id TEXT,
+                status TEXT NOT NULL,
+                status_message TEXT,
+                result TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                ttl_ms INTEGER NOT NULL,
+                instance TEXT NOT NULL
+            );
+            CREATE INDEX ix_tasks_agent ON tasks (agent, created_at);
+            CREATE INDEX ix_tasks_status ON tasks (status, instance);
+            """),
     ];
 }

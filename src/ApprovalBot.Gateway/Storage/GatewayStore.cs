@@ -10,7 +10,7 @@ namespace ApprovalBot.Gateway.Storage;
 /// Every lifecycle move is one conditional UPDATE on the current status, so concurrent
 /// decisions cannot both win.
 /// </summary>
-public sealed class GatewayStore
+public sealed partial class GatewayStore
 {
     private readonly SqliteDatabase _database;
 
@@ -27,12 +27,6 @@ public sealed class GatewayStore
         INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
         VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
         """;
-
-    public async Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(InsertAudit, ToAuditRow(entry));
-    }
 
     /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
     public async Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
@@ -104,14 +98,13 @@ public sealed class GatewayStore
         return row?.ToRecord();
     }
 
-    /// <summary>A pending approval for the same agent, tool and arguments (flood control), or an approved, unclaimed one (retry mode).</summary>
-    /// <param name="approvedSince">Approvals decided before this are no longer claimable by a retry.</param>
-    public async Task<ApprovalRecord?> FindOpenAsync(string agent, string tool, string digest, DateTimeOffset approvedSince, CancellationToken cancellationToken)
+    /// <summary>The newest approval for the same agent, tool and argument digest: what an identical call joins, redeems or is told.</summary>
+    public async Task<ApprovalRecord?> FindLatestAsync(string agent, string tool, string digest, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var row = await connection.QueryFirstOrDefaultAsync<ApprovalRow>(
-            SelectApproval + " WHERE agent = @agent AND tool = @tool AND digest = @digest AND (status = 'Pending' OR (status = 'Approved' AND claimed_at IS NULL AND wait_mode = 'retry' AND resolved_at >= @since)) ORDER BY requested_at DESC",
-            new { agent, tool, digest, since = approvedSince.ToUnixTimeMilliseconds() });
+            SelectApproval + " WHERE agent = @agent AND tool = @tool AND digest = @digest ORDER BY requested_at DESC LIMIT 1",
+            new { agent, tool, digest });
         return row?.ToRecord();
     }
 
@@ -120,15 +113,6 @@ public sealed class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<int>(
             "SELECT COUNT(*) FROM approvals WHERE status = 'Pending' AND (@agent IS NULL OR agent = @agent)", new { agent });
-    }
-
-    public async Task<IReadOnlyList<ApprovalRecord>> ListAsync(ApprovalStatus? status, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<ApprovalRow>(
-            SelectApproval + " WHERE (@Status IS NULL OR status = @Status) ORDER BY requested_at LIMIT @limit",
-            new { Status = status?.ToString(), limit });
-        return rows.Select(r => r.ToRecord()).ToList();
     }
 
     /// <summary>
@@ -178,7 +162,7 @@ public sealed class GatewayStore
             }) == 1;
     }
 
-    /// <summary>Retry mode: the first identical call after approval claims it; later ones do not.</summary>
+    /// <summary>The first identical call after approval claims it (single use); later ones do not.</summary>
     public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
@@ -201,14 +185,24 @@ public sealed class GatewayStore
         return ids.Select(Guid.Parse).ToList();
     }
 
-    /// <summary>Approvals of this instance still Pending: their calls died with the previous process.</summary>
-    public async Task<IReadOnlyList<Guid>> ListPendingOfInstanceAsync(string instance, string waitMode, CancellationToken cancellationToken)
+    /// <summary>Approved approvals nobody claimed since <paramref name="approvedBefore"/>, moved to Lapsed in one statement; returns their ids.</summary>
+    public async Task<IReadOnlyList<Guid>> LapseDueAsync(DateTimeOffset approvedBefore, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var ids = await connection.QueryAsync<string>(
-            "SELECT id FROM approvals WHERE status = 'Pending' AND instance = @instance AND wait_mode = @waitMode",
-            new { instance, waitMode });
+            "UPDATE approvals SET status = 'Lapsed' WHERE status = 'Approved' AND claimed_at IS NULL AND resolved_at <= @Before RETURNING id",
+            new { Before = approvedBefore.ToUnixTimeMilliseconds() });
         return ids.Select(Guid.Parse).ToList();
+    }
+
+    /// <summary>Approvals of this instance claimed but never finished: the process stopped while the call ran upstream.</summary>
+    public async Task<IReadOnlyList<ApprovalRecord>> ListClaimedUnfinishedAsync(string instance, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ApprovalRow>(
+            SelectApproval + " WHERE status = 'Approved' AND claimed_at IS NOT NULL AND instance = @instance",
+            new { instance });
+        return rows.Select(r => r.ToRecord()).ToList();
     }
 
     public async Task MarkRequestPublishedAsync(Guid id, CancellationToken cancellationToken)
@@ -246,7 +240,7 @@ public sealed class GatewayStore
                reason AS Reason, rule AS Rule, approvers AS Approvers, approvals_required AS ApprovalsRequired, approved_by AS ApprovedBy,
                status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
-               instance AS Instance
+               instance AS Instance, claimed_at AS ClaimedAt
         FROM approvals
         """;
 
@@ -303,6 +297,7 @@ public sealed class GatewayStore
         public string? Comment { get; init; }
         public long? ResolvedAt { get; init; }
         public string Instance { get; init; } = "";
+        public long? ClaimedAt { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -310,6 +305,7 @@ public sealed class GatewayStore
             JsonSerializer.Deserialize<string[]>(ApprovedBy) ?? [], Enum.Parse<ApprovalStatus>(Status), WaitMode,
             DateTimeOffset.FromUnixTimeMilliseconds(RequestedAt), DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
             DecidedBy, DecidedByName, DecidedChannel, Comment,
-            ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance);
+            ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance,
+            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value));
     }
 }

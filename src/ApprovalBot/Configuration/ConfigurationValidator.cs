@@ -1,7 +1,9 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Policies;
 using Microsoft.Extensions.Configuration;
 
@@ -100,7 +102,11 @@ public static partial class ConfigurationValidator
         return errors.Count > 0 ? (null, errors) : (new ValidatedConfiguration(options, dataDirectory, policyPath, policy), errors);
     }
 
-    /// <summary>Relative to where the command runs; the shipped example is the fallback for the default path.</summary>
+    /// <summary>
+    /// Relative to where the command runs. When not there: the source checkout the program was built
+    /// from (so <c>dotnet run</c> from any folder watches the repository's file, the one being edited),
+    /// then the copy shipped beside the program.
+    /// </summary>
     public static string ResolvePolicyPath(string path, string workingDirectory)
     {
         var candidate = Path.GetFullPath(path, workingDirectory);
@@ -109,8 +115,24 @@ public static partial class ConfigurationValidator
             return candidate;
         }
 
+        if (SourceRoot is { } root && File.Exists(Path.Combine(root, path)))
+        {
+            return Path.GetFullPath(Path.Combine(root, path));
+        }
+
         var shipped = Path.Combine(AppContext.BaseDirectory, path);
         return File.Exists(shipped) ? shipped : candidate;
+    }
+
+    /// <summary>The repository this program was built from, if it is still there (not for a published copy elsewhere).</summary>
+    internal static string? SourceRoot
+    {
+        get
+        {
+            var root = typeof(ConfigurationValidator).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "ApprovalBot.SourceRoot")?.Value;
+            return root is { Length: > 0 } && File.Exists(Path.Combine(root, "ApprovalBot.sln")) ? root : null;
+        }
     }
 
     private static void ValidateGateway(ApprovalBotOptions options, List<string> errors)
@@ -169,6 +191,14 @@ public static partial class ConfigurationValidator
             }
         }
 
+        for (var i = 0; i < gateway.AllowedHosts.Length; i++)
+        {
+            if (!AllowedHost().IsMatch(gateway.AllowedHosts[i]))
+            {
+                errors.Add($"ApprovalBot:Gateway:AllowedHosts:{i} '{gateway.AllowedHosts[i]}' must be a host name or address (optionally *.domain, or * for any), without scheme or path.");
+            }
+        }
+
         if (gateway.StartupWait < TimeSpan.Zero)
         {
             errors.Add("ApprovalBot:Gateway:StartupWait must not be negative (00:00:00 serves lists without waiting for upstreams).");
@@ -179,25 +209,14 @@ public static partial class ConfigurationValidator
             errors.Add("ApprovalBot:Gateway:MaxRequestBodyBytes must be at least 1024.");
         }
 
-        var approvals = options.Approvals;
-        if (approvals.DefaultTimeout <= TimeSpan.Zero)
-        {
-            errors.Add("ApprovalBot:Approvals:DefaultTimeout must be positive (e.g. 00:10:00).");
-        }
-
-        if (approvals.ProgressInterval <= TimeSpan.Zero)
-        {
-            errors.Add("ApprovalBot:Approvals:ProgressInterval must be positive (e.g. 00:00:10).");
-        }
-
-        if (approvals.MaxPendingPerAgent < 1)
-        {
-            errors.Add("ApprovalBot:Approvals:MaxPendingPerAgent must be at least 1.");
-        }
+        errors.AddRange(options.Approvals.Validate("ApprovalBot:" + ApprovalOptions.SectionName));
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex UpstreamName();
+
+    [GeneratedRegex(@"^(\*|(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")]
+    private static partial Regex AllowedHost();
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Hex();

@@ -1,5 +1,6 @@
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Console;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Status;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +13,8 @@ namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary>
 /// The bot's Slack side in-process: a Kestrel WebApplication on 127.0.0.1:0 with AddSlackChannel +
-/// MapSlack, in-memory fakes for the rest of the bot, and Slack's Web API at a <see cref="FakeSlackApi"/>.
+/// MapSlack (and the web console's API, with <see cref="ConsoleToken"/>), in-memory fakes for the rest
+/// of the bot, and Slack's Web API at a <see cref="FakeSlackApi"/>.
 /// </summary>
 public sealed class SlackBotHost : IAsyncDisposable
 {
@@ -20,6 +22,7 @@ public sealed class SlackBotHost : IAsyncDisposable
     public const string BotToken = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
     public const string AppToken = "xapp-1-A0APP-1234567890-abcdef";
     public const string ChannelId = "C0APPROVALS";
+    public const string ConsoleToken = "console-admin-token-for-tests";
 
     private readonly WebApplication _app;
 
@@ -106,6 +109,7 @@ public sealed class SlackBotHost : IAsyncDisposable
 
         var app = builder.Build();
         app.MapSlack();
+        app.MapApprovalConsole(ConsoleToken);
         await app.StartAsync().ConfigureAwait(false);
         return new SlackBotHost(app, slack);
     }

@@ -26,7 +26,8 @@ public sealed class SlackCardTests : SlackHostTestBase
         Assert.Contains(TestApprovals.Tool, call.Get("text"));
 
         var blocks = call.Json!["blocks"]!.AsArray();
-        Assert.Equal(["header", "section", "section", "section", "section", "context", "actions"], blocks.Select(b => b!["type"]!.GetValue<string>()));
+        Assert.Equal(["header", "section", "section", "section", "section", "context", "section", "actions"], blocks.Select(b => b!["type"]!.GetValue<string>()));
+        SlackBlockKit.AssertValid(blocks);
         Assert.Contains(TestApprovals.Tool, blocks[0]!["text"]!["text"]!.GetValue<string>());
 
         var fields = string.Join("\n", blocks[1]!["fields"]!.AsArray().Select(f => f!["text"]!.GetValue<string>()));
@@ -48,8 +49,11 @@ public sealed class SlackCardTests : SlackHostTestBase
         Assert.Contains("teams:0f5c1d2e-aad", approvers);
         Assert.Contains(approval.Id.ToString(), blocks[5]!["elements"]![0]!["text"]!.GetValue<string>());
 
-        var buttons = blocks[6]!["elements"]!.AsArray();
-        Assert.Equal([SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason], buttons.Select(b => b!["action_id"]!.GetValue<string>()));
+        Assert.Equal(SlackActionIds.WaitingBlock, blocks[6]!["block_id"]!.GetValue<string>());
+        Assert.StartsWith(":hourglass_flowing_sand: *Agent waiting*", SectionText(blocks[6]), StringComparison.Ordinal);
+
+        var buttons = blocks[7]!["elements"]!.AsArray();
+        Assert.Equal([SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw], buttons.Select(b => b!["action_id"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal("button", b!["type"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal(approval.Id.ToString(), b!["value"]!.GetValue<string>()));
         Assert.Equal("primary", buttons[0]!["style"]!.GetValue<string>());
@@ -61,6 +65,9 @@ public sealed class SlackCardTests : SlackHostTestBase
         Assert.Equal("Cancel", confirm["deny"]!["text"]!.GetValue<string>());
         Assert.InRange(confirm["text"]!["text"]!.GetValue<string>().Length, 1, 300);
         Assert.Null(buttons[1]!["confirm"]);
+        Assert.Null(buttons[3]!["style"]);
+        Assert.Equal("Withdraw", buttons[3]!["text"]!["text"]!.GetValue<string>());
+        Assert.Equal("Withdraw this request?", buttons[3]!["confirm"]!["title"]!["text"]!.GetValue<string>());
         Assert.Equal(approval.Id, call.ApprovalId);
         Assert.True(call.HasActionsBlock);
 

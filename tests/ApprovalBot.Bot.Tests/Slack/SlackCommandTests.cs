@@ -12,7 +12,14 @@ public sealed class SlackCommandTests : SlackHostTestBase
     {
         var now = DateTimeOffset.UtcNow;
         var older = TestApprovals.Pending(tool: "awx_cancel_job", requestedAt: now.AddMinutes(-7));
-        var newer = TestApprovals.Pending(tool: "agentwork_cancel_task", requestedAt: now.AddMinutes(-2));
+        var newer = TestApprovals.Pending(tool: "agentwork_cancel_task", requestedAt: now.AddMinutes(-2)) with { AgentWaiting = false };
+        var approved = TestApprovals.Pending(tool: "awx_delete_host", requestedAt: now.AddMinutes(-20)) with
+        {
+            Status = Core.Approvals.ApprovalStatus.Approved,
+            DecidedBy = new Approver("slack", TestApprovals.Approver, "alice", SlackTestRequests.TeamId),
+            ResolvedAt = now.AddMinutes(-10),
+            CollectBy = new DateTimeOffset(2025, 6, 2, 10, 5, 0, TimeSpan.Zero),
+        };
         Bot.Status.Snapshot = new StatusSnapshot(
             [
                 new GatewayStatus(Heartbeat("gateway-eu-1", [new UpstreamHealth("agentwork", true, 12, null), new UpstreamHealth("awx", false, 0, "connection refused")]), now.AddSeconds(-3), true),
@@ -20,8 +27,12 @@ public sealed class SlackCommandTests : SlackHostTestBase
             ],
             [newer, older],
             14,
-            new TodayCounts(Approved: 3, Denied: 2, Expired: 1, Cancelled: 4, AutoAllowed: 40, DeniedByPolicy: 7),
-            now);
+            new TodayCounts(Approved: 3, Denied: 2, Expired: 1, Cancelled: 4, AutoAllowed: 40, DeniedByPolicy: 7) { Lapsed = 1 },
+            now)
+        {
+            AwaitingCollection = [approved],
+            AwaitingCollectionTotal = 2,
+        };
     }
 
     [Theory]
@@ -47,7 +58,14 @@ public sealed class SlackCommandTests : SlackHostTestBase
         Assert.Contains("awx_cancel_job", all);
         Assert.Contains("agentwork_cancel_task", all);
         Assert.True(all.IndexOf("awx_cancel_job", StringComparison.Ordinal) < all.IndexOf("`agentwork_cancel_task`", StringComparison.Ordinal), "oldest first");
-        Assert.Contains("waiting 7m", all);
+        Assert.Contains("asked 7m ago", all);
+        var lines = reply["blocks"]!.AsArray().Select(b => b!["text"]?["text"]?.GetValue<string>() ?? "").SelectMany(t => t.Split('\n')).ToList();
+        Assert.Contains(lines, l => l.Contains("`awx_cancel_job`", StringComparison.Ordinal) && l.Contains(", agent waiting ·", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("`agentwork_cancel_task`", StringComparison.Ordinal) && l.Contains(", the agent will collect it on its next call ·", StringComparison.Ordinal));
+        Assert.Contains("*Approved, waiting for the agent to call again* — 2", all);
+        Assert.Contains(lines, l => l.Contains("`awx_delete_host`", StringComparison.Ordinal)
+            && l.Contains($"approved by <@{TestApprovals.Approver}>, runs when the agent calls again (until 2025-06-02 10:05 UTC)", StringComparison.Ordinal));
+        Assert.Contains("Approved 3 (1 never collected)", all);
         Assert.Contains("and 12 more", all);
         Assert.Contains("Approved 3", all);
         Assert.Contains("Denied 2", all);
@@ -64,6 +82,7 @@ public sealed class SlackCommandTests : SlackHostTestBase
         Assert.Contains("awx_cancel_job", all);
         Assert.Contains("agentwork_cancel_task", all);
         Assert.DoesNotContain("gateway-eu-1", all);
+        Assert.Contains("awx_delete_host", all); // approved, not collected yet
         Assert.DoesNotContain("Auto-allowed", all);
     }
 
@@ -91,8 +110,9 @@ public sealed class SlackCommandTests : SlackHostTestBase
     [Fact]
     public async Task Nothing_pending_says_so()
     {
-        Bot.Status.Snapshot = Bot.Status.Snapshot with { Gateways = [], Pending = [], PendingTotal = 0 };
+        Bot.Status.Snapshot = Bot.Status.Snapshot with { Gateways = [], Pending = [], PendingTotal = 0, AwaitingCollection = [], AwaitingCollectionTotal = 0 };
         var all = Text(await CommandAsync("status"));
+        Assert.DoesNotContain("waiting for the agent to call again", all);
         Assert.Contains("No gateway has sent a heartbeat yet.", all);
         Assert.Contains("Nothing is waiting for a decision.", all);
     }

@@ -196,6 +196,84 @@ public sealed class SlackInteractionTests : SlackHostTestBase
     }
 
     [Fact]
+    public async Task Withdraw_from_an_approver_sends_one_withdraw_decision_with_the_clicker_as_approver()
+    {
+        var approval = TestApprovals.Pending();
+        Bot.ReadModel.Put(approval);
+        await Bot.Channel.ShowAsync(approval, CancellationToken.None);
+
+        using var response = await Bot.PostInteractionAsync(SlackTestRequests.BlockActions(SlackActionIds.Withdraw, approval.Id, TestApprovals.Approver, "alice"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Eventually.TrueAsync(() => Bot.Decisions.Commands.Count == 1, "the decision");
+        var command = Bot.Decisions.Commands[0];
+        Assert.Equal(approval.Id, command.ApprovalId);
+        Assert.True(command.Withdraw);
+        Assert.False(command.Approve);
+        Assert.Equal("slack", command.Channel);
+        Assert.Equal(new ApprovalBot.Core.Contracts.Approver("slack", TestApprovals.Approver, "alice", SlackTestRequests.TeamId), command.Approver);
+        var ephemeral = await Slack.WaitForCallAsync("chat.postEphemeral");
+        Assert.Equal("Withdrawn by alice.", ephemeral.Get("text"));
+        Assert.Contains(Bot.Logs.Lines, l => l.EventId.Name == "SlackDecisionSent" && l.Message.Contains("withdrew", StringComparison.Ordinal));
+
+        // The card the gateway's ApprovalResolved then brings: "Withdrawn by alice", no buttons.
+        await Bot.Channel.UpdateAsync(Bot.ReadModel.Get(approval.Id)!, CancellationToken.None);
+        var update = Assert.Single(Slack.CallsTo("chat.update"));
+        Assert.False(update.HasActionsBlock);
+        Assert.Contains($"*Withdrawn* by <@{TestApprovals.Approver}>", update.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Withdraw_from_a_non_approver_changes_nothing_and_is_told_so()
+    {
+        var approval = TestApprovals.Pending();
+        Bot.ReadModel.Put(approval);
+
+        await Bot.PostInteractionAsync(SlackTestRequests.BlockActions(SlackActionIds.Withdraw, approval.Id, "U0MALLORY", "mallory"));
+
+        var ephemeral = await Slack.WaitForCallAsync("chat.postEphemeral");
+        Assert.Equal($"You are not an approver for {TestApprovals.Tool} (approval {approval.Id}).", ephemeral.Get("text"));
+        await Bot.WaitForIdleAsync();
+        Assert.Empty(Bot.Decisions.Commands);
+        Assert.Equal(ApprovalStatus.Pending, Bot.ReadModel.Get(approval.Id)!.Status);
+    }
+
+    [Fact]
+    public async Task A_retried_withdraw_delivery_sends_no_second_decision_and_a_badly_signed_one_none_at_all()
+    {
+        var approval = TestApprovals.Pending();
+        Bot.ReadModel.Put(approval);
+        var payload = SlackTestRequests.BlockActions(SlackActionIds.Withdraw, approval.Id, TestApprovals.Approver, "alice");
+        var body = SlackTestRequests.InteractionBody(payload);
+
+        using (var forged = await Bot.Client.SendAsync(SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", "not-the-signing-secret", DateTimeOffset.UtcNow)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        }
+
+        using (var stale = await Bot.Client.SendAsync(SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, DateTimeOffset.UtcNow.AddMinutes(-10))))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, stale.StatusCode);
+        }
+
+        await Bot.WaitForIdleAsync();
+        Assert.Empty(Bot.Decisions.Commands);
+
+        using (var first = await Bot.PostInteractionAsync(payload))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using (var again = await Bot.PostInteractionAsync(payload, retryNum: 1))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        await Bot.WaitForIdleAsync();
+        Assert.True(Assert.Single(Bot.Decisions.Commands).Withdraw);
+    }
+
+    [Fact]
     public async Task Unknown_actions_are_acknowledged_and_ignored()
     {
         var approval = TestApprovals.Pending();

@@ -41,10 +41,10 @@ public sealed class FakeApprovalDecisions(InMemoryApprovalReadModel readModel) :
                     $"Already {ApprovalJudge.Describe(view.Status)} by {view.DecidedBy?.DisplayName}."));
             }
 
-            var status = command.Approve ? ApprovalStatus.Approved : ApprovalStatus.Denied;
+            var status = command.Withdraw ? ApprovalStatus.Cancelled : command.Approve ? ApprovalStatus.Approved : ApprovalStatus.Denied;
             readModel.Put(view with { Status = status, DecidedBy = command.Approver, Comment = command.Comment, ResolvedAt = DateTimeOffset.UtcNow });
             return Task.FromResult(new ApprovalDecisionOutcome(command.ApprovalId, true, status.ToString(),
-                $"{(command.Approve ? "Approved" : "Denied")} by {command.Approver.DisplayName}."));
+                $"{(command.Withdraw ? "Withdrawn" : command.Approve ? "Approved" : "Denied")} by {command.Approver.DisplayName}."));
         }
     }
 }

@@ -40,13 +40,24 @@ public sealed record ConnectorCall(
     public bool Succeeded => StatusCode is >= 200 and < 300;
 }
 
-/// <summary>One client-credentials request to the fake token endpoint.</summary>
-public sealed record TokenRequest(string Tenant, IReadOnlyDictionary<string, string> Form, bool Granted);
+/// <summary>One token request: client credentials at <c>/{tenant}/oauth2/v2.0/token</c>, or a managed identity request to the fake IMDS.</summary>
+/// <param name="Tenant">The tenant segment of the authority asked (<c>botframework.com</c> for a multi-tenant bot); empty for a managed identity request.</param>
+/// <param name="Form">The form fields (client credentials) or the query parameters (managed identity).</param>
+public sealed record TokenRequest(string Tenant, IReadOnlyDictionary<string, string> Form, bool Granted)
+{
+    /// <summary>The path that was asked, e.g. <c>/{tenant}/oauth2/v2.0/token</c> or <c>/metadata/identity/oauth2/token</c>.</summary>
+    public string Path { get; init; } = "";
+
+    public bool IsManagedIdentity => Path == FakeTeamsConnector.ImdsTokenPath;
+}
 
 /// <summary>
 /// A local Bot Connector service and Entra token endpoint, on one Kestrel port:
 /// <list type="bullet">
 /// <item><c>POST /{tenant}/oauth2/v2.0/token</c> — client credentials; grants <c>fake-access-token-N</c> when client id and secret match.</item>
+/// <item><c>GET /metadata/identity/oauth2/token</c> — the Azure Instance Metadata Service's managed identity endpoint;
+/// grants <c>fake-access-token-N</c> when <c>Metadata: true</c> is sent and <c>client_id</c> is <see cref="ManagedIdentityClientId"/>
+/// (configure <see cref="BaseAddress"/> as ManagedIdentityEndpoint).</item>
 /// <item><c>POST {service}/v3/conversations</c> → <c>{id: "{channel};messageid=N", activityId: N}</c></item>
 /// <item><c>POST {service}/v3/conversations/{id}/activities[/{replyToId}]</c> → <c>{id}</c></item>
 /// <item><c>PUT {service}/v3/conversations/{id}/activities/{activityId}</c> → <c>{id}</c></item>
@@ -67,12 +78,15 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
 
     private sealed record PlannedFailure(int StatusCode, TimeSpan? RetryAfter, string? ErrorCode);
 
+    public const string ImdsTokenPath = "/metadata/identity/oauth2/token";
+
     private FakeTeamsConnector(WebApplication app, Uri baseAddress, string clientId, string clientSecret)
     {
         _app = app;
         BaseAddress = baseAddress;
         ClientId = clientId;
         ClientSecret = clientSecret;
+        ManagedIdentityClientId = clientId;
     }
 
     public Uri BaseAddress { get; }
@@ -90,6 +104,12 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
 
     public string ClientSecret { get; }
 
+    /// <summary>The user-assigned managed identity the fake IMDS grants tokens to; by default the client id.</summary>
+    public string ManagedIdentityClientId { get; set; } = "";
+
+    /// <summary>Configure as ManagedIdentityEndpoint: stands in for <c>http://169.254.169.254</c>.</summary>
+    public string ManagedIdentityEndpoint => BaseAddress.ToString();
+
     public IReadOnlyList<ConnectorCall> Calls => _calls.ToArray();
 
     public IReadOnlyList<TokenRequest> TokenRequests => _tokenRequests.ToArray();
@@ -104,6 +124,7 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
         var app = builder.Build();
         FakeTeamsConnector? fake = null;
         app.MapPost("/{tenant}/oauth2/v2.0/token", (string tenant, HttpContext context) => fake!.TokenAsync(tenant, context));
+        app.MapGet(ImdsTokenPath, (HttpContext context) => fake!.ManagedIdentityToken(context));
         app.MapFallback((Func<HttpContext, Task<IResult>>)(context => fake!.ConnectorAsync(context)));
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -151,7 +172,7 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
                       && values.GetValueOrDefault("client_id") == ClientId
                       && values.GetValueOrDefault("client_secret") == ClientSecret
                       && values.GetValueOrDefault("scope") == "https://api.botframework.com/.default";
-        _tokenRequests.Enqueue(new TokenRequest(tenant, values, granted));
+        _tokenRequests.Enqueue(new TokenRequest(tenant, values, granted) { Path = context.Request.Path.Value ?? "" });
         if (!granted)
         {
             return Results.Json(new { error = "invalid_client", error_description = "AADSTS7000215: Invalid client secret provided." }, statusCode: 401);
@@ -160,6 +181,36 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
         var token = $"fake-access-token-{Interlocked.Increment(ref _sequence)}";
         _issuedTokens[token] = 0;
         return Results.Json(new { token_type = "Bearer", expires_in = 3599, ext_expires_in = 3599, access_token = token });
+    }
+
+    // As IMDS answers: GET with the Metadata header, resource (not scope), and expiry fields as strings.
+    private IResult ManagedIdentityToken(HttpContext context)
+    {
+        var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+        var granted = context.Request.Headers["Metadata"].ToString() == "true"
+                      && query.GetValueOrDefault("resource") == "https://api.botframework.com"
+                      && query.GetValueOrDefault("client_id") == ManagedIdentityClientId;
+        _tokenRequests.Enqueue(new TokenRequest("", query, granted) { Path = ImdsTokenPath });
+        if (!granted)
+        {
+            return Results.Json(new { error = "invalid_request", error_description = "Identity not found" }, statusCode: 400);
+        }
+
+        var token = $"fake-access-token-{Interlocked.Increment(ref _sequence)}";
+        _issuedTokens[token] = 0;
+        var now = DateTimeOffset.UtcNow;
+        string Seconds(DateTimeOffset at) => at.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Json(new Dictionary<string, string>
+        {
+            ["access_token"] = token,
+            ["client_id"] = ManagedIdentityClientId,
+            ["expires_in"] = "86399",
+            ["expires_on"] = Seconds(now.AddSeconds(86399)),
+            ["ext_expires_in"] = "86399",
+            ["not_before"] = Seconds(now),
+            ["resource"] = "https://api.botframework.com",
+            ["token_type"] = "Bearer",
+        });
     }
 
     private async Task<IResult> ConnectorAsync(HttpContext context)

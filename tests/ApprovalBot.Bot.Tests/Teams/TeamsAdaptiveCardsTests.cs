@@ -42,6 +42,15 @@ public sealed class TeamsAdaptiveCardsTests(ITestOutputHelper output)
             new TodayCounts(3, 1, 1, 0, 120, 4),
             now);
         var empty = new StatusSnapshot([], [], 0, new TodayCounts(0, 0, 0, 0, 0, 0), now);
+        var notWaiting = pending with { AgentWaiting = false };
+        var awaiting = pending with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now, CollectBy = now.AddMinutes(30) };
+        var withCollection = snapshot with
+        {
+            Pending = [pending, notWaiting],
+            AwaitingCollection = [awaiting],
+            AwaitingCollectionTotal = 3,
+            Today = snapshot.Today with { Lapsed = 1 },
+        };
 
         return
         [
@@ -50,16 +59,24 @@ public sealed class TeamsAdaptiveCardsTests(ITestOutputHelper output)
             ("approval, huge arguments", TeamsCards.Approval(huge, now)),
             ("approval, arguments not JSON", TeamsCards.Approval(notJson, now)),
             ("approval, overdue", TeamsCards.Approval(pending, now.AddHours(1))),
-            ("final approved", TeamsCards.Final(pending with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now }, "Approved by Ada Approver.")),
-            ("final executed", TeamsCards.Final(pending with { Status = ApprovalStatus.Executed, DecidedBy = ada, ResolvedAt = now, Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." })),
-            ("final execution failed", TeamsCards.Final(pending with { Status = ApprovalStatus.ExecutionFailed, DecidedBy = ada, ResolvedAt = now, Succeeded = false, ExecutionSummary = "upstream error: 500" })),
-            ("final denied with comment", TeamsCards.Final(pending with { Status = ApprovalStatus.Denied, DecidedBy = sam, Comment = "use the AWX UI", ResolvedAt = now })),
-            ("final expired", TeamsCards.Final(pending with { Status = ApprovalStatus.Expired, ResolvedAt = now })),
-            ("final cancelled", TeamsCards.Final(pending with { Status = ApprovalStatus.Cancelled, ResolvedAt = now })),
+            ("approval, agent not waiting", TeamsCards.Approval(notWaiting, now)),
+            ("final approved", TeamsCards.Final(pending with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now }, now, "Approved by Ada Approver.")),
+            ("final approved, awaiting collection", TeamsCards.Final(awaiting, now)),
+            ("final approved, awaiting collection past midnight", TeamsCards.Final(awaiting with { CollectBy = now.AddDays(1) }, now)),
+            ("final approved, collected and executed", TeamsCards.Final(awaiting with { Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
+            ("final executed", TeamsCards.Final(pending with { Status = ApprovalStatus.Executed, DecidedBy = ada, ResolvedAt = now, Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
+            ("final execution failed", TeamsCards.Final(pending with { Status = ApprovalStatus.ExecutionFailed, DecidedBy = ada, ResolvedAt = now, Succeeded = false, ExecutionSummary = "upstream error: 500" }, now)),
+            ("final lapsed", TeamsCards.Final(awaiting with { Status = ApprovalStatus.Lapsed }, now)),
+            ("final denied with comment", TeamsCards.Final(pending with { Status = ApprovalStatus.Denied, DecidedBy = sam, Comment = "use the AWX UI", ResolvedAt = now }, now)),
+            ("final expired", TeamsCards.Final(pending with { Status = ApprovalStatus.Expired, ResolvedAt = now }, now)),
+            ("final cancelled", TeamsCards.Final(pending with { Status = ApprovalStatus.Cancelled, ResolvedAt = now }, now)),
+            ("final withdrawn with comment", TeamsCards.Final(pending with { Status = ApprovalStatus.Cancelled, DecidedBy = ada, Comment = "[not needed](https://evil.example)", ResolvedAt = now }, now)),
             ("error with approval", TeamsCards.Error("Not an approver", "Bob is not an approver for agentwork_cancel_task. Nothing was decided.", pending)),
             ("error alone", TeamsCards.Error("Unknown approval", "Approval 123 is not known to ApprovalBot. Nothing was decided.")),
             ("status", TeamsCards.Status(snapshot)),
             ("status, nothing yet", TeamsCards.Status(empty)),
+            ("status, waiting and awaiting collection", TeamsCards.Status(withCollection)),
+            ("pending, awaiting collection", TeamsCards.Pending(withCollection)),
             ("pending", TeamsCards.Pending(snapshot)),
             ("pending, none", TeamsCards.Pending(empty)),
             ("help", TeamsCards.Help()),

@@ -93,7 +93,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         Assert.Equal("http://adaptivecards.io/schemas/adaptive-card.json", card["$schema"]!.GetValue<string>());
 
         var actions = card["actions"]!.AsArray().Select(a => a!.AsObject()).ToList();
-        Assert.Equal(["approve", "deny"], actions.Select(a => a["verb"]!.GetValue<string>()));
+        Assert.Equal(["approve", "deny", "withdraw"], actions.Select(a => a["verb"]!.GetValue<string>()));
         Assert.All(actions, a =>
         {
             Assert.Equal("Action.Execute", a["type"]!.GetValue<string>());
@@ -255,8 +255,103 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
 
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
-        Assert.Equal(2, card["actions"]!.AsArray().Count);
+        Assert.Equal(3, card["actions"]!.AsArray().Count);
         Assert.Contains("Approval 1 of 2 recorded", AllText(card), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signed_withdraw_click_sends_a_withdraw_decision_and_answers_withdrawn_by_the_clicker()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id, comment: "raised by mistake"), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var command = Assert.Single(_host.Decisions.Commands);
+        Assert.Equal(view.Id, command.ApprovalId);
+        Assert.True(command.Withdraw);
+        Assert.False(command.Approve);
+        Assert.Equal("teams", command.Channel);
+        Assert.Equal("raised by mistake", command.Comment);
+        Assert.Equal(new Approver("teams", TeamsTestHost.ApproverAadId, "Ada Approver", TeamsTestHost.TenantId), command.Approver);
+
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        Assert.Null(card["actions"]);
+        Assert.Contains("Withdrawn by Ada Approver.", AllText(card), StringComparison.Ordinal);
+        Assert.Equal(ApprovalStatus.Cancelled, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task Withdraw_from_a_non_approver_is_refused_like_approve_and_deny()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(
+            TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Mallory"), _host.Token());
+
+        var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        Assert.Contains("Mallory is not an approver", AllText(card), StringComparison.Ordinal);
+        Assert.Empty(_host.Decisions.Commands);
+        Assert.Equal(ApprovalStatus.Pending, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused" && e.Message.Contains("withdraw", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_unsigned_withdraw_changes_nothing()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id), token: null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(_host.Decisions.Commands);
+    }
+
+    [Fact]
+    public async Task Action_Submit_withdraw_from_an_old_client_withdraws_too()
+    {
+        var (view, _) = await ShowAsync();
+
+        using var response = await _host.PostActivityAsync(TeamsActivities.Submit(_connector.ServiceUrl, "withdraw", view.Id), _host.Token());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var command = Assert.Single(_host.Decisions.Commands);
+        Assert.True(command.Withdraw);
+        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        Assert.Contains("Withdrawn by Ada Approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_card_that_went_stale_while_it_was_posted_is_put_again_with_the_current_state()
+    {
+        var view = _host.AddPending();
+        // The agent's call was handed back (ApprovalWaiting false) while the card was on its way.
+        _host.ReadModel.Put(view with { AgentWaiting = false });
+
+        await _host.Channel.ShowAsync(view, CancellationToken.None);
+
+        var create = Assert.Single(_connector.Calls, c => c.Kind == "create");
+        Assert.Contains(ApprovalBot.Bot.Approvals.ApprovalText.AgentWaiting, AllText(create.Card), StringComparison.Ordinal);
+        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        var text = AllText(put.Card);
+        Assert.Contains("The agent will collect this on its next call", text, StringComparison.Ordinal);
+        Assert.Equal(3, put.Card!["actions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_of_a_lapsed_approval_puts_a_card_saying_nothing_ran()
+    {
+        var (view, _) = await ShowAsync();
+        var ada = new Approver("teams", TeamsTestHost.ApproverAadId, "Ada Approver", TeamsTestHost.TenantId);
+
+        await _host.Channel.UpdateAsync(
+            view with { Status = ApprovalStatus.Lapsed, DecidedBy = ada, ResolvedAt = DateTimeOffset.UtcNow, CollectBy = DateTimeOffset.UtcNow },
+            CancellationToken.None);
+
+        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        Assert.Null(put.Card!["actions"]);
+        Assert.Contains("Approved by Ada Approver; the agent never came back for it — nothing ran.", AllText(put.Card), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,10 +59,10 @@ public sealed class RecordingApprovalDecisions(TeamsReadModel readModel, TimePro
                 $"Already {ApprovalJudge.Describe(view.Status)} by {view.DecidedBy?.DisplayName ?? "nobody"}.");
         }
 
-        var status = command.Approve ? ApprovalStatus.Approved : ApprovalStatus.Denied;
+        var status = command.Withdraw ? ApprovalStatus.Cancelled : command.Approve ? ApprovalStatus.Approved : ApprovalStatus.Denied;
         readModel.Put(view with { Status = status, DecidedBy = command.Approver, Comment = command.Comment, ResolvedAt = time.GetUtcNow() });
         return new ApprovalDecisionOutcome(command.ApprovalId, true, status.ToString(),
-            $"{(command.Approve ? "Approved" : "Denied")} by {command.Approver.DisplayName}.");
+            $"{(command.Withdraw ? "Withdrawn" : command.Approve ? "Approved" : "Denied")} by {command.Approver.DisplayName}.");
     }
 }
 

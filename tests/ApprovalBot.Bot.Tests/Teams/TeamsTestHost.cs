@@ -92,9 +92,11 @@ public sealed class TeamsTestHost : IAsyncDisposable
             ["ChannelId"] = ChannelId,
             ["ServiceUrl"] = connector.ServiceUrl,
             ["OpenIdMetadataUrl"] = auth.MetadataUrl.ToString(),
+            ["TenantOpenIdMetadataUrl"] = auth.TenantMetadataUrlTemplate,
             ["TokenEndpoint"] = connector.TokenEndpoint,
         };
         configure?.Invoke(settings);
+        _ = auth.Tenant(TenantId); // the bot's own Entra tenant exists on the fake
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
@@ -125,6 +127,13 @@ public sealed class TeamsTestHost : IAsyncDisposable
 
     /// <summary>A token for this bot, signed by the default key, for <paramref name="serviceUrl"/> (default: the fake Connector's).</summary>
     public string Token(string? serviceUrl = null) => Auth.CreateToken(AppId, serviceUrl ?? Connector.ServiceUrl, Time.GetUtcNow());
+
+    /// <summary>The bot's own Entra tenant on the fake.</summary>
+    public FakeEntraTenant Tenant => Auth.Tenant(TenantId);
+
+    /// <summary>A token as a single-tenant bot receives it: issued by its Entra tenant (v1 or v2), signed by the tenant's default key.</summary>
+    public string EntraToken(EntraTokenVersion version = EntraTokenVersion.V2, string? serviceUrl = null) =>
+        Tenant.CreateToken(AppId, serviceUrl ?? Connector.ServiceUrl, version, Time.GetUtcNow());
 
     /// <summary>POSTs an activity to /api/messages with <c>Authorization: Bearer {token}</c> (none when null).</summary>
     public async Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token)

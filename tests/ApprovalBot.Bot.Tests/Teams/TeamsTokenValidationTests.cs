@@ -96,14 +96,12 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
             reason: "wrong issuer");
 
     [Fact]
-    public async Task Entra_issuer_of_the_configured_tenant_is_accepted()
-    {
-        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: $"https://sts.windows.net/{TeamsTestHost.TenantId}/");
-
-        using var response = await _host.PostActivityAsync(ApproveClick(), token);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    public Task Entra_issuer_of_the_configured_tenant_signed_with_the_Bot_Framework_key_is_401() =>
+        // The issuer picks the key set: the tenant's keys (TeamsEntraTokenValidationTests), never the Bot Framework's.
+        AssertRejectedAsync(
+            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: $"https://sts.windows.net/{TeamsTestHost.TenantId}/"),
+            HttpStatusCode.Unauthorized,
+            reason: "unknown key id");
 
     [Fact]
     public Task Expired_token_is_401()

@@ -124,6 +124,21 @@ public class PolicyValidationTests
         AssertError(J(singleQuotedJson), path, fragment);
 
     [Fact]
+    public void Hold_is_a_duration_for_require_approval_and_zero_means_hand_back_at_once()
+    {
+        var held = ApprovalBot.Core.Policy.Policy.Parse(J("{'version':'1','default':'deny','rules':{'t':{'action':'require_approval','hold':'25s'}}}"));
+        var atOnce = ApprovalBot.Core.Policy.Policy.Parse(J("{'version':'1','default':'deny','rules':{'t':{'action':'require_approval','hold':'0s'}}}"));
+        var retry = ApprovalBot.Core.Policy.Policy.Parse(J("{'version':'1','default':'deny','rules':{'t':{'action':'require_approval','wait':'retry'}}}"));
+
+        Assert.Equal(TimeSpan.FromSeconds(25), held.Policy!.Evaluate(new PolicyRequest("a", "t", null, null)).Hold);
+        Assert.Equal(TimeSpan.Zero, atOnce.Policy!.Evaluate(new PolicyRequest("a", "t", null, null)).Hold);
+        Assert.Equal(TimeSpan.Zero, retry.Policy!.Evaluate(new PolicyRequest("a", "t", null, null)).Hold);
+        AssertError(J("{'version':'1','default':'deny','rules':{'t':{'action':'require_approval','wait':'retry','hold':'10s'}}}"), "$.rules.t.hold", "cannot be combined");
+        AssertError(J("{'version':'1','default':'deny','rules':{'t':{'action':'allow','hold':'10s'}}}"), "$.rules.t.hold", "only applies to action");
+        AssertError(J("{'version':'1','default':'deny','rules':{'t':{'action':'require_approval','hold':'soon'}}}"), "$.rules.t.hold", "invalid duration");
+    }
+
+    [Fact]
     public void Duplicate_keys_are_refused()
     {
         AssertError("""{"version":"1","default":"deny","default":"allow"}""", "$.default", "duplicate key \"default\"");

@@ -21,4 +21,11 @@ public static class ConsoleApi
         var response = await http.PostAsJsonAsync($"/api/approvals/{id}/{(approve ? "approve" : "deny")}", new { comment });
         return (response, await response.Content.ReadFromJsonAsync<JsonElement>());
     }
+
+    /// <summary>Withdraws a pending approval (it ends as Cancelled).</summary>
+    public static async Task<(HttpResponseMessage Response, JsonElement Body)> CancelAsync(HttpClient http, string id, string? comment = null)
+    {
+        var response = await http.PostAsJsonAsync($"/api/approvals/{id}/cancel", new { comment });
+        return (response, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
 }

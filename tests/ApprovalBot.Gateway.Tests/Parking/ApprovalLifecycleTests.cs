@@ -85,7 +85,7 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cancellation_by_the_agent_ends_as_cancelled()
+    public async Task A_client_that_gives_up_only_detaches_and_the_approval_stays_pending()
     {
         using var cts = new CancellationTokenSource();
         var call = _h.CallAsync(Rule(), cancellationToken: cts.Token);
@@ -93,10 +93,10 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
 
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var record = await _h.Store.GetApprovalAsync(id, default);
-        Assert.Equal(ApprovalStatus.Cancelled, record!.Status);
-        Assert.Equal("the agent cancelled the call", record.Comment);
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("pending", result.Meta!["approvalbot"]!["status"]!.GetValue<string>());
+        Assert.Equal(ApprovalStatus.Pending, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        Assert.False(Assert.Single(_h.Events.Waiting).AgentWaiting);
         Assert.Empty(_h.Executed);
     }
 
@@ -187,7 +187,8 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
         Assert.True(result.IsError);
         Assert.Contains("arguments differ", Text(result));
         Assert.Empty(_h.Executed);
-        Assert.Equal(ApprovalStatus.ExecutionFailed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        // Not claimed: the approval still belongs to the arguments that were approved.
+        Assert.Equal(ApprovalStatus.Approved, (await _h.Store.GetApprovalAsync(id, default))!.Status);
     }
 
     [Fact]
@@ -209,37 +210,139 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Restart_cancels_blocking_approvals_whose_calls_are_gone()
+    public async Task Restart_keeps_pending_approvals_and_the_identical_call_collects_once()
     {
         using var gone = new CancellationTokenSource();
         var call = _h.CallAsync(Rule(), cancellationToken: gone.Token);
         var id = await _h.WaitForRequestAsync();
-        // A new process: nothing is parked in it.
-        var restarted = new ApprovalLifecycle(_h.Store, new ParkedCalls(), _h.Events, _h.Audit, new GatewayInstance("unit-gw"), _h.Time, NullLogger<ApprovalLifecycle>.Instance);
-
-        await restarted.RecoverAfterRestartAsync(default);
-
-        var record = await _h.Store.GetApprovalAsync(id, default);
-        Assert.Equal(ApprovalStatus.Cancelled, record!.Status);
-        Assert.Equal("gateway restarted", record.Comment);
-        Assert.Equal("Cancelled", Assert.Single(_h.Events.Resolved).Status);
         await gone.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await call;
+        var (lifecycle, gate) = _h.NewProcess();
+
+        await lifecycle.RecoverAfterRestartAsync(default);
+        Assert.Equal(ApprovalStatus.Pending, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        Assert.Empty(_h.Events.Resolved);
+
+        await lifecycle.DecideAsync(new Core.Contracts.ApprovalDecision(id, Guid.NewGuid(), true, Alice, null, _h.Time.GetUtcNow(), "slack"), default);
+        var collected = await _h.CallAsync(Rule(), gate: gate);
+        var again = await _h.CallAsync(Rule(hold: TimeSpan.Zero), gate: gate);
+
+        Assert.Equal("done", Text(collected));
+        Assert.Single(_h.Executed);
+        Assert.Equal(ApprovalStatus.Executed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        // After the execution, the same call asks anew.
+        Assert.NotEqual(id, ApprovalIdOf(again));
+    }
+
+    [Fact]
+    public async Task Held_call_is_handed_back_after_the_hold_and_the_identical_call_collects_after_approval()
+    {
+        var first = _h.CallAsync(Rule(hold: TimeSpan.FromSeconds(40)));
+        var id = await _h.WaitForRequestAsync();
+        _h.Time.Advance(TimeSpan.FromSeconds(40));
+
+        var handedBack = await first.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(handedBack.IsError);
+        Assert.StartsWith("Waiting for approval: agentwork_cancel_task", Text(handedBack));
+        Assert.Contains("exactly the same arguments", Text(handedBack));
+        Assert.Equal("pending", handedBack.Meta!["approvalbot"]!["status"]!.GetValue<string>());
+        Assert.Equal(id, ApprovalIdOf(handedBack));
+        Assert.True(handedBack.Meta!["approvalbot"]!["retryAfterSeconds"]!.GetValue<int>() > 0);
+        Assert.Equal(ApprovalStatus.Pending, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+
+        await _h.DecideAsync(id, Alice, approve: true);
+        Assert.NotNull(Assert.Single(_h.Events.Resolved).CollectBy);
+
+        var collected = await _h.CallAsync(Rule(hold: TimeSpan.FromSeconds(40)));
+        Assert.Equal("done", Text(collected));
+        Assert.Single(_h.Executed);
+        Assert.Single(_h.Events.Requested);
+        Assert.Contains(await _h.AuditAsync(id), a => a.Decision == "redeemed");
+    }
+
+    [Fact]
+    public async Task Ten_identical_calls_after_approval_run_upstream_once()
+    {
+        var first = await _h.CallAsync(Rule(hold: TimeSpan.Zero));
+        var id = ApprovalIdOf(first);
+        await _h.DecideAsync(id, Alice, approve: true);
+
+        var calls = Enumerable.Range(0, 10).Select(_ => _h.CallAsync(Rule(hold: TimeSpan.Zero), upstreamTakes: TimeSpan.FromMilliseconds(200))).ToList();
+        var results = await Task.WhenAll(calls);
+
+        Assert.Single(_h.Executed);
+        Assert.Contains(results, r => r.IsError != true);
+        Assert.Equal(ApprovalStatus.Executed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Another_agent_or_other_arguments_never_collect_an_approval()
+    {
+        var first = await _h.CallAsync(Rule(hold: TimeSpan.Zero));
+        var id = ApprovalIdOf(first);
+        await _h.DecideAsync(id, Alice, approve: true);
+
+        var otherAgent = await _h.CallAsync(Rule(hold: TimeSpan.Zero), agent: "agent-2");
+        var otherArgs = await _h.CallAsync(Rule(hold: TimeSpan.Zero), Args("T-101"));
+
+        Assert.NotEqual(id, ApprovalIdOf(otherAgent));
+        Assert.NotEqual(id, ApprovalIdOf(otherArgs));
+        Assert.Empty(_h.Executed);
+        Assert.Equal(ApprovalStatus.Approved, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Denied_or_expired_while_nobody_waits_answers_the_identical_call()
+    {
+        var denied = ApprovalIdOf(await _h.CallAsync(Rule(hold: TimeSpan.Zero), Args("T-1")));
+        var expired = ApprovalIdOf(await _h.CallAsync(Rule(hold: TimeSpan.Zero, timeout: TimeSpan.FromMinutes(1)), Args("T-2")));
+        await _h.DecideAsync(denied, Bob, approve: false, "not today");
+        _h.Time.Advance(TimeSpan.FromMinutes(1));
+        await _h.Lifecycle.SweepAsync(default);
+
+        var deniedAgain = await _h.CallAsync(Rule(hold: TimeSpan.Zero), Args("T-1"));
+        var expiredAgain = await _h.CallAsync(Rule(hold: TimeSpan.Zero), Args("T-2"));
+
+        Assert.Equal("Denied: Bob denied agentwork_cancel_task (not today). The call was not made.", Text(deniedAgain));
+        Assert.StartsWith("Expired: nobody decided", Text(expiredAgain));
+        Assert.Equal(2, _h.Events.Requested.Count);
+
+        // After the retention, the same call asks anew.
+        _h.Time.Advance(_h.Options.OutcomeRetention);
+        var fresh = await _h.CallAsync(Rule(hold: TimeSpan.Zero), Args("T-1"));
+        Assert.NotEqual(denied, ApprovalIdOf(fresh));
         Assert.Empty(_h.Executed);
     }
 
     [Fact]
-    public async Task Retry_mode_approval_is_claimable_only_within_the_claim_window()
+    public async Task Approved_but_never_collected_lapses_after_the_redeem_window()
     {
-        var first = await _h.CallAsync(Rule(wait: Core.Policy.ApprovalWait.Retry));
-        var id = Guid.Parse(first.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
+        var id = ApprovalIdOf(await _h.CallAsync(Rule(hold: TimeSpan.Zero)));
         await _h.DecideAsync(id, Alice, approve: true);
 
-        _h.Time.Advance(_h.Options.RetryClaimWindow + TimeSpan.FromSeconds(1));
-        var late = await _h.CallAsync(Rule(wait: Core.Policy.ApprovalWait.Retry));
+        _h.Time.Advance(_h.Options.RedeemWindow + TimeSpan.FromSeconds(1));
+        await _h.Lifecycle.SweepAsync(default);
 
-        Assert.True(late.IsError);
-        Assert.NotEqual(id.ToString(), late.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
+        Assert.Equal(ApprovalStatus.Lapsed, (await _h.Store.GetApprovalAsync(id, default))!.Status);
+        Assert.Equal(id, Assert.Single(_h.Events.Lapsed).ApprovalId);
+        Assert.Contains(await _h.AuditAsync(id), a => a.Decision == "lapsed");
+        var late = await _h.CallAsync(Rule(hold: TimeSpan.Zero));
+        Assert.NotEqual(id, ApprovalIdOf(late));
+        Assert.Empty(_h.Executed);
+    }
+
+    [Fact]
+    public async Task Withdraw_ends_as_cancelled_and_tells_the_waiting_call()
+    {
+        var call = _h.CallAsync(Rule());
+        var id = await _h.WaitForRequestAsync();
+
+        var outcome = await _h.Lifecycle.DecideAsync(new Core.Contracts.ApprovalDecision(id, Guid.NewGuid(), false, Alice, "wrong task", _h.Time.GetUtcNow(), "console", Withdraw: true), default);
+
+        Assert.True(outcome.Accepted);
+        Assert.Equal("Cancelled", outcome.Status);
+        Assert.StartsWith("Withdrawn: approval", Text(await call));
+        Assert.Equal(ApprovalStatus.Cancelled, (await _h.Store.GetApprovalAsync(id, default))!.Status);
         Assert.Empty(_h.Executed);
     }
 }

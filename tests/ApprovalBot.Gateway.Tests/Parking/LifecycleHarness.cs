@@ -28,11 +28,18 @@ public sealed class LifecycleHarness : IAsyncDisposable
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
         Store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
         Audit = new AuditTrail(Store, NullLogger<AuditTrail>.Instance);
-        Options = options ?? new ApprovalOptions { DefaultTimeout = TimeSpan.FromMinutes(10), ProgressInterval = TimeSpan.FromSeconds(10) };
+        // Held for an hour unless a test says otherwise, so the fake clock decides when a call is handed back.
+        Options = options ?? new ApprovalOptions { DefaultTimeout = TimeSpan.FromMinutes(10), ProgressInterval = TimeSpan.FromSeconds(10), HoldFor = TimeSpan.FromHours(1) };
         Digests = new ArgumentDigest(new byte[32]);
-        var instance = new GatewayInstance("unit-gw");
-        Lifecycle = new ApprovalLifecycle(Store, Parked, Events, Audit, instance, Time, NullLogger<ApprovalLifecycle>.Instance);
-        Gate = new ApprovalGate(Store, Parked, Lifecycle, Digests, new SecretRedactor(), Options, new ApprovalChannelsDescription("tests"), instance, Audit, Time, NullLogger<ApprovalGate>.Instance);
+        (Lifecycle, Gate) = NewProcess();
+    }
+
+    /// <summary>What a (re)started gateway process builds over the same database: nothing held in memory.</summary>
+    public (ApprovalLifecycle Lifecycle, ApprovalGate Gate) NewProcess()
+    {
+        var held = new HeldCalls();
+        var lifecycle = new ApprovalLifecycle(Store, held, Events, Audit, new GatewayInstance("unit-gw"), Options, new SecretRedactor(), Time, NullLogger<ApprovalLifecycle>.Instance);
+        return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance));
     }
 
     public FakeTimeProvider Time { get; }
@@ -40,7 +47,6 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public AuditTrail Audit { get; }
     public ApprovalOptions Options { get; }
     public ArgumentDigest Digests { get; }
-    public ParkedCalls Parked { get; } = new();
     public RecordingEvents Events { get; } = new();
     public ApprovalLifecycle Lifecycle { get; }
     public ApprovalGate Gate { get; }
@@ -52,8 +58,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
         await Audit.StartAsync(CancellationToken.None);
     }
 
-    public static PolicyDecision Rule(IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null) =>
-        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required);
+    public static PolicyDecision Rule(IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null) =>
+        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold);
 
     public static Dictionary<string, JsonElement> Args(string task = "T-100") => new()
     {
@@ -62,18 +68,27 @@ public sealed class LifecycleHarness : IAsyncDisposable
     };
 
     /// <summary>Starts a guarded call; the upstream "runs" by recording the arguments it got.</summary>
-    public Task<CallToolResult> CallAsync(PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1", CancellationToken cancellationToken = default)
+    public Task<CallToolResult> CallAsync(
+        PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1",
+        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null)
     {
         var args = arguments ?? Args();
-        return Gate.HoldAsync(
-            new HoldRequest(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
-            _ =>
+        return (gate ?? Gate).HoldAsync(
+            new GuardedCall(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
+            async _ =>
             {
                 Executed.Enqueue(args);
-                return ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = "done" }] });
+                if (upstreamTakes is { } takes)
+                {
+                    await Task.Delay(takes);
+                }
+
+                return new CallToolResult { Content = [new TextContentBlock { Text = "done" }] };
             },
             cancellationToken).AsTask();
     }
+
+    public static Guid ApprovalIdOf(CallToolResult result) => Guid.Parse(result.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
 
     public async Task<Guid> WaitForRequestAsync(int count = 1)
     {
@@ -127,6 +142,14 @@ public sealed class RecordingEvents : IApprovalEvents
     public ConcurrentQueue<ApprovalVoted> Voted { get; } = new();
 
     public Task PublishVotedAsync(ApprovalVoted message, CancellationToken cancellationToken) => Record(Voted, message);
+
+    public ConcurrentQueue<ApprovalWaiting> Waiting { get; } = new();
+
+    public Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken) => Record(Waiting, message);
+
+    public ConcurrentQueue<ApprovalLapsed> Lapsed { get; } = new();
+
+    public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => Record(Lapsed, message);
 
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {

@@ -5,21 +5,53 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace ApprovalBot.Bot.Teams;
 
-/// <summary>A published Bot Framework signing key and the channels it is endorsed for.</summary>
-internal sealed record BotFrameworkSigningKey(string Kid, JsonWebKey Key, IReadOnlyList<string> Endorsements);
+/// <summary>Which issuer a key set serves: the Bot Framework, or the bot's own Entra tenant.</summary>
+internal enum KeyIssuer
+{
+    BotFramework,
+    EntraTenant,
+}
+
+/// <summary>A published signing key, the issuer whose key set it came from, and the channels it is endorsed for (Bot Framework keys only).</summary>
+internal sealed record SigningKey(string Kid, JsonWebKey Key, IReadOnlyList<string> Endorsements, KeyIssuer Issuer);
 
 /// <summary>
-/// The Bot Framework's signing keys, read from the OpenID metadata document and its <c>jwks_uri</c>.
-/// The JWKS is parsed here rather than by IdentityModel because IdentityModel drops the
-/// non-standard <c>endorsements</c> member, which says which channels a key may sign for.
-/// Keys are refreshed at least every 24 hours and when a token names an unknown key
-/// (at most once per five minutes, so forged kids cannot hammer the metadata endpoint).
+/// The two key sets inbound tokens are checked against. The token's issuer picks the set, and a
+/// key is only ever looked up in that set, so a key of one issuer never validates a token of the
+/// other: the Bot Framework's keys (<see cref="TeamsOptions.OpenIdMetadataUrl"/>) and the bot's
+/// Entra tenant's keys (<see cref="TeamsOptions.TenantOpenIdMetadataUrl"/>, which serve both the
+/// v1 and the v2 issuer of the tenant).
 /// </summary>
-internal sealed class BotFrameworkSigningKeys(
+internal sealed class TeamsSigningKeys(
     IHttpClientFactory httpClientFactory,
     IOptions<TeamsOptions> options,
     TimeProvider time,
-    ILogger<BotFrameworkSigningKeys> logger)
+    ILogger<SigningKeySet> logger)
+{
+    public SigningKeySet BotFramework { get; } =
+        new(KeyIssuer.BotFramework, "Bot Framework", () => options.Value.OpenIdMetadataUrl, httpClientFactory, time, logger);
+
+    public SigningKeySet EntraTenant { get; } =
+        new(KeyIssuer.EntraTenant, "Entra tenant", () => options.Value.ResolvedTenantOpenIdMetadataUrl, httpClientFactory, time, logger);
+
+    public SigningKeySet For(KeyIssuer issuer) => issuer == KeyIssuer.BotFramework ? BotFramework : EntraTenant;
+}
+
+/// <summary>
+/// One issuer's signing keys, read from its OpenID metadata document and its <c>jwks_uri</c>.
+/// The JWKS is parsed here rather than by IdentityModel because IdentityModel drops the
+/// non-standard <c>endorsements</c> member, which says which channels a Bot Framework key may
+/// sign for. Keys are refreshed at least every 24 hours and when a token names an unknown key
+/// (at most once per five minutes, so forged kids cannot hammer the metadata endpoint); a failed
+/// refresh keeps the last good set.
+/// </summary>
+internal sealed class SigningKeySet(
+    KeyIssuer issuer,
+    string name,
+    Func<string> metadataUrl,
+    IHttpClientFactory httpClientFactory,
+    TimeProvider time,
+    ILogger<SigningKeySet> logger)
 {
     public const string HttpClientName = "ApprovalBot.Teams.OpenId";
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromHours(24);
@@ -34,10 +66,15 @@ internal sealed class BotFrameworkSigningKeys(
     private volatile KeySet? _keys;
     private DateTimeOffset? _lastAttempt;
 
-    private sealed record KeySet(IReadOnlyDictionary<string, BotFrameworkSigningKey> Keys, DateTimeOffset LoadedAt);
+    private sealed record KeySet(IReadOnlyDictionary<string, SigningKey> Keys, DateTimeOffset LoadedAt);
+
+    public KeyIssuer Issuer => issuer;
+
+    /// <summary>For log lines: "Bot Framework" or "Entra tenant".</summary>
+    public string Name => name;
 
     /// <summary>The key with this id, refreshing the set when it is stale or the id is unknown; null when unknown.</summary>
-    public async Task<BotFrameworkSigningKey?> FindAsync(string kid, CancellationToken cancellationToken)
+    public async Task<SigningKey?> FindAsync(string kid, CancellationToken cancellationToken)
     {
         var keys = _keys;
         if (keys is null || time.GetUtcNow() - keys.LoadedAt >= RefreshInterval)
@@ -78,13 +115,13 @@ internal sealed class BotFrameworkSigningKeys(
                 var (keys, jwksUri) = await LoadAsync(cancellationToken);
                 var loaded = new KeySet(keys, now);
                 _keys = loaded;
-                TeamsLog.KeysRefreshed(logger, keys.Count, jwksUri.ToString(), trigger);
+                TeamsLog.KeysRefreshed(logger, keys.Count, name, jwksUri.ToString(), trigger);
                 return loaded;
             }
-            catch (Exception exception) when ((exception is HttpRequestException or JsonException or InvalidDataException or TaskCanceledException or ArgumentException)
+            catch (Exception exception) when ((exception is HttpRequestException or JsonException or InvalidDataException or TaskCanceledException or ArgumentException or UriFormatException)
                                               && !cancellationToken.IsCancellationRequested)
             {
-                TeamsLog.KeysRefreshFailed(logger, exception, options.Value.OpenIdMetadataUrl, current?.Keys.Count ?? 0);
+                TeamsLog.KeysRefreshFailed(logger, exception, name, metadataUrl(), current?.Keys.Count ?? 0);
                 return current;
             }
         }
@@ -94,10 +131,10 @@ internal sealed class BotFrameworkSigningKeys(
         }
     }
 
-    private async Task<(IReadOnlyDictionary<string, BotFrameworkSigningKey> Keys, Uri JwksUri)> LoadAsync(CancellationToken cancellationToken)
+    private async Task<(IReadOnlyDictionary<string, SigningKey> Keys, Uri JwksUri)> LoadAsync(CancellationToken cancellationToken)
     {
         var client = httpClientFactory.CreateClient(HttpClientName);
-        using var metadata = await GetJsonAsync(client, new Uri(options.Value.OpenIdMetadataUrl), cancellationToken);
+        using var metadata = await GetJsonAsync(client, new Uri(metadataUrl()), cancellationToken);
         var jwksText = metadata.RootElement.TryGetProperty("jwks_uri", out var jwksElement) && jwksElement.ValueKind == JsonValueKind.String
             ? jwksElement.GetString()
             : null;
@@ -107,17 +144,17 @@ internal sealed class BotFrameworkSigningKeys(
         }
 
         using var jwks = await GetJsonAsync(client, jwksUri, cancellationToken);
-        return (ParseJwks(jwks.RootElement), jwksUri);
+        return (ParseJwks(jwks.RootElement, issuer), jwksUri);
     }
 
-    internal static IReadOnlyDictionary<string, BotFrameworkSigningKey> ParseJwks(JsonElement root)
+    internal static IReadOnlyDictionary<string, SigningKey> ParseJwks(JsonElement root, KeyIssuer issuer)
     {
         if (!root.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
         {
             throw new InvalidDataException("The JWKS document has no keys array.");
         }
 
-        var result = new Dictionary<string, BotFrameworkSigningKey>(StringComparer.Ordinal);
+        var result = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
         foreach (var item in keys.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Object
@@ -139,7 +176,7 @@ internal sealed class BotFrameworkSigningKeys(
                 }
             }
 
-            result[kid] = new BotFrameworkSigningKey(kid, new JsonWebKey(item.GetRawText()), endorsements);
+            result[kid] = new SigningKey(kid, new JsonWebKey(item.GetRawText()), endorsements, issuer);
         }
 
         return result;

@@ -1,0 +1,62 @@
+using System.Globalization;
+using ApprovalBot.Core.Approvals;
+
+namespace ApprovalBot.Bot.Approvals;
+
+/// <summary>
+/// The sentences every channel (Slack, Teams, console, status) uses for where an approval stands,
+/// so they all say the same true thing. Plain text; a channel escapes or formats <c>by</c> itself.
+/// </summary>
+public static class ApprovalText
+{
+    public const string AgentWaiting = "Agent waiting";
+    public const string AgentWaitingDetail = "Agent waiting: the call runs as soon as it is approved.";
+    public const string AgentWillCollect = "The agent will collect this on its next call";
+    public const string AgentWillCollectDetail = "The agent will collect this on its next call: nothing runs until it calls again.";
+
+    /// <summary>"Agent waiting" or "The agent will collect this on its next call" (pending approvals only).</summary>
+    public static string Waiting(ApprovalView view, bool detail = false) => view.AgentWaiting
+        ? detail ? AgentWaitingDetail : AgentWaiting
+        : detail ? AgentWillCollectDetail : AgentWillCollect;
+
+    /// <summary>"runs when the agent calls again (until 10:30 UTC)": what follows "Approved by X — ".</summary>
+    public static string RunsOnNextCall(DateTimeOffset collectBy, DateTimeOffset now) =>
+        $"runs when the agent calls again (until {Clock(collectBy, now)})";
+
+    /// <summary>What follows "Approved by X" on a lapsed approval.</summary>
+    public const string NeverCollected = "the agent never came back for it — nothing ran.";
+
+    /// <summary>
+    /// One sentence for where the approval stands, with <paramref name="by"/> as the decider's name
+    /// ("console admin"). Null for a plain pending approval whose only news is the waiting hint.
+    /// </summary>
+    public static string Describe(ApprovalView view, DateTimeOffset now, string? by = null)
+    {
+        by ??= view.DecidedBy?.DisplayName ?? "nobody";
+        return view.Status switch
+        {
+            ApprovalStatus.Pending => Waiting(view),
+            ApprovalStatus.Approved when view.Succeeded == true => $"Approved by {by}; executed.",
+            ApprovalStatus.Approved when view.Succeeded == false => $"Approved by {by}; the call failed upstream.",
+            ApprovalStatus.Approved when view.CollectBy is { } collectBy => $"Approved by {by} — {RunsOnNextCall(collectBy, now)}.",
+            ApprovalStatus.Approved => $"Approved by {by}.",
+            ApprovalStatus.Executed => $"Approved by {by}; executed.",
+            ApprovalStatus.ExecutionFailed => $"Approved by {by}; the call failed upstream.",
+            ApprovalStatus.Lapsed => $"Approved by {by}; {NeverCollected}",
+            ApprovalStatus.Denied => $"Denied by {by}.",
+            ApprovalStatus.Expired => "Expired: nobody decided in time.",
+            ApprovalStatus.Cancelled when view.DecidedBy is not null => $"Withdrawn by {by}.",
+            ApprovalStatus.Cancelled => "Withdrawn by the agent.",
+            _ => view.Status.ToString(),
+        };
+    }
+
+    /// <summary>"10:30 UTC" on the same UTC day as <paramref name="now"/>, else "2025-06-03 10:30 UTC".</summary>
+    public static string Clock(DateTimeOffset at, DateTimeOffset now)
+    {
+        var utc = at.UtcDateTime;
+        return utc.Date == now.UtcDateTime.Date
+            ? utc.ToString("HH:mm 'UTC'", CultureInfo.InvariantCulture)
+            : utc.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    }
+}
