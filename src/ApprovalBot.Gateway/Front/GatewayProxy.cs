@@ -5,6 +5,7 @@ using ApprovalBot.Gateway.Upstreams;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Front;
 
@@ -33,7 +34,7 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         var name = context.Params?.Name;
         if (name is null || await upstreams.FindToolAsync(name, cancellationToken) is not { } tool)
         {
-            throw ProxyErrors.UnknownTool(name);
+            throw AgentReplies.UnknownTool(name);
         }
 
         using var call = sessions.BeginCall(context.Server, tool.Upstream, context.Params!.ProgressToken);
@@ -52,11 +53,11 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         }
         catch (UpstreamUnavailableException e)
         {
-            return ProxyErrors.UpstreamUnavailable(e);
+            return AgentReplies.UpstreamUnavailable(e);
         }
         catch (UpstreamTimeoutException e)
         {
-            return ProxyErrors.UpstreamTimedOut(e);
+            return AgentReplies.UpstreamTimedOut(e);
         }
     }
 
@@ -75,7 +76,7 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         var name = context.Params?.Name;
         if (name is null || !upstreams.Catalog.PromptsByName.TryGetValue(name, out var prompt))
         {
-            throw ProxyErrors.UnknownPrompt(name);
+            throw AgentReplies.UnknownPrompt(name);
         }
 
         using var call = sessions.BeginCall(context.Server, prompt.Upstream, context.Params!.ProgressToken);
@@ -183,7 +184,7 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         var offset = 0;
         if (cursor is not null && (!cursor.StartsWith('o') || !int.TryParse(cursor.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > all.Count))
         {
-            throw ProxyErrors.InvalidCursor();
+            throw AgentReplies.InvalidCursor();
         }
 
         var size = Math.Max(1, options.PageSize);

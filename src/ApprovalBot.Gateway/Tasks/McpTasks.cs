@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using ApprovalBot.Gateway.Enforcement;
-using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Upstreams;
@@ -11,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Tasks;
 
@@ -118,7 +118,7 @@ public static class McpTasks
         {
             before = long.TryParse(cursor.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var at)
                 ? DateTimeOffset.FromUnixTimeMilliseconds(at)
-                : throw ProxyErrors.InvalidCursor();
+                : throw AgentReplies.InvalidCursor();
         }
 
         var tasks = await context.Server.Services!.GetRequiredService<GatewayStore>().ListTasksAsync(agent, before, PageSize + 1, cancellationToken);

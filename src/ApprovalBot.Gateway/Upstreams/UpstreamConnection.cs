@@ -101,7 +101,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         }
     }
 
-    private UpstreamUnavailableException Unavailable() =>
+    public UpstreamUnavailableException Unavailable() =>
         new(Name, _firstAttempt.Task.IsCompleted ? _lastError ?? "reconnecting" : "still connecting");
 
     /// <summary>Runs until <paramref name="stoppingToken"/>: connect, serve, and on failure reconnect with exponential back-off.</summary>
@@ -400,39 +400,4 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     [LoggerMessage(EventName = "UpstreamTimedOut", Level = LogLevel.Warning, Message = "Upstream {Upstream} did not answer {Method} within {Seconds} s; the request was cancelled")]
     private static partial void LogForwardTimedOut(ILogger logger, string upstream, string method, double seconds);
-}
-
-public enum UpstreamState
-{
-    /// <summary>The first connection attempt is still under way.</summary>
-    Connecting,
-
-    Connected,
-
-    /// <summary>Connected, but pings go unanswered.</summary>
-    Unresponsive,
-
-    /// <summary>Down: the first attempt failed or the connection was lost; reconnecting with back-off.</summary>
-    Unavailable,
-}
-
-/// <summary>An upstream's lists as last fetched (upstream names, not prefixed).</summary>
-public sealed record UpstreamLists(
-    IReadOnlyList<Tool> Tools,
-    IReadOnlyList<Prompt> Prompts,
-    IReadOnlyList<Resource> Resources,
-    IReadOnlyList<ResourceTemplate> ResourceTemplates,
-    ServerCapabilities? Capabilities)
-{
-    public static readonly UpstreamLists Empty = new([], [], [], [], null);
-}
-
-public static class GatewayInfo
-{
-    public static string Version { get; } =
-        typeof(GatewayInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-
-    /// <summary>Copies a protocol object through JSON, so a renamed copy never aliases the upstream's.</summary>
-    public static T Clone<T>(T value) =>
-        JsonSerializer.Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(value, McpJsonUtilities.DefaultOptions), McpJsonUtilities.DefaultOptions)!;
 }

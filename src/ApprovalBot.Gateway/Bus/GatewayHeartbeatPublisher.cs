@@ -10,7 +10,7 @@ using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ApprovalBot.Gateway.Front;
+namespace ApprovalBot.Gateway.Bus;
 
 /// <summary>Tells the bots, every few seconds, that this gateway lives, what policy it runs and how its upstreams are.</summary>
 public sealed partial class GatewayHeartbeatPublisher(
