@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Webhooks;
 using Microsoft.Extensions.Configuration;
 
 namespace ApprovalBot.Configuration;
@@ -86,11 +88,18 @@ public static partial class ConfigurationValidator
             }
         }
 
+        // The gateway's audit API takes the same token as the bot's console API.
+        if (options.Console.AdminToken is { Length: > 0 and < 16 })
+        {
+            errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+        }
+
         if (options.RunsBot)
         {
-            if (options.Console.AdminToken is { Length: > 0 and < 16 })
+            if (options.Console.GatewayUrl is { Length: > 0 } gatewayUrl
+                && (!Uri.TryCreate(gatewayUrl, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https")))
             {
-                errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+                errors.Add($"ApprovalBot:Console:GatewayUrl must be an absolute http(s) URL of a gateway (got '{gatewayUrl}').");
             }
 
             var slack = configuration.GetSection("ApprovalBot:Slack").Get<SlackOptions>() ?? new SlackOptions();
@@ -210,6 +219,17 @@ public static partial class ConfigurationValidator
         }
 
         errors.AddRange(options.Approvals.Validate("ApprovalBot:" + ApprovalOptions.SectionName));
+        errors.AddRange(options.Audit.Validate("ApprovalBot:" + AuditOptions.SectionName));
+        foreach (var (name, webhook) in options.Webhooks.Where(w => w.Value.Enabled))
+        {
+            var key = $"ApprovalBot:{WebhookOptions.SectionName}:{name}";
+            if (!UpstreamName().IsMatch(name))
+            {
+                errors.Add($"{key}: the name may contain only letters, digits, '_' and '-'.");
+            }
+
+            errors.AddRange(webhook.Validate(key));
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
