@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
 using ApprovalBot.Gateway.Bus;
+using Microsoft.Extensions.Configuration;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using NJsonSchema;
@@ -200,5 +201,27 @@ public sealed class WebhookEndToEndTests
         Assert.Contains(lines, l => l.StartsWith("- ApprovalBot:Audit:RetentionDays must be 0", StringComparison.Ordinal));
         Assert.DoesNotContain("whsec-0123456789abcdef-secret", stderr.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(directory, "gateway.db")));
+    }
+
+    [Fact]
+    public void Events_as_one_comma_separated_value_or_as_an_array()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ApprovalBot:PolicyPath"] = Path.Combine(RepoPaths.Root, "examples", "policy.json"),
+            ["ApprovalBot:Webhooks:pager:Url"] = "https://events.example.com/approvalbot",
+            ["ApprovalBot:Webhooks:pager:Secret"] = "whsec-0123456789abcdef",
+            ["ApprovalBot:Webhooks:pager:Events"] = "approval.requested, approval.expired",
+            ["ApprovalBot:Webhooks:siem:Url"] = "https://siem.example.com/ingest",
+            ["ApprovalBot:Webhooks:siem:Secret"] = "whsec-0123456789abcdef",
+            ["ApprovalBot:Webhooks:siem:Events:0"] = "*",
+        }).Build();
+
+        var (result, errors) = Configuration.ConfigurationValidator.Validate(configuration, RepoPaths.NewTempDirectory());
+
+        Assert.Empty(errors);
+        Assert.Equal(["approval.requested", "approval.expired"], result!.Options.Webhooks["pager"].EventNames);
+        Assert.True(result.Options.Webhooks["siem"].Subscribes("call.denied"));
+        Assert.False(result.Options.Webhooks["pager"].Subscribes("call.denied"));
     }
 }

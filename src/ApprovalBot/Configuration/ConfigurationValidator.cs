@@ -35,6 +35,15 @@ public static partial class ConfigurationValidator
             return (null, [$"ApprovalBot: {e.InnerException?.Message ?? e.Message}"]);
         }
 
+        // "Events=a,b" (one environment variable) has no array children, so the binder skips it: take it as written.
+        foreach (var (name, webhook) in options.Webhooks.ToList())
+        {
+            if (section.GetSection($"{WebhookOptions.SectionName}:{name}:Events").Value is { Length: > 0 } list)
+            {
+                options.Webhooks[name] = webhook with { Events = [.. webhook.Events, list] };
+            }
+        }
+
         if (options.Role is not ("all" or "gateway" or "bot"))
         {
             errors.Add($"ApprovalBot:Role must be all, gateway or bot (got '{options.Role}').");
