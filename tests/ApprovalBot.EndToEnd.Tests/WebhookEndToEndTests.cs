@@ -209,6 +209,7 @@ public sealed class WebhookEndToEndTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ApprovalBot:PolicyPath"] = Path.Combine(RepoPaths.Root, "examples", "policy.json"),
+            ["ApprovalBot:Gateway:Upstreams:agentwork:Command"] = "dotnet",
             ["ApprovalBot:Webhooks:pager:Url"] = "https://events.example.com/approvalbot",
             ["ApprovalBot:Webhooks:pager:Secret"] = "whsec-0123456789abcdef",
             ["ApprovalBot:Webhooks:pager:Events"] = "approval.requested, approval.expired",
