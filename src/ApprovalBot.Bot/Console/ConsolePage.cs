@@ -126,14 +126,14 @@ internal static class ConsolePage
         function show(view) {
           document.getElementById("approvals-view").hidden = view !== "approvals";
           document.getElementById("history-view").hidden = view !== "history";
-          if (view === "history") history(false); else refresh();
+          if (view === "history") loadHistory(false); else refresh();
         }
         document.getElementById("show-approvals").addEventListener("click", e => { e.preventDefault(); show("approvals"); });
         document.getElementById("show-history").addEventListener("click", e => { e.preventDefault(); show("history"); });
-        filters.addEventListener("submit", e => { e.preventDefault(); history(false); });
-        document.getElementById("history-more").addEventListener("click", () => history(true));
+        filters.addEventListener("submit", e => { e.preventDefault(); loadHistory(false); });
+        document.getElementById("history-more").addEventListener("click", () => loadHistory(true));
         function when(iso) { return iso.replace("T", " ").replace(/(\.\d+)?(Z|[+-]00:00)$/, ""); }
-        async function history(more) {
+        async function loadHistory(more) {
           if (!token) { login.style.display = "block"; return; }
           const q = new URLSearchParams();
           for (const name of ["agent", "tool", "decision", "approval", "from", "to"]) if (filters[name].value) q.set(name, filters[name].value);
