@@ -23,7 +23,7 @@ public enum TeamsAppType
 /// </summary>
 public sealed record TeamsOptions
 {
-    public const string SectionName = "ApprovalBot:Teams";
+    public const string SectionPath = "ApprovalBot:Teams";
     public const string DefaultServiceUrl = "https://smba.trafficmanager.net/teams/";
     public const string DefaultOpenIdMetadataUrl = "https://login.botframework.com/v1/.well-known/openidconfiguration";
     public const string DefaultTenantOpenIdMetadataUrl = "https://login.microsoftonline.com/{TenantId}/v2.0/.well-known/openid-configuration";
@@ -101,7 +101,7 @@ public sealed record TeamsOptions
             yield break;
         }
 
-        const string prefix = SectionName + ":";
+        const string prefix = SectionPath + ":";
         if (!TryParseAppType(AppType, out var appType))
         {
             yield return $"{prefix}AppType must be SingleTenant, MultiTenant or UserAssignedMSI (got '{AppType}'); use the Type of App shown on the Azure Bot resource's Configuration page.";

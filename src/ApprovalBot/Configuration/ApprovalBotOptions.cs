@@ -8,8 +8,7 @@ public sealed record ApprovalBotOptions
 {
     public const string Section = "ApprovalBot";
 
-    /// <summary>all, gateway or bot.</summary>
-    public string Role { get; init; } = "all";
+    public ServerRole Role { get; init; } = ServerRole.All;
 
     public string DataDirectory { get; init; } = "data";
 
@@ -25,9 +24,17 @@ public sealed record ApprovalBotOptions
 
     public TelemetryOptions Telemetry { get; init; } = new();
 
-    public bool RunsGateway => Role is "all" or "gateway";
+    public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
 
-    public bool RunsBot => Role is "all" or "bot";
+    public bool RunsBot => Role is ServerRole.All or ServerRole.Bot;
+}
+
+/// <summary>What this process runs; configured as <c>all</c>, <c>gateway</c> or <c>bot</c> (any case).</summary>
+public enum ServerRole
+{
+    All,
+    Gateway,
+    Bot,
 }
 
 public sealed record BusOptions

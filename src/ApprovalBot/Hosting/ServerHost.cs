@@ -73,8 +73,8 @@ public static class ServerHost
         {
             adminToken = ResolveAdminToken(options.Console, validated.DataDirectory, terminal);
             builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken));
-            builder.Services.AddSlackChannel(builder.Configuration.GetSection("ApprovalBot:Slack"));
-            builder.Services.AddTeamsChannel(builder.Configuration.GetSection("ApprovalBot:Teams"));
+            builder.Services.AddSlackChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Slack.SlackOptions.SectionPath));
+            builder.Services.AddTeamsChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Teams.TeamsOptions.SectionPath));
         }
 
         builder.Services.AddApprovalBus(options);
