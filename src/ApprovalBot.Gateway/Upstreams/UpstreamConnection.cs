@@ -284,6 +284,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         var options = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "approvalbot-gateway", Version = GatewayInfo.Version },
+            // The version the front speaks: what agents send (resources/subscribe, logging/setLevel) exists
+            // upstream too. Left open, an upstream on 2026-07-28 would have neither.
+            ProtocolVersion = "2025-11-25",
             Handlers = new McpClientHandlers
             {
                 SamplingHandler = (request, _, ct) => _bridge.SampleAsync(this, request, ct),
