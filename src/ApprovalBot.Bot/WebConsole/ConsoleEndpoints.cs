@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ApprovalBot.Bot.Console;
+namespace ApprovalBot.Bot.WebConsole;
 
 /// <summary>
 /// The web console and its JSON API. Deciding is POST-only and needs the bearer token in a header,
