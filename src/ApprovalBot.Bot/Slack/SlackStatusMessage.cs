@@ -119,8 +119,7 @@ public static class SlackStatusMessage
         foreach (var approval in snapshot.Pending.OrderBy(a => a.Request.RequestedAt))
         {
             var request = approval.Request;
-            var waiting = approval.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {waiting} · `{request.ApprovalId}`\n";
+            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {ApprovalText.Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {ApprovalText.WaitingInList(approval)} · `{request.ApprovalId}`\n";
             if (lines.Length + line.Length > MaxSectionChars - 40)
             {
                 break;

@@ -64,6 +64,8 @@ public static class TeamsRegistration
         services.TryAddSingleton<TeamsConversationStore>();
         services.TryAddSingleton<TeamsMessagesEndpoint>();
         services.TryAddScoped<TeamsActivityHandler>();
+        services.TryAddScoped<TeamsInteractionHandler>();
+        services.TryAddScoped<TeamsCommandHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IApprovalChannel, TeamsApprovalChannel>());
         return services;
     }
