@@ -12,7 +12,7 @@ namespace ApprovalBot.Bot.Bus;
 /// Idempotent: the read model's conditional writes decide whether a message is new, and only a
 /// new one reaches the channels.
 /// </summary>
-public sealed partial class ApprovalEventsConsumer(
+public sealed class ApprovalEventsConsumer(
     BotStore store,
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
@@ -107,7 +107,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        LogLapsed(logger, context.Message.ApprovalId);
+        BusLog.ApprovalLapsed(logger, context.Message.ApprovalId);
         var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
         await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
@@ -123,16 +123,10 @@ public sealed partial class ApprovalEventsConsumer(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogChannelFailed(logger, channel.Name, view.Id, e.Message);
+                BusLog.ChannelFailed(logger, channel.Name, view.Id, e.Message);
             }
         }));
     }
-
-    [LoggerMessage(EventName = "ChannelFailed", Level = LogLevel.Error, Message = "Channel {Channel} failed on approval {ApprovalId}: {Reason}")]
-    private static partial void LogChannelFailed(ILogger logger, string channel, Guid approvalId, string reason);
-
-    [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} lapsed: approved, but the agent never came back for it; updating its cards")]
-    private static partial void LogLapsed(ILogger logger, Guid approvalId);
 }
 
 public sealed class ApprovalNotYetKnownException(Guid approvalId)

@@ -71,8 +71,8 @@ public sealed class SlackApiClient(
         }
 
         var answer = await CallAsync("chat.postMessage", body, cancellationToken).ConfigureAwait(false);
-        var postedChannel = answer.TryGetProperty("channel", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : channel;
-        var ts = answer.TryGetProperty("ts", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : throw new SlackApiException("chat.postMessage", "invalid_response");
+        var postedChannel = SlackJson.ReadString(answer, "channel") ?? channel;
+        var ts = SlackJson.ReadString(answer, "ts") ?? throw new SlackApiException("chat.postMessage", "invalid_response");
         return new SlackMessageRef(postedChannel, ts);
     }
 
@@ -129,19 +129,19 @@ public sealed class SlackApiClient(
                 {
                     if (attempt > MaxRateLimitRetries)
                     {
-                        logger.ApiError(method, "ratelimited");
+                        SlackLog.ApiError(logger, method, "ratelimited");
                         throw new SlackApiException(method, "ratelimited");
                     }
 
                     var delay = RetryAfter(response);
-                    logger.RateLimited(method, delay, attempt);
+                    SlackLog.RateLimited(logger, method, delay, attempt);
                     await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 if (!response.IsSuccessStatusCode)
                 {
-                    logger.ApiHttpError(method, (int)response.StatusCode);
+                    SlackLog.ApiHttpError(logger, method, (int)response.StatusCode);
                     throw new SlackApiException(method, $"http_{(int)response.StatusCode}");
                 }
 
@@ -154,16 +154,14 @@ public sealed class SlackApiClient(
                 }
                 catch (JsonException e)
                 {
-                    logger.ApiError(method, "invalid_response");
+                    SlackLog.ApiError(logger, method, "invalid_response");
                     throw new SlackApiException(method, "invalid_response", e);
                 }
 
                 if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
                 {
-                    var error = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
-                        ? e.GetString()!
-                        : "unknown_error";
-                    logger.ApiError(method, error);
+                    var error = SlackJson.ReadString(answer, "error") ?? "unknown_error";
+                    SlackLog.ApiError(logger, method, error);
                     throw new SlackApiException(method, error);
                 }
 

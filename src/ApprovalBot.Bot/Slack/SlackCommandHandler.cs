@@ -13,7 +13,7 @@ public sealed record SlackSlashCommand(string? Command, string? Text, string? Us
         new(field("command"), field("text"), field("user_id"), field("team_id"), field("channel_id"));
 
     public static SlackSlashCommand FromJson(JsonElement payload) =>
-        FromFields(name => SlackInteractionHandler.ReadString(payload, name));
+        FromFields(name => SlackJson.ReadString(payload, name));
 }
 
 /// <summary><c>/policy [status|pending|help]</c>: answered inline (ephemeral Block Kit), well within Slack's 3 s.</summary>
@@ -45,7 +45,7 @@ public sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<Sla
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
-                        logger.StatusFailed(e, sub, command.UserId);
+                        SlackLog.StatusFailed(logger, e, sub, command.UserId);
                         return SlackStatusMessage.Ephemeral(":warning: The status could not be read just now; please try again.");
                     }
                 }
