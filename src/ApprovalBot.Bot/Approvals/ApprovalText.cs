@@ -7,7 +7,7 @@ namespace ApprovalBot.Bot.Approvals;
 /// The sentences every channel (Slack, Teams, console, status) uses for where an approval stands,
 /// so they all say the same true thing. Plain text; a channel escapes or formats <c>by</c> itself.
 /// </summary>
-public static class ApprovalText
+internal static class ApprovalText
 {
     public const string AgentWaiting = "Agent waiting";
     public const string AgentWaitingDetail = "Agent waiting: the call runs as soon as it is approved.";

@@ -9,7 +9,7 @@ namespace ApprovalBot.Bot.Approvals;
 /// ApprovalRequested) and waits briefly for its verdict, so the person who clicked learns
 /// at once whether it counted.
 /// </summary>
-public sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readModel, TimeProvider time, ILogger<BusApprovalDecisions> logger) : IApprovalDecisions
+internal sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readModel, TimeProvider time, ILogger<BusApprovalDecisions> logger) : IApprovalDecisions
 {
     private static readonly RequestTimeout AnswerTimeout = RequestTimeout.After(s: 10);
 

@@ -129,5 +129,5 @@ public sealed class ApprovalEventsConsumer(
     }
 }
 
-public sealed class ApprovalNotYetKnownException(Guid approvalId)
+internal sealed class ApprovalNotYetKnownException(Guid approvalId)
     : Exception($"Approval {approvalId} is not in the read model yet.");

@@ -10,34 +10,6 @@ using Polly.Timeout;
 
 namespace ApprovalBot.Bot.Slack;
 
-/// <summary>Slack answered <c>ok:false</c> (or could not be used at all); <see cref="Error"/> is Slack's error code.</summary>
-public sealed class SlackApiException(string method, string error, Exception? inner = null)
-    : Exception($"Slack Web API {method} failed: {error}", inner)
-{
-    public string Method { get; } = method;
-
-    /// <summary>Slack's error code (channel_not_found, not_in_channel, invalid_auth, ratelimited, …) or http_NNN.</summary>
-    public string Error { get; } = error;
-
-    /// <summary>Worth trying again later: rate limits, Slack-side outages, transport failures.</summary>
-    public bool IsTransient => Error is "ratelimited" or "internal_error" or "fatal_error" or "service_unavailable"
-        or "request_timeout" or "timeout" or "transport_error" or "invalid_response"
-        || Error.StartsWith("http_5", StringComparison.Ordinal);
-}
-
-/// <summary>Where a posted message lives: the channel id and the message timestamp.</summary>
-public sealed record SlackMessageRef(string Channel, string Ts)
-{
-    /// <summary>The form stored in <see cref="Channels.ICardReferences"/>: <c>channel|ts</c>.</summary>
-    public override string ToString() => $"{Channel}|{Ts}";
-
-    public static SlackMessageRef? Parse(string reference)
-    {
-        var bar = reference.IndexOf('|', StringComparison.Ordinal);
-        return bar <= 0 || bar == reference.Length - 1 ? null : new(reference[..bar], reference[(bar + 1)..]);
-    }
-}
-
 /// <summary>
 /// The few Slack Web API methods ApprovalBot uses, over an <see cref="IHttpClientFactory"/> client
 /// (so it can live in singletons). Always checks <c>ok</c>. The client's pipeline
@@ -45,7 +17,7 @@ public sealed record SlackMessageRef(string Channel, string Ts)
 /// <see cref="MaxRateLimitRetries"/> times) — Slack did not process a 429'd call, so that retry is
 /// safe even for posts. Other failures are thrown as <see cref="SlackApiException"/>.
 /// </summary>
-public sealed class SlackApiClient(
+internal sealed class SlackApiClient(
     IHttpClientFactory httpClientFactory,
     IOptions<SlackOptions> options,
     ILogger<SlackApiClient> logger)

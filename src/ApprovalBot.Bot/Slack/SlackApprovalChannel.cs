@@ -14,7 +14,7 @@ namespace ApprovalBot.Bot.Slack;
 /// that cannot be posted is retried with back-off and logged, and the approval can still be decided
 /// in another channel.
 /// </summary>
-public sealed class SlackApprovalChannel(
+internal sealed class SlackApprovalChannel(
     SlackApiClient api,
     IServiceScopeFactory scopes,
     IOptions<SlackOptions> options,

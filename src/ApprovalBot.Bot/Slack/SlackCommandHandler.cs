@@ -6,18 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace ApprovalBot.Bot.Slack;
 
-/// <summary>A slash command as Slack sends it (form fields over HTTP, the same names as JSON over Socket Mode).</summary>
-public sealed record SlackSlashCommand(string? Command, string? Text, string? UserId, string? TeamId, string? ChannelId)
-{
-    public static SlackSlashCommand FromFields(Func<string, string?> field) =>
-        new(field("command"), field("text"), field("user_id"), field("team_id"), field("channel_id"));
-
-    public static SlackSlashCommand FromJson(JsonElement payload) =>
-        FromFields(name => SlackJson.ReadString(payload, name));
-}
-
 /// <summary><c>/policy [status|pending|help]</c>: answered inline (ephemeral Block Kit), well within Slack's 3 s.</summary>
-public sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<SlackCommandHandler> logger)
+internal sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<SlackCommandHandler> logger)
 {
     public const int PendingShown = 10;
 

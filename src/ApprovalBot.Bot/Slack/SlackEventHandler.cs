@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>Events API: answers <c>url_verification</c>; every other event is acknowledged and ignored.</summary>
-public sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
+internal sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
 {
     public JsonNode? Handle(JsonElement payload)
     {

@@ -18,7 +18,7 @@ namespace ApprovalBot.Bot.Slack;
 /// as an ephemeral message. <see cref="IApprovalReadModel"/> and <see cref="IApprovalDecisions"/> are
 /// resolved in a scope per piece of work, so they may be scoped services.
 /// </summary>
-public sealed class SlackInteractionHandler(
+internal sealed class SlackInteractionHandler(
     SlackApiClient api,
     IServiceScopeFactory scopes,
     SlackWorkQueue queue,

@@ -15,7 +15,7 @@ namespace ApprovalBot.Bot.Slack;
 /// slash commands). On <c>disconnect</c> a new socket is opened before the old one is closed; failures
 /// reconnect with back-off.
 /// </summary>
-public sealed class SlackSocketModeService(
+internal sealed class SlackSocketModeService(
     SlackApiClient api,
     SlackInteractionHandler interactions,
     SlackCommandHandler commands,

@@ -8,7 +8,7 @@ using static ApprovalBot.Bot.Slack.SlackText;
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>Renders <see cref="StatusSnapshot"/> as the ephemeral Block Kit reply of <c>/policy status</c>.</summary>
-public static class SlackStatusMessage
+internal static class SlackStatusMessage
 {
     private const int MaxSectionChars = 2900;
 
