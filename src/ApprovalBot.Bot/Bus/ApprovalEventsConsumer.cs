@@ -26,8 +26,7 @@ public sealed class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalResolved> context)
@@ -43,8 +42,7 @@ public sealed class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalVoted> context)
@@ -59,8 +57,7 @@ public sealed class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalExecuted> context)
@@ -70,8 +67,7 @@ public sealed class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
     }
 
     /// <summary>"Agent waiting" ⇄ "the agent will collect this on its next call": an older or repeated message changes nothing.</summary>
@@ -88,8 +84,7 @@ public sealed class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     /// <summary>Approved but never collected: every card says nothing ran.</summary>
@@ -108,12 +103,13 @@ public sealed class ApprovalEventsConsumer(
         }
 
         BusLog.ApprovalLapsed(logger, context.Message.ApprovalId);
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
-    private async Task ForEachChannelAsync(ApprovalView view, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="action"/> on every channel with the approval as the read model now has it.</summary>
+    private async Task ForEachChannelAsync(Guid approvalId, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
     {
+        var view = (await store.GetAsync(approvalId, cancellationToken))!;
         // One channel failing (Slack down) must not keep the others (Teams, console) from their cards.
         await Task.WhenAll(channels.Select(async channel =>
         {
