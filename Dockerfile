@@ -40,9 +40,8 @@ COPY --from=build /app ./
 RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data
 VOLUME ["/data"]
 
-# URLS (not ASPNETCORE_URLS): the shipped appsettings.json sets Urls=http://localhost:5080, which
-# outranks ASPNETCORE_-prefixed variables but not plain environment variables. The base image's
-# ASPNETCORE_HTTP_PORTS is cleared so Kestrel does not warn that URLS overrides it.
+# URLS (ASPNETCORE_URLS works as well; http://localhost:5080 applies only when neither is set). The
+# base image's ASPNETCORE_HTTP_PORTS is cleared so Kestrel does not warn that URLS overrides it.
 ENV URLS=http://+:8080 \
     ASPNETCORE_HTTP_PORTS="" \
     ApprovalBot__DataDirectory=/data

@@ -44,9 +44,10 @@ public static class GatewayHosting
         services.AddSingleton(new GatewayInstance(ResolveInstanceId(settings)));
         services.AddSingleton(new ApprovalChannelsDescription(settings.ChannelsDescription));
         services.AddSingleton(new ArgumentDigest(LoadOrCreateKey(Path.Combine(settings.DataDirectory, "gateway.key"))));
-        services.AddSingleton(new SecretRedactor(settings.Gateway.SecretArgumentNames.Length > 0
-            ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames)
-            : null));
+        // The policy's "redact" is read on every use, so a reload applies without re-creating the redactor.
+        services.AddSingleton(sp => new SecretRedactor(
+            settings.Gateway.SecretArgumentNames.Length > 0 ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames) : null,
+            () => sp.GetRequiredService<PolicyStore>().Current.Redaction));
         services.AddSingleton(new GatewayStore(Path.Combine(settings.DataDirectory, "gateway.db")));
         services.AddSingleton(sp => new PolicyStore(settings.PolicyPath, settings.Policy, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>()));
         services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());

@@ -92,8 +92,11 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         Assert.Contains("not denied", text);
         Assert.Equal("expired", result.Meta?["approvalbot"]?["decision"]?.GetValue<string>());
         using var console = _host.ConsoleClient();
-        var all = await ConsoleApi.ListAsync(console, "expired");
-        Assert.Contains(all, a => a.GetProperty("tool").GetString() == "agentwork_cancel_job");
+        // The read model learns it over the bus, a moment after the agent does.
+        await Eventually.GetAsync(
+            async () => (JsonElement[]?)await ConsoleApi.ListAsync(console, "expired"),
+            all => all?.Any(a => a.GetProperty("tool").GetString() == "agentwork_cancel_job") == true,
+            what: "the expired approval in the console");
     }
 
     [Fact]

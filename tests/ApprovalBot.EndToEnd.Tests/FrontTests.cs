@@ -35,6 +35,26 @@ public sealed class FrontTests(SharedGatewayFixture fixture)
     private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
 
     [Fact]
+    public async Task Duplicate_keys_in_nested_arguments_are_invalid_params_and_open_no_approval()
+    {
+        using var http = new HttpClient();
+        var initialized = await http.SendAsync(Post(Initialize));
+        var session = initialized.Headers.GetValues("Mcp-Session-Id").Single();
+        using var notify = Post("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        notify.Headers.Add("Mcp-Session-Id", session);
+        await http.SendAsync(notify);
+        using var call = Post("""{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"agentwork_cancel_task","arguments":{"task_id":"T-100","o":{"a":1,"a":2}}}}""");
+        call.Headers.Add("Mcp-Session-Id", session);
+
+        var response = await (await http.SendAsync(call)).Content.ReadAsStringAsync();
+
+        Assert.Contains("\"code\":-32602", response);
+        Assert.Contains("appears more than once", response);
+        using var console = Host.ConsoleClient();
+        Assert.DoesNotContain(await ConsoleApi.ListAsync(console, "all"), a => a.GetProperty("arguments").GetString()!.Contains("\"o\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Missing_or_wrong_api_key_is_401()
     {
         using var http = new HttpClient();
@@ -55,6 +75,25 @@ public sealed class FrontTests(SharedGatewayFixture fixture)
 
         Assert.Equal(HttpStatusCode.Forbidden, evil.StatusCode);
         Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+    }
+
+    [Fact]
+    public async Task Foreign_host_name_is_refused_and_loopback_names_are_accepted()
+    {
+        using var http = new HttpClient();
+        var rebound = Post(Initialize);
+        rebound.Headers.Host = $"attacker.example:{Host.McpUrl.Port}";
+        var localhost = Post(Initialize);
+        localhost.Headers.Host = $"localhost:{Host.McpUrl.Port}";
+
+        var refused = await http.SendAsync(rebound);
+        var accepted = await http.SendAsync(localhost);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("forbidden_host", await refused.Content.ReadAsStringAsync());
+        Assert.Contains("AllowedHosts", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(Post(Initialize))).StatusCode);
     }
 
     [Fact]

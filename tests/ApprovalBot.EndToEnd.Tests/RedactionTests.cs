@@ -51,6 +51,82 @@ public sealed class RedactionTests
         }
     }
 
+    [Fact]
+    public async Task Secrets_recognised_by_value_pair_name_and_policy_reach_the_upstream_and_nothing_else()
+    {
+        var unique = Guid.NewGuid().ToString("n");
+        var bearer = "tok" + unique[..20];
+        var jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI" + unique[..12] + "In0.sig" + unique[12..24];
+        var urlPassword = "urlpw" + unique[..10];
+        var awsKey = "AKIA" + unique[..16].ToUpperInvariant();
+        var ticket = "ACME-" + string.Concat(unique.Where(char.IsDigit).Concat("12345678").Take(8));
+        var message = $"Deploy with Bearer {bearer} and {jwt} from https://deploy:{urlPassword}@git.example.com using {awsKey} for {ticket}";
+        var byName = new Dictionary<string, string>
+        {
+            ["pwd"] = "pwd-" + unique, ["pass"] = "pass-" + unique, ["auth"] = "auth-" + unique, ["key"] = "key-" + unique,
+            ["jwt"] = "jwt-" + unique, ["creds"] = "creds-" + unique, ["ssh_key"] = "sshkey-" + unique, ["customer_ssn"] = "ssn-" + unique,
+        };
+        var headerSecret = "hdr" + unique[..16];
+        string[] secrets = [bearer, jwt, urlPassword, awsKey, ticket, headerSecret, .. byName.Values];
+        var policy = TestPolicies.Standard
+            .Replace("\"everything_echo\": { \"action\": \"allow\" }", "\"everything_echo\": { \"action\": \"require_approval\", \"timeout\": \"10m\" }")
+            .Replace("\"default\": \"deny\",", "\"default\": \"deny\", \"redact\": { \"fields\": [\"customer_ssn\"], \"patterns\": [\"ACME-[0-9]{8}\"] },");
+        var logs = new CapturingLoggerProvider();
+        await using var host = await GatewayHost.StartAsync(
+            policy: policy,
+            settings: ["--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft=Information", "--Logging:LogLevel:ModelContextProtocol=Trace"],
+            customize: b => b.Services.AddSingleton<ILoggerProvider>(logs));
+        var messages = new ConcurrentQueue<string>();
+        var bus = host.Get<IBus>();
+        using var published = bus.ConnectPublishObserver(new MessageRecorder(messages));
+        using var sent = bus.ConnectSendObserver(new MessageRecorder(messages));
+        await using var client = await host.ConnectAsync();
+        using var console = host.ConsoleClient();
+        var arguments = new Dictionary<string, object?>
+        {
+            ["message"] = message,
+            ["headers"] = new[] { new { name = "Authorization", value = "Token " + headerSecret }, new { name = "Accept", value = "text/plain" } },
+        };
+        foreach (var (name, value) in byName)
+        {
+            arguments[name] = value;
+        }
+
+        var call = client.CallToolAsync("everything_echo", arguments).AsTask();
+        var pending = await ConsoleApi.WaitForPendingAsync(console, "everything_echo");
+        var shown = pending.GetProperty("arguments").GetString()!;
+        var apiList = await console.GetStringAsync("/api/approvals?status=all");
+        await ConsoleApi.DecideAsync(console, pending.GetProperty("id").GetString()!, approve: true);
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The upstream got every secret as sent: redaction works on a copy.
+        Assert.Equal("Echo: " + message, Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        // The approver still reads what the call does.
+        Assert.Contains("Deploy with Bearer [redacted]", shown);
+        Assert.Contains("https://deploy:[redacted]@git.example.com", shown);
+        Assert.Contains("\"Accept\"", shown);
+        await Eventually.GetAsync(() => Task.FromResult<int?>(messages.Count(m => m.Contains("ApprovalExecuted", StringComparison.Ordinal))), c => c >= 1, what: "the execution event");
+        await host.Get<Gateway.Storage.AuditTrail>().FlushAsync(CancellationToken.None);
+        var files = new List<(string Name, byte[] Bytes)>();
+        foreach (var file in Directory.EnumerateFiles(host.DataDirectory, "*.db*"))
+        {
+            files.Add((Path.GetFileName(file), await ReadSharedAsync(file)));
+        }
+
+        Assert.NotEmpty(files);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, shown);
+            Assert.DoesNotContain(secret, apiList);
+            Assert.DoesNotContain(messages, m => m.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
+            foreach (var (name, bytes) in files)
+            {
+                Assert.False(Contains(bytes, Encoding.UTF8.GetBytes(secret)), $"{name} holds {secret}");
+            }
+        }
+    }
+
     private static async Task<byte[]> ReadSharedAsync(string path)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using ApprovalBot.Core.Redaction;
 
 namespace ApprovalBot.Core.Policy;
 
@@ -21,8 +22,10 @@ public sealed class Policy
         RuleSet rules,
         IReadOnlyList<string> hide,
         IReadOnlyList<IdentityPolicy> identities,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> groups)
+        IReadOnlyDictionary<string, IReadOnlyList<string>> groups,
+        RedactionRules redaction)
     {
+        Redaction = redaction;
         Mode = mode;
         Default = defaultAction;
         _rules = rules;
@@ -59,6 +62,9 @@ public sealed class Policy
 
     /// <summary>The <c>hide</c> entries as written.</summary>
     public IReadOnlyList<string> HiddenPatterns { get; }
+
+    /// <summary>The <c>redact</c> option: site-specific argument names and value patterns to mask (on top of the built-in rules).</summary>
+    public RedactionRules Redaction { get; }
 
     /// <summary>The agent identities that have an entry under <c>identities</c>.</summary>
     public IReadOnlyList<string> Identities { get; }

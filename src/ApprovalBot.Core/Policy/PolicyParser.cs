@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using ApprovalBot.Core.Redaction;
 
 namespace ApprovalBot.Core.Policy;
 
@@ -10,7 +12,8 @@ namespace ApprovalBot.Core.Policy;
 /// </summary>
 internal sealed class PolicyParser
 {
-    private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities"];
+    private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
+    private static readonly ImmutableArray<string> RedactFields = ["fields", "patterns"];
     private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required"];
     private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
@@ -129,13 +132,14 @@ internal sealed class PolicyParser
         var hide = fields.Get("hide") is { } h ? ParseHide(h) : [];
         var rules = fields.Get("rules") is { } r ? ParseRules(r, "rules.") : [];
         var identities = fields.Get("identities") is { } i ? ParseIdentities(i) : [];
+        var redaction = fields.Get("redact") is { } rd ? ParseRedact(rd) : RedactionRules.None;
 
         if (_errors.Count > 0 || defaultAction is null || mode is null)
         {
             return null;
         }
 
-        return new Policy(mode.Value, defaultAction.Value, new RuleSet(rules), hide, identities, _groups);
+        return new Policy(mode.Value, defaultAction.Value, new RuleSet(rules), hide, identities, _groups, redaction);
     }
 
     private void ParseGroups(Field groups)
@@ -182,6 +186,61 @@ internal sealed class PolicyParser
         }
 
         return result;
+    }
+
+    /// <summary><c>"redact": {"fields": ["name", "x_*"], "patterns": ["regex"]}</c>: site-specific secrets.</summary>
+    private RedactionRules ParseRedact(Field redact)
+    {
+        var fields = ReadObject(redact.Value, redact.Path, RedactFields);
+        if (fields is null)
+        {
+            return RedactionRules.None;
+        }
+
+        var names = new List<string>();
+        if (fields.Get("fields") is { } f)
+        {
+            foreach (var item in ReadArray(f, "an array of argument names"))
+            {
+                if (ExpectString(item) is not { } name)
+                {
+                    continue;
+                }
+
+                if (RedactionRules.NormalizeField(name).Trim('*').Length == 0)
+                {
+                    // Why: "*" or "" would mask every argument, and an approver could no longer judge anything.
+                    Error(item.Path, $"invalid field {PolicyText.Quote(name)}: it must contain at least one letter or digit");
+                }
+                else
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        var patterns = new List<Regex>();
+        if (fields.Get("patterns") is { } p)
+        {
+            foreach (var item in ReadArray(p, "an array of regular expressions"))
+            {
+                if (ExpectString(item) is not { } text)
+                {
+                    continue;
+                }
+
+                if (RedactionRules.TryCompilePattern(text, out var error) is { } regex)
+                {
+                    patterns.Add(regex);
+                }
+                else
+                {
+                    Error(item.Path, error!);
+                }
+            }
+        }
+
+        return new RedactionRules(names, patterns);
     }
 
     private List<IdentityPolicy> ParseIdentities(Field identities)

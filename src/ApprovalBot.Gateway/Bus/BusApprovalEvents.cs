@@ -9,9 +9,7 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
-    public static string QueueName(string instanceId) => $"approvalbot-gateway-{instanceId}";
-
-    public Uri GatewayAddress { get; } = new($"queue:{QueueName(instance.Id)}");
+    public Uri GatewayAddress { get; } = new($"queue:{BusQueues.Gateway(instance.Id)}");
 
     public Task PublishRequestedAsync(ApprovalRequested message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 

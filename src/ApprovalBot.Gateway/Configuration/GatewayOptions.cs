@@ -18,6 +18,12 @@ public sealed record GatewayOptions
     /// <summary>Browser origins allowed on /mcp besides loopback ones (DNS-rebinding guard).</summary>
     public string[] AllowedOrigins { get; init; } = [];
 
+    /// <summary>
+    /// Host header values accepted on /mcp (DNS-rebinding guard): names, <c>*.example.com</c> for
+    /// subdomains, <c>*</c> for any. Empty: loopback names when every listening address is loopback, else any.
+    /// </summary>
+    public string[] AllowedHosts { get; init; } = [];
+
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Parking;
@@ -13,6 +14,7 @@ using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -58,11 +60,17 @@ public sealed partial class CallEnforcement(
         var policy = policies.Current;
         if (name is null || policy.IsHidden(name) || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
         {
-            Record(started, name is not null && policy.IsHidden(name) ? "hidden" : "unknown", agent, name, null, null, null);
+            Record(started, name is not null && policy.IsHidden(name) ? "hidden" : "unknown", agent, name, null, null);
             throw ProxyErrors.UnknownTool(name);
         }
 
         var arguments = context.Params!.Arguments;
+        // Readers disagree on which duplicate wins: the approver and the upstream could see different arguments.
+        if (DuplicateKeys.Find(arguments) is { } duplicate)
+        {
+            Record(started, "invalid_arguments", agent, name, null, null);
+            throw new McpProtocolException($"Invalid arguments for {name}: '{duplicate}' appears more than once; send each key once.", McpErrorCode.InvalidParams);
+        }
         var argumentsElement = arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(arguments);
         var annotations = tool.Exposed.Annotations is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(tool.Exposed.Annotations, ModelContextProtocol.McpJsonUtilities.DefaultOptions);
         var decision = policy.Evaluate(new PolicyRequest(agent, name, argumentsElement, annotations));
@@ -70,7 +78,7 @@ public sealed partial class CallEnforcement(
 
         if (decision.RateLimit is { } limit && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
         {
-            Record(started, "rate_limited", agent, name, decision, arguments, null);
+            Record(started, "rate_limited", agent, name, decision, arguments);
             if (policy.Mode != PolicyMode.Shadow)
             {
                 return ProxyErrors.Refusal(
@@ -88,7 +96,7 @@ public sealed partial class CallEnforcement(
         if (policy.Mode == PolicyMode.Shadow && decision.Action != PolicyAction.Allow)
         {
             // Shadow mode: record what would have happened, then let the call through.
-            Record(started, "shadow_" + ActionName(decision.Action), agent, name, decision, arguments, null);
+            Record(started, "shadow_" + ActionName(decision.Action), agent, name, decision, arguments);
             return await next(context, cancellationToken);
         }
 
@@ -101,10 +109,10 @@ public sealed partial class CallEnforcement(
                     telemetry.Forwarded(tool.Upstream.Name, time.GetElapsedTime(started).TotalMilliseconds, ms);
                 }
 
-                Record(started, "allowed", agent, name, decision, arguments, null);
+                Record(started, "allowed", agent, name, decision, arguments);
                 return result;
             case PolicyAction.Deny:
-                Record(started, "denied", agent, name, decision, arguments, null);
+                Record(started, "denied", agent, name, decision, arguments);
                 return ProxyErrors.Refusal(
                     $"Denied by policy: {name} is not allowed for agent '{agent}'" + (decision.Reason is { Length: > 0 } reason ? $" ({reason})." : "."),
                     new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule, ["reason"] = decision.Reason });
@@ -136,11 +144,11 @@ public sealed partial class CallEnforcement(
         : context.User is null ? options.StdioAgent
         : AnonymousAgent;
 
-    private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments, Guid? approvalId)
+    private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments)
     {
         var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
         var digest = arguments is null ? null : digests.Compute(arguments);
-        audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest, approvalId));
+        audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest));
         telemetry.CallDecided(verdict, tool);
         LogCallDecided(logger, verdict, tool ?? "(none)", agent, decision?.Rule ?? "-");
     }

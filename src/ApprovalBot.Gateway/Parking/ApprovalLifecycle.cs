@@ -164,6 +164,8 @@ public sealed partial class ApprovalLifecycle(
     /// <summary>Approved → Executed | ExecutionFailed, after the upstream answered.</summary>
     public async Task RecordExecutionAsync(ApprovalRecord record, bool succeeded, string summary, double durationMs, CancellationToken cancellationToken)
     {
+        // An upstream's error text can echo the arguments it was given.
+        summary = redactor.RedactText(summary);
         var now = time.GetUtcNow();
         var to = succeeded ? ApprovalStatus.Executed : ApprovalStatus.ExecutionFailed;
         if (!await store.TryTransitionAsync(record.Id, ApprovalStatus.Approved, to, now, cancellationToken: cancellationToken))

@@ -4,7 +4,11 @@ using System.Text.Json;
 
 namespace ApprovalBot.Cli;
 
-/// <summary><c>approvals list|approve|deny|cancel</c> through the console's JSON API, with the same token.</summary>
+/// <summary>
+/// <c>approvals list|approve|deny|cancel</c> through the console's JSON API. Finds the server as the server
+/// configures itself (Urls, ASPNETCORE_URLS, <c>--urls</c>; the admin token setting or the token file
+/// in its data directory); <c>--url</c>, <c>--token</c> or APPROVALBOT_URL/APPROVALBOT_TOKEN override.
+/// </summary>
 public static class ApprovalCommands
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -15,11 +19,15 @@ public static class ApprovalCommands
             return 2;
         }
 
-        var url = CommandLine.Option(args, "--url") ?? Environment.GetEnvironmentVariable("APPROVALBOT_URL") ?? "http://localhost:5080";
-        var token = CommandLine.Option(args, "--token") ?? Environment.GetEnvironmentVariable("APPROVALBOT_TOKEN") ?? ReadLocalToken();
+        // The same configuration as the server: its Urls and its data directory's token, unless told otherwise.
+        var configuration = CliConfiguration.Build(args);
+        var url = CommandLine.Option(args, "--url") ?? Environment.GetEnvironmentVariable("APPROVALBOT_URL") ?? CliConfiguration.ServerUrl(configuration);
+        var tokenFile = TokenFile(configuration);
+        var token = CommandLine.Option(args, "--token") ?? Environment.GetEnvironmentVariable("APPROVALBOT_TOKEN")
+            ?? NonEmpty(configuration["ApprovalBot:Console:AdminToken"]) ?? ReadToken(tokenFile);
         if (string.IsNullOrEmpty(token))
         {
-            stderr.WriteLine("approvals: no admin token; pass --token, set APPROVALBOT_TOKEN, or run where data/console.token is.");
+            stderr.WriteLine($"approvals: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, or run with the server's data directory ({tokenFile} does not exist).");
             return 2;
         }
 
@@ -60,14 +68,19 @@ public static class ApprovalCommands
         }
         catch (HttpRequestException e)
         {
-            stderr.WriteLine($"approvals: {url}: {e.Message}");
+            stderr.WriteLine($"approvals: cannot reach the server at {url} ({e.Message}). Is it running there? Point at it with --url URL.");
             return 1;
         }
     }
 
-    private static string? ReadLocalToken()
+    /// <summary>Where the server keeps a generated admin token: the data directory, relative to the working directory as the server resolves it.</summary>
+    private static string TokenFile(IConfiguration configuration)
     {
-        var file = Path.Combine("data", "console.token");
-        return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
+        var dataDirectory = NonEmpty(configuration["ApprovalBot:DataDirectory"]) ?? "data";
+        return Path.Combine(Path.GetFullPath(dataDirectory, Directory.GetCurrentDirectory()), "console.token");
     }
+
+    private static string? ReadToken(string file) => File.Exists(file) ? NonEmpty(File.ReadAllText(file).Trim()) : null;
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

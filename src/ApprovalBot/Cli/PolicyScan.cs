@@ -18,11 +18,7 @@ public static partial class PolicyScan
 {
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args.Where(a => a.StartsWith("--ApprovalBot:", StringComparison.Ordinal)).ToArray())
-            .Build();
+        var configuration = CliConfiguration.Build(args);
         var options = configuration.GetSection(ApprovalBotOptions.Section).Get<ApprovalBotOptions>() ?? new ApprovalBotOptions();
         var fallback = CommandLine.Option(args, "--default") ?? "deny";
         if (fallback is not ("deny" or "allow" or "require_approval"))

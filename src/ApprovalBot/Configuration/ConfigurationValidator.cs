@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
@@ -101,7 +102,11 @@ public static partial class ConfigurationValidator
         return errors.Count > 0 ? (null, errors) : (new ValidatedConfiguration(options, dataDirectory, policyPath, policy), errors);
     }
 
-    /// <summary>Relative to where the command runs; the shipped example is the fallback for the default path.</summary>
+    /// <summary>
+    /// Relative to where the command runs. When not there: the source checkout the program was built
+    /// from (so <c>dotnet run</c> from any folder watches the repository's file, the one being edited),
+    /// then the copy shipped beside the program.
+    /// </summary>
     public static string ResolvePolicyPath(string path, string workingDirectory)
     {
         var candidate = Path.GetFullPath(path, workingDirectory);
@@ -110,8 +115,24 @@ public static partial class ConfigurationValidator
             return candidate;
         }
 
+        if (SourceRoot is { } root && File.Exists(Path.Combine(root, path)))
+        {
+            return Path.GetFullPath(Path.Combine(root, path));
+        }
+
         var shipped = Path.Combine(AppContext.BaseDirectory, path);
         return File.Exists(shipped) ? shipped : candidate;
+    }
+
+    /// <summary>The repository this program was built from, if it is still there (not for a published copy elsewhere).</summary>
+    internal static string? SourceRoot
+    {
+        get
+        {
+            var root = typeof(ConfigurationValidator).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "ApprovalBot.SourceRoot")?.Value;
+            return root is { Length: > 0 } && File.Exists(Path.Combine(root, "ApprovalBot.sln")) ? root : null;
+        }
     }
 
     private static void ValidateGateway(ApprovalBotOptions options, List<string> errors)
@@ -160,6 +181,14 @@ public static partial class ConfigurationValidator
             }
         }
 
+        for (var i = 0; i < gateway.AllowedHosts.Length; i++)
+        {
+            if (!AllowedHost().IsMatch(gateway.AllowedHosts[i]))
+            {
+                errors.Add($"ApprovalBot:Gateway:AllowedHosts:{i} '{gateway.AllowedHosts[i]}' must be a host name or address (optionally *.domain, or * for any), without scheme or path.");
+            }
+        }
+
         if (gateway.MaxRequestBodyBytes < 1024)
         {
             errors.Add("ApprovalBot:Gateway:MaxRequestBodyBytes must be at least 1024.");
@@ -170,6 +199,9 @@ public static partial class ConfigurationValidator
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex UpstreamName();
+
+    [GeneratedRegex(@"^(\*|(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")]
+    private static partial Regex AllowedHost();
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Hex();

@@ -15,6 +15,9 @@ namespace ApprovalBot.Hosting;
 /// <summary>Builds the one Kestrel host; which parts run depends on the role.</summary>
 public static class ServerHost
 {
+    /// <summary>Where the server listens when nothing says otherwise (--urls, URLS, ASPNETCORE_URLS, Urls, Kestrel:Endpoints, HTTP_PORTS).</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
     /// <summary>Builds the application, or returns the configuration errors (exit code 2).</summary>
     public static (WebApplication? App, IReadOnlyList<string> Errors) Build(string[] args, bool stdio, TextWriter terminal, Action<WebApplicationBuilder>? customize = null)
     {
@@ -26,10 +29,9 @@ public static class ServerHost
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
 
-        // The MCP SDK logs whole messages (argument values, secrets included) at Trace: never enable it.
-        // Added after the configuration's rules, so it wins over the same category set to Trace there.
-        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Debug);
         customize?.Invoke(builder);
+        // Caps configuration cannot lift: MCP message bodies are never logged (see LogGuard).
+        builder.Services.AddLogGuard();
         var (validated, errors) = ConfigurationValidator.Validate(builder.Configuration, Directory.GetCurrentDirectory());
         if (validated is null)
         {
@@ -37,6 +39,12 @@ public static class ServerHost
         }
 
         var options = validated.Options;
+        if (!HasListeningAddress(builder.Configuration))
+        {
+            // In code, not in appsettings.json: a Urls there would outrank ASPNETCORE_URLS.
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes, 4 * 1024 * 1024));
 
@@ -73,6 +81,16 @@ public static class ServerHost
         builder.Services.AddApprovalBotTelemetry(options.Telemetry);
 
         var app = builder.Build();
+        if (options.RunsGateway)
+        {
+            // Said once the server listens: which file is in force is the first thing to know when an edit "does nothing".
+            app.Lifetime.ApplicationStarted.Register(() =>
+            {
+                var policies = app.Services.GetRequiredService<Gateway.Policies.PolicyStore>();
+                StartupLog.PolicyWatched(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ApprovalBot.Policy"), policies.FilePath, policies.Current.Summary);
+            });
+        }
+
         app.MapHealth();
         app.MapApprovalBotTelemetry(options.Telemetry);
         if (options.RunsGateway && !stdio)
@@ -93,6 +111,11 @@ public static class ServerHost
 
         return (app, []);
     }
+
+    /// <summary>True when any source names where to listen (the keys Kestrel reads).</summary>
+    internal static bool HasListeningAddress(IConfiguration configuration) =>
+        new[] { "urls", "http_ports", "https_ports" }.Any(k => !string.IsNullOrWhiteSpace(configuration[k]))
+        || configuration.GetSection("Kestrel:Endpoints").Exists();
 
     /// <summary><c>{AppDir}</c> in an upstream's command or arguments stands for this program's folder (the sample ships there).</summary>
     private static Dictionary<string, Gateway.Configuration.UpstreamOptions> ExpandAppDirectory(Dictionary<string, Gateway.Configuration.UpstreamOptions> upstreams)
@@ -154,4 +177,10 @@ public static class ServerHost
         terminal.WriteLine($"approvalbot: generated the console admin token (kept in {file}): {token}");
         return token;
     }
+}
+
+internal static partial class StartupLog
+{
+    [LoggerMessage(EventName = "PolicyWatched", Level = LogLevel.Information, Message = "Policy {Path} ({Summary}); edits to this file apply at once")]
+    public static partial void PolicyWatched(ILogger logger, string path, string summary);
 }

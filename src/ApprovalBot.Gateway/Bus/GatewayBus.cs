@@ -1,0 +1,18 @@
+using ApprovalBot.Core.Contracts;
+using ApprovalBot.Gateway.Parking;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ApprovalBot.Gateway.Bus;
+
+/// <summary>The gateway's part of the bus: its consumer and its own decision queue. The host picks the transport.</summary>
+public static class GatewayBus
+{
+    public static void AddGatewayConsumers(this IBusRegistrationConfigurator bus) => bus.AddConsumer<ApprovalDecisionConsumer>();
+
+    public static void ConfigureGatewayEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context)
+    {
+        var instance = context.GetRequiredService<GatewayInstance>();
+        bus.ReceiveEndpoint(BusQueues.Gateway(instance.Id), e => e.ConfigureConsumer<ApprovalDecisionConsumer>(context));
+    }
+}
