@@ -12,7 +12,7 @@ namespace ApprovalBot.Bot.Bus;
 /// Idempotent: the read model's conditional writes decide whether a message is new, and only a
 /// new one reaches the channels.
 /// </summary>
-public sealed class ApprovalEventsConsumer(
+internal sealed class ApprovalEventsConsumer(
     BotStore store,
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
