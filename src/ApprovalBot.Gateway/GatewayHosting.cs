@@ -53,8 +53,11 @@ public static class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());
         services.AddSingleton<AgentSessions>();
         services.AddSingleton<IUpstreamBridge>(sp => sp.GetRequiredService<AgentSessions>());
+        services.AddSingleton<GatewayStartupFailure>();
         services.AddSingleton<UpstreamRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamRegistry>());
+        services.AddSingleton<CatalogAnnouncer>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogAnnouncer>());
         services.AddSingleton<AuditTrail>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
         services.AddSingleton<GatewayProxy>();
@@ -104,6 +107,16 @@ public static class GatewayHosting
             .WithUnsubscribeFromResourcesHandler((c, ct) => Proxy(c).UnsubscribeAsync(c, ct))
             .WithCompleteHandler((c, ct) => Proxy(c).CompleteAsync(c, ct))
             .WithSetLoggingLevelHandler((c, ct) => Proxy(c).SetLoggingLevelAsync(c, ct))
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (c, ct) =>
+            {
+                // A session hears list_changed from its initialization on, even before its first request (stdio has no session hook).
+                if (c.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification })
+                {
+                    (c.Services ?? c.Server.Services)!.GetRequiredService<AgentSessions>().Touch(c.Server);
+                }
+
+                return next(c, ct);
+            }))
             .WithRequestFilters(filters =>
             {
                 filters.AddCallToolFilter(next => (c, ct) => Enforcement(c).CallToolAsync(c, next, ct));

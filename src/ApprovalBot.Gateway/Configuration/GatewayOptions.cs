@@ -38,6 +38,12 @@ public sealed record GatewayOptions
     public string[] SecretArgumentNames { get; init; } = [];
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the front holds tools/list (and the other lists) at start-up for every upstream's
+    /// first connection attempt, so a client that lists once sees every tool. Zero: no wait.
+    /// </summary>
+    public TimeSpan StartupWait { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record UpstreamOptions
@@ -54,6 +60,12 @@ public sealed record UpstreamOptions
 
     /// <summary>Off: the upstream is configured but not connected (lets layers of configuration remove one).</summary>
     public bool Enabled { get; init; } = true;
+
+    /// <summary>Longest wait for the answer to one forwarded request; then the agent gets a clear error.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often a liveness ping goes to the upstream; an unanswered ping marks it unresponsive. Zero: no pings.</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(15);
 }
 
 public sealed record AgentOptions

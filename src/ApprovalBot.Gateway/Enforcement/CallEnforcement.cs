@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Enforcement;
 
@@ -57,11 +58,13 @@ public sealed partial class CallEnforcement(
         using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
         activity?.SetTag("mcp.tool", name);
         activity?.SetTag("approvalbot.agent", agent);
+        // A name not known yet may be a tool of an upstream still connecting: wait for the start-up catalogue.
+        var tool = name is null ? null : await upstreams.FindToolAsync(name, cancellationToken);
         var policy = policies.Current;
-        if (name is null || policy.IsHidden(name) || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
+        if (name is null || policy.IsHidden(name) || tool is null)
         {
             Record(started, name is not null && policy.IsHidden(name) ? "hidden" : "unknown", agent, name, null, null);
-            throw ProxyErrors.UnknownTool(name);
+            throw AgentReplies.UnknownTool(name);
         }
 
         var arguments = context.Params!.Arguments;
@@ -69,7 +72,7 @@ public sealed partial class CallEnforcement(
         if (DuplicateKeys.Find(arguments) is { } duplicate)
         {
             Record(started, "invalid_arguments", agent, name, null, null);
-            throw new McpProtocolException($"Invalid arguments for {name}: '{duplicate}' appears more than once; send each key once.", McpErrorCode.InvalidParams);
+            throw AgentReplies.DuplicateArgument(name, duplicate);
         }
         var argumentsElement = arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(arguments);
         var annotations = tool.Exposed.Annotations is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(tool.Exposed.Annotations, ModelContextProtocol.McpJsonUtilities.DefaultOptions);
@@ -81,15 +84,7 @@ public sealed partial class CallEnforcement(
             Record(started, "rate_limited", agent, name, decision, arguments);
             if (policy.Mode != PolicyMode.Shadow)
             {
-                return ProxyErrors.Refusal(
-                    $"Rate limited: {name} allows {limit.Max} calls per {limit.WindowSeconds} s for agent '{agent}'. Retry after {retryAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.",
-                    new JsonObject
-                    {
-                        ["decision"] = "rate_limited",
-                        ["rule"] = decision.Rule,
-                        ["retryAfterSeconds"] = retryAfter.TotalSeconds,
-                        ["limit"] = new JsonObject { ["max"] = limit.Max, ["window"] = limit.WindowSeconds },
-                    });
+                return AgentReplies.RateLimited(name, agent, decision, limit, retryAfter);
             }
         }
 
@@ -113,10 +108,15 @@ public sealed partial class CallEnforcement(
                 return result;
             case PolicyAction.Deny:
                 Record(started, "denied", agent, name, decision, arguments);
-                return ProxyErrors.Refusal(
-                    $"Denied by policy: {name} is not allowed for agent '{agent}'" + (decision.Reason is { Length: > 0 } reason ? $" ({reason})." : "."),
-                    new JsonObject { ["decision"] = "deny", ["rule"] = decision.Rule, ["reason"] = decision.Reason });
+                return AgentReplies.DeniedByPolicy(name, agent, decision);
             default:
+                if (!tool.Upstream.Connected)
+                {
+                    // No card for a call that could not run now: the agent hears that the upstream is down.
+                    Record(started, "upstream_unavailable", agent, name, decision, arguments);
+                    return AgentReplies.UpstreamUnavailable(tool.Upstream.Unavailable());
+                }
+
                 if (context.Items.TryGetValue(McpTasks.TaskItem, out var item) && item is McpTaskRun task)
                 {
                     // An MCP task waits as long as the approval lives; the client polls instead of holding a request.

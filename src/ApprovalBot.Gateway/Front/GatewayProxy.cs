@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Upstreams;
 using ModelContextProtocol;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Front;
 
@@ -18,11 +18,13 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
     /// <summary>Set on the request context: how long the upstream took, so the filter can tell the gateway's own overhead.</summary>
     public const string UpstreamMillisecondsItem = "approvalbot.upstream_ms";
 
-    public ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
+    // Every list waits for the start-up catalogue: a client that lists once, at once, sees every upstream.
+    public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var (page, next) = Page(upstreams.Catalog.Tools, context.Params?.Cursor);
-        return ValueTask.FromResult(new ListToolsResult { Tools = page.Select(t => t.Exposed).ToList(), NextCursor = next });
+        return new ListToolsResult { Tools = page.Select(t => t.Exposed).ToList(), NextCursor = next };
     }
 
     /// <summary>Forwards a call that the enforcement filter let through.</summary>
@@ -30,19 +32,9 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
     {
         sessions.Touch(context.Server);
         var name = context.Params?.Name;
-        if (name is null || !upstreams.Catalog.ToolsByName.TryGetValue(name, out var tool))
+        if (name is null || await upstreams.FindToolAsync(name, cancellationToken) is not { } tool)
         {
-            throw ProxyErrors.UnknownTool(name);
-        }
-
-        McpClient client;
-        try
-        {
-            client = tool.Upstream.GetClient();
-        }
-        catch (McpException e)
-        {
-            return ProxyErrors.Refusal(e.Message, new JsonObject { ["decision"] = "upstream_unavailable", ["upstream"] = tool.Upstream.Name });
+            throw AgentReplies.UnknownTool(name);
         }
 
         using var call = sessions.BeginCall(context.Server, tool.Upstream, context.Params!.ProgressToken);
@@ -53,62 +45,86 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
             Meta = ForwardMeta(context.Params.Meta, call),
         };
         var started = time.GetTimestamp();
-        var result = await client.CallToolAsync(forwarded, cancellationToken);
-        context.Items[UpstreamMillisecondsItem] = time.GetElapsedTime(started).TotalMilliseconds;
-        return result;
+        try
+        {
+            var result = await tool.Upstream.ForwardAsync(RequestMethods.ToolsCall, (client, ct) => client.CallToolAsync(forwarded, ct), cancellationToken);
+            context.Items[UpstreamMillisecondsItem] = time.GetElapsedTime(started).TotalMilliseconds;
+            return result;
+        }
+        catch (UpstreamUnavailableException e)
+        {
+            return AgentReplies.UpstreamUnavailable(e);
+        }
+        catch (UpstreamTimeoutException e)
+        {
+            return AgentReplies.UpstreamTimedOut(e);
+        }
     }
 
-    public ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
+    public async ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var (page, next) = Page(upstreams.Catalog.Prompts, context.Params?.Cursor);
-        return ValueTask.FromResult(new ListPromptsResult { Prompts = page.Select(p => p.Exposed).ToList(), NextCursor = next });
+        return new ListPromptsResult { Prompts = page.Select(p => p.Exposed).ToList(), NextCursor = next };
     }
 
     public async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var name = context.Params?.Name;
         if (name is null || !upstreams.Catalog.PromptsByName.TryGetValue(name, out var prompt))
         {
-            throw ProxyErrors.UnknownPrompt(name);
+            throw AgentReplies.UnknownPrompt(name);
         }
 
         using var call = sessions.BeginCall(context.Server, prompt.Upstream, context.Params!.ProgressToken);
-        return await prompt.Upstream.GetClient().GetPromptAsync(
-            new GetPromptRequestParams { Name = prompt.UpstreamName, Arguments = context.Params.Arguments, Meta = ForwardMeta(context.Params.Meta, call) },
-            cancellationToken);
+        var request = new GetPromptRequestParams { Name = prompt.UpstreamName, Arguments = context.Params.Arguments, Meta = ForwardMeta(context.Params.Meta, call) };
+        return await prompt.Upstream.ForwardAsync(RequestMethods.PromptsGet, (client, ct) => client.GetPromptAsync(request, ct), cancellationToken);
     }
 
-    public ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
+    public async ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var (page, next) = Page(upstreams.Catalog.Resources, context.Params?.Cursor);
-        return ValueTask.FromResult(new ListResourcesResult { Resources = page.Select(r => r.Resource).ToList(), NextCursor = next });
+        return new ListResourcesResult { Resources = page.Select(r => r.Resource).ToList(), NextCursor = next };
     }
 
-    public ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
+    public async ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var (page, next) = Page(upstreams.Catalog.Templates, context.Params?.Cursor);
-        return ValueTask.FromResult(new ListResourceTemplatesResult { ResourceTemplates = page.Select(t => t.Template).ToList(), NextCursor = next });
+        return new ListResourceTemplatesResult { ResourceTemplates = page.Select(t => t.Template).ToList(), NextCursor = next };
     }
 
     public async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> context, CancellationToken cancellationToken)
     {
         sessions.Touch(context.Server);
         var uri = context.Params?.Uri ?? throw new McpProtocolException("Missing uri", McpErrorCode.InvalidParams);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var owner = upstreams.Catalog.FindResourceOwner(uri) ?? throw new McpProtocolException($"Resource not found: '{uri}'", McpErrorCode.ResourceNotFound);
         using var call = sessions.BeginCall(context.Server, owner, context.Params.ProgressToken);
-        return await owner.GetClient().ReadResourceAsync(new ReadResourceRequestParams { Uri = uri, Meta = ForwardMeta(context.Params.Meta, call) }, cancellationToken);
+        var request = new ReadResourceRequestParams { Uri = uri, Meta = ForwardMeta(context.Params.Meta, call) };
+        return await owner.ForwardAsync(RequestMethods.ResourcesRead, (client, ct) => client.ReadResourceAsync(request, ct), cancellationToken);
     }
 
     public async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> context, CancellationToken cancellationToken)
     {
         var uri = context.Params?.Uri ?? throw new McpProtocolException("Missing uri", McpErrorCode.InvalidParams);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         var owner = upstreams.Catalog.FindResourceOwner(uri) ?? throw new McpProtocolException($"Resource not found: '{uri}'", McpErrorCode.ResourceNotFound);
         sessions.Subscribe(context.Server, uri);
-        await owner.GetClient().SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, cancellationToken);
+        await owner.ForwardAsync(
+            RequestMethods.ResourcesSubscribe,
+            async (client, ct) =>
+            {
+                await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, ct);
+                return true;
+            },
+            cancellationToken);
         return new EmptyResult();
     }
 
@@ -124,14 +140,14 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
     {
         sessions.Touch(context.Server);
         var request = context.Params ?? throw new McpProtocolException("Missing params", McpErrorCode.InvalidParams);
+        await upstreams.WaitForCatalogAsync(cancellationToken);
         switch (request.Ref)
         {
             case PromptReference prompt when upstreams.Catalog.PromptsByName.TryGetValue(prompt.Name, out var entry):
-                return await entry.Upstream.GetClient().CompleteAsync(
-                    new CompleteRequestParams { Ref = new PromptReference { Name = entry.UpstreamName }, Argument = request.Argument, Context = request.Context },
-                    cancellationToken);
+                var forwarded = new CompleteRequestParams { Ref = new PromptReference { Name = entry.UpstreamName }, Argument = request.Argument, Context = request.Context };
+                return await entry.Upstream.ForwardAsync(RequestMethods.CompletionComplete, (client, ct) => client.CompleteAsync(forwarded, ct), cancellationToken);
             case ResourceTemplateReference resource when upstreams.Catalog.FindResourceOwner(resource.Uri ?? "") is { } owner:
-                return await owner.GetClient().CompleteAsync(request, cancellationToken);
+                return await owner.ForwardAsync(RequestMethods.CompletionComplete, (client, ct) => client.CompleteAsync(request, ct), cancellationToken);
             default:
                 return new CompleteResult { Completion = new Completion { Values = [] } };
         }
@@ -145,11 +161,18 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         {
             try
             {
-                await upstream.GetClient().SetLoggingLevelAsync(LoggingLevel.Debug, cancellationToken: cancellationToken);
+                await upstream.ForwardAsync(
+                    RequestMethods.LoggingSetLevel,
+                    async (client, ct) =>
+                    {
+                        await client.SetLoggingLevelAsync(LoggingLevel.Debug, cancellationToken: ct);
+                        return true;
+                    },
+                    cancellationToken);
             }
             catch (McpException)
             {
-                // Best effort: an upstream that refuses keeps its own level.
+                // Best effort: an upstream that refuses, is down or hangs keeps its own level.
             }
         }
 
@@ -161,7 +184,7 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         var offset = 0;
         if (cursor is not null && (!cursor.StartsWith('o') || !int.TryParse(cursor.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > all.Count))
         {
-            throw ProxyErrors.InvalidCursor();
+            throw AgentReplies.InvalidCursor();
         }
 
         var size = Math.Max(1, options.PageSize);

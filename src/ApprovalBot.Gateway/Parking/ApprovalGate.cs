@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Parking;
 
@@ -63,14 +64,14 @@ public sealed partial class ApprovalGate(
                 // The agent asks again for what was refused: the same answer, not a new card.
                 lifecycle.RecordRedeem(latest, "outcome_repeated");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
-                return ApprovalReplies.For(latest, new HeldOutcome(latest.Status, null, latest.Comment));
+                return AgentReplies.ForOutcome(latest, latest.Status, null, latest.Comment);
         }
 
         var pending = await store.CountPendingAsync(call.Agent, cancellationToken);
         if (pending >= options.MaxPendingPerAgent)
         {
             lifecycle.RecordRefused(call, digest, "approval_cap");
-            return ApprovalReplies.Flooded(call.Agent, pending, options.MaxPendingPerAgent);
+            return AgentReplies.Flooded(call.Agent, pending, options.MaxPendingPerAgent);
         }
 
         var record = await lifecycle.OpenAsync(call, digest, cancellationToken);
@@ -122,7 +123,7 @@ public sealed partial class ApprovalGate(
                     // detaches. The approval stays pending for the agent's identical call.
                     stillPending = true;
                     LogDetached(logger, record.Id, record.Tool);
-                    return ApprovalReplies.Pending(current, channels.Text, time.GetUtcNow());
+                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
                 }
                 else if (expiresFirst)
                 {
@@ -134,7 +135,7 @@ public sealed partial class ApprovalGate(
                 {
                     stillPending = true;
                     lifecycle.RecordRedeem(current, "handed_back");
-                    return ApprovalReplies.Pending(current, channels.Text, time.GetUtcNow());
+                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
                 }
             }
             finally
@@ -146,13 +147,13 @@ public sealed partial class ApprovalGate(
             if (outcome.Status is not (ApprovalStatus.Approved or ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed))
             {
                 var ended = await store.GetApprovalAsync(record.Id, CancellationToken.None) ?? current;
-                return ApprovalReplies.For(ended, outcome);
+                return AgentReplies.ForOutcome(ended, outcome.Status, outcome.By, outcome.Comment);
             }
 
             if (cancellationToken.IsCancellationRequested)
             {
                 // Approved, but the agent has gone: nothing runs now; its identical call collects it.
-                return ApprovalReplies.NotApproved(current);
+                return AgentReplies.NotApproved(current);
             }
 
             return await ticket.Approval.ExecuteOnce(() => ClaimAndExecuteAsync(record.Id, call.Arguments, execute));
@@ -182,20 +183,20 @@ public sealed partial class ApprovalGate(
         var record = await store.GetApprovalAsync(id, CancellationToken.None);
         if (record is not { Status: ApprovalStatus.Approved })
         {
-            return record is { Status: ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed } ? ApprovalReplies.AlreadyCollected(record)
+            return record is { Status: ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed } ? AgentReplies.AlreadyCollected(record)
                 : record is null ? throw new InvalidOperationException($"Approval {id} vanished.")
-                : ApprovalReplies.NotApproved(record);
+                : AgentReplies.NotApproved(record);
         }
 
         // The digest is checked over the very object the upstream call will send.
         if (!digests.Matches(arguments, record.Digest))
         {
-            return ApprovalReplies.DigestMismatch(record);
+            return AgentReplies.DigestMismatch(record);
         }
 
         if (!await lifecycle.TryClaimAsync(record, CancellationToken.None))
         {
-            return ApprovalReplies.AlreadyCollected(record);
+            return AgentReplies.AlreadyCollected(record);
         }
 
         var started = time.GetTimestamp();

@@ -27,6 +27,9 @@ public sealed partial class PolicyStore : IHostedService, IDisposable
 
     public Policy Current => _state.Policy;
 
+    /// <summary>Raised after a reload put a new policy in place (its hide list may change what agents see).</summary>
+    public event Action<PolicyState>? Reloaded;
+
     public PolicyState State => _state;
 
     public string FilePath => _path;
@@ -75,8 +78,10 @@ public sealed partial class PolicyStore : IHostedService, IDisposable
         if (result.Success)
         {
             var previous = _state;
-            _state = new PolicyState(result.Policy!, _time.GetUtcNow(), null, previous.Generation + 1);
+            var state = new PolicyState(result.Policy!, _time.GetUtcNow(), null, previous.Generation + 1);
+            _state = state;
             LogPolicyReloaded(_logger, _path, result.Policy!.Summary);
+            Reloaded?.Invoke(state);
             return [];
         }
 

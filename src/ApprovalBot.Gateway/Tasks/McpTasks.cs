@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using ApprovalBot.Gateway.Enforcement;
-using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Upstreams;
@@ -11,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Tasks;
 
@@ -58,7 +58,8 @@ public static class McpTasks
         var services = context.Server.Services!;
         var name = context.Params?.Name;
         var policy = services.GetRequiredService<PolicyStore>().Current;
-        if (name is null || policy.IsHidden(name) || !services.GetRequiredService<UpstreamRegistry>().Catalog.ToolsByName.ContainsKey(name))
+        // A tool of an upstream still connecting at start-up is waited for, as without a task.
+        if (name is null || policy.IsHidden(name) || await services.GetRequiredService<UpstreamRegistry>().FindToolAsync(name, cancellationToken) is null)
         {
             // Unknown (or hidden) tools fail the request itself, exactly as without a task.
             return await next(context, cancellationToken);
@@ -117,7 +118,7 @@ public static class McpTasks
         {
             before = long.TryParse(cursor.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var at)
                 ? DateTimeOffset.FromUnixTimeMilliseconds(at)
-                : throw ProxyErrors.InvalidCursor();
+                : throw AgentReplies.InvalidCursor();
         }
 
         var tasks = await context.Server.Services!.GetRequiredService<GatewayStore>().ListTasksAsync(agent, before, PageSize + 1, cancellationToken);

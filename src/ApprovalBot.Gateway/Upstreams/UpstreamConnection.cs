@@ -9,11 +9,13 @@ namespace ApprovalBot.Gateway.Upstreams;
 
 /// <summary>
 /// One upstream MCP server, kept connected: connects with the SDK's client, caches its lists,
-/// follows its list_changed notifications, and reconnects with back-off when it dies. While it
-/// is down, its tools answer with a clear error instead of hanging.
+/// follows its list_changed notifications, pings it for liveness, and reconnects with back-off
+/// when it dies. While it is down its last known lists stay, and its tools answer with a clear
+/// "unavailable" error instead of hanging or vanishing.
 /// </summary>
 public sealed partial class UpstreamConnection : IAsyncDisposable
 {
+    private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     private readonly UpstreamOptions _options;
@@ -21,10 +23,13 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile McpClient? _client;
     private volatile UpstreamLists _lists = UpstreamLists.Empty;
-    private volatile string? _lastError = "not connected yet";
+    private volatile string? _lastError = "still connecting";
+    private volatile string? _unresponsive;
     private int _restarts;
+    private int _changedWhileConnecting;
 
     public UpstreamConnection(string name, UpstreamOptions options, IUpstreamBridge bridge, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -37,6 +42,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<UpstreamConnection>();
     }
 
+    /// <summary>Raised after <see cref="Lists"/> was replaced (connected, reconnected, or the upstream's list_changed).</summary>
+    public event Action<UpstreamConnection>? ListsChanged;
+
     public string Name { get; }
 
     /// <summary>Put before this upstream's tool and prompt names; may be empty.</summary>
@@ -44,26 +52,62 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     public bool Connected => _client is not null;
 
-    public string? LastError => _lastError;
+    /// <summary>False while connected pings go unanswered (a hung process); calls still go, bounded by CallTimeout.</summary>
+    public bool Responsive => _unresponsive is null;
+
+    public UpstreamState State =>
+        _client is not null ? (_unresponsive is null ? UpstreamState.Connected : UpstreamState.Unresponsive)
+        : _firstAttempt.Task.IsCompleted ? UpstreamState.Unavailable
+        : UpstreamState.Connecting;
+
+    /// <summary>Why the upstream is down, or null while connected.</summary>
+    public string? LastError => _client is null ? _lastError : null;
+
+    /// <summary>What an operator should know: why it is down, or why it counts as unresponsive.</summary>
+    public string? Problem => _client is null ? _lastError : _unresponsive;
 
     public int Restarts => _restarts;
 
+    /// <summary>The last lists fetched; kept while the upstream is down (the last known catalogue).</summary>
     public UpstreamLists Lists => _lists;
 
     public string? ServerName { get; private set; }
 
-    /// <summary>Completes once the first connection attempt has finished (either way).</summary>
+    public TimeSpan CallTimeout => _options.CallTimeout;
+
+    /// <summary>Completes once the first connection attempt has finished (either way) and its lists are in <see cref="Lists"/>.</summary>
     public Task FirstAttempt => _firstAttempt.Task;
 
-    private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public McpClient GetClient() => _client ?? throw Unavailable();
 
-    public McpClient GetClient() =>
-        _client ?? throw new McpException($"Upstream '{Name}' is unavailable ({_lastError ?? "reconnecting"}); try again shortly.");
+    /// <summary>
+    /// Sends one request to the upstream, bounded by <c>CallTimeout</c> so a hung upstream cannot
+    /// hold the agent (or an approved call) forever. Throws <see cref="UpstreamUnavailableException"/>
+    /// while down and <see cref="UpstreamTimeoutException"/> when no answer came in time.
+    /// </summary>
+    public async Task<T> ForwardAsync<T>(string method, Func<McpClient, CancellationToken, ValueTask<T>> send, CancellationToken cancellationToken)
+    {
+        var client = GetClient();
+        using var timeout = new CancellationTokenSource(_options.CallTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await send(client, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            LogForwardTimedOut(_logger, Name, method, _options.CallTimeout.TotalSeconds);
+            throw new UpstreamTimeoutException(Name, method, _options.CallTimeout);
+        }
+    }
+
+    public UpstreamUnavailableException Unavailable() =>
+        new(Name, _firstAttempt.Task.IsCompleted ? _lastError ?? "reconnecting" : "still connecting");
 
     /// <summary>Runs until <paramref name="stoppingToken"/>: connect, serve, and on failure reconnect with exponential back-off.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(250);
+        var backoff = InitialBackoff;
         while (!stoppingToken.IsCancellationRequested)
         {
             McpClient? client = null;
@@ -71,14 +115,32 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             {
                 client = await ConnectAsync(stoppingToken);
                 // Connected means usable: the lists are loaded before anyone sees this upstream as up.
-                await RefreshAllAsync(client, stoppingToken);
+                var lists = await FetchSettledListsAsync(client, stoppingToken);
+                _unresponsive = null;
                 _client = client;
-                _lastError = null;
-                LogUpstreamConnected(_logger, Name, _lists.Tools.Count);
+                _lists = lists;
+                ListsChanged?.Invoke(this);
+                if (Interlocked.Exchange(ref _changedWhileConnecting, 0) == 1)
+                {
+                    // A list_changed slipped in between the last fetch and now.
+                    _ = OnUpstreamListChangedAsync(stoppingToken).AsTask();
+                }
+
+                LogUpstreamConnected(_logger, Name, lists.Tools.Count);
                 _firstAttempt.TrySetResult();
-                backoff = TimeSpan.FromMilliseconds(250);
-                var completion = await client.Completion.WaitAsync(stoppingToken);
-                _lastError = completion.Exception?.Message ?? "the upstream closed the connection";
+                backoff = InitialBackoff;
+                using var pings = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var pinging = PingLoopAsync(client, pings.Token);
+                try
+                {
+                    var completion = await client.Completion.WaitAsync(stoppingToken);
+                    _lastError = Describe(completion);
+                }
+                finally
+                {
+                    await pings.CancelAsync();
+                    await pinging;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -91,6 +153,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             finally
             {
                 _client = null;
+                _unresponsive = null;
                 if (client is not null)
                 {
                     await DisposeQuietlyAsync(client);
@@ -103,10 +166,10 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 break;
             }
 
+            // The lists stay as they were: the catalogue keeps this upstream's tools, which answer
+            // "unavailable" until it is back (and a changed list is announced when it is).
             Interlocked.Increment(ref _restarts);
             LogUpstreamDown(_logger, Name, _lastError ?? "unknown", backoff.TotalSeconds);
-            _lists = UpstreamLists.Empty;
-            await _bridge.OnListChangedAsync(NotificationMethods.ToolListChangedNotification, CancellationToken.None);
             try
             {
                 await Task.Delay(backoff, _time, stoppingToken);
@@ -117,6 +180,70 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             }
 
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    private static string Describe(ClientCompletionDetails completion) => completion switch
+    {
+        { Exception: { } e } => e.Message,
+        StdioClientCompletionDetails { ExitCode: { } code } => $"the upstream process exited with code {code}",
+        _ => "the upstream closed the connection",
+    };
+
+    /// <summary>
+    /// A hung upstream (stopped process, stuck server) keeps its connection open and answers nothing;
+    /// only a request shows it. An answer of any kind, even an error, proves it alive.
+    /// </summary>
+    private async Task PingLoopAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        var interval = _options.PingInterval;
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, _time, cancellationToken);
+                using var timeout = new CancellationTokenSource(interval, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                bool answered;
+                try
+                {
+                    await client.PingAsync(cancellationToken: linked.Token);
+                    answered = true;
+                }
+                catch (McpProtocolException)
+                {
+                    answered = true;
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    answered = false;
+                }
+
+                if (answered && _unresponsive is not null)
+                {
+                    _unresponsive = null;
+                    LogUpstreamResponsive(_logger, Name);
+                }
+                else if (!answered && _unresponsive is null)
+                {
+                    _unresponsive = $"unresponsive: no answer to ping within {UpstreamText.Duration(interval)}";
+                    LogUpstreamUnresponsive(_logger, Name, interval.TotalSeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The connection ended or the gateway stops.
+        }
+        catch (Exception e)
+        {
+            // The transport failed; the connection's completion reports why and the loop reconnects.
+            LogPingFailed(_logger, Name, e.Message);
         }
     }
 
@@ -157,9 +284,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                     new(NotificationMethods.ProgressNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
                     new(NotificationMethods.LoggingMessageNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
                     new(NotificationMethods.ResourceUpdatedNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
-                    new(NotificationMethods.ToolListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(n.Method, ct)),
-                    new(NotificationMethods.PromptListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(n.Method, ct)),
-                    new(NotificationMethods.ResourceListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(n.Method, ct)),
+                    new(NotificationMethods.ToolListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
+                    new(NotificationMethods.PromptListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
+                    new(NotificationMethods.ResourceListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
                 ],
             },
         };
@@ -169,38 +296,65 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         return client;
     }
 
-    private async ValueTask OnUpstreamListChangedAsync(string method, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches until no list_changed arrived meanwhile: servers often add tools right after the
+    /// handshake (server-everything registers its capability-dependent tools then), and a first
+    /// catalogue must not miss them.
+    /// </summary>
+    private async Task<UpstreamLists> FetchSettledListsAsync(McpClient client, CancellationToken cancellationToken)
     {
-        if (_client is { } client)
+        for (var attempt = 0; ; attempt++)
         {
-            try
+            Interlocked.Exchange(ref _changedWhileConnecting, 0);
+            var lists = await FetchListsAsync(client, cancellationToken);
+            if (Interlocked.Exchange(ref _changedWhileConnecting, 0) == 0 || attempt == 2)
             {
-                await RefreshAllAsync(client, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogUpstreamListFailed(_logger, Name, e.Message);
+                return lists;
             }
         }
-
-        await _bridge.OnListChangedAsync(method, cancellationToken);
     }
 
-    private async Task RefreshAllAsync(McpClient client, CancellationToken cancellationToken)
+    private async ValueTask OnUpstreamListChangedAsync(CancellationToken cancellationToken)
     {
+        if (_client is not { } client)
+        {
+            // Still connecting: the fetch under way is repeated (FetchSettledListsAsync).
+            Interlocked.Exchange(ref _changedWhileConnecting, 1);
+            return;
+        }
+
+        try
+        {
+            var lists = await FetchListsAsync(client, cancellationToken);
+            if (ReferenceEquals(_client, client))
+            {
+                _lists = lists;
+                ListsChanged?.Invoke(this);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUpstreamListFailed(_logger, Name, e.Message);
+        }
+    }
+
+    private async Task<UpstreamLists> FetchListsAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CallTimeout);
         var capabilities = client.ServerCapabilities;
         // The SDK's list calls follow nextCursor, so these are whole lists.
-        var tools = capabilities?.Tools is null ? [] : (await client.ListToolsAsync(cancellationToken: cancellationToken)).Select(t => t.ProtocolTool).ToList();
-        var prompts = capabilities?.Prompts is null ? [] : (await client.ListPromptsAsync(cancellationToken: cancellationToken)).Select(p => p.ProtocolPrompt).ToList();
+        var tools = capabilities?.Tools is null ? [] : (await client.ListToolsAsync(cancellationToken: timeout.Token)).Select(t => t.ProtocolTool).ToList();
+        var prompts = capabilities?.Prompts is null ? [] : (await client.ListPromptsAsync(cancellationToken: timeout.Token)).Select(p => p.ProtocolPrompt).ToList();
         List<Resource> resources = [];
         List<ResourceTemplate> templates = [];
         if (capabilities?.Resources is not null)
         {
-            resources = (await client.ListResourcesAsync(cancellationToken: cancellationToken)).Select(r => r.ProtocolResource).ToList();
-            templates = (await client.ListResourceTemplatesAsync(cancellationToken: cancellationToken)).Select(r => r.ProtocolResourceTemplate).ToList();
+            resources = (await client.ListResourcesAsync(cancellationToken: timeout.Token)).Select(r => r.ProtocolResource).ToList();
+            templates = (await client.ListResourceTemplatesAsync(cancellationToken: timeout.Token)).Select(r => r.ProtocolResourceTemplate).ToList();
         }
 
-        _lists = new UpstreamLists(tools, prompts, resources, templates, capabilities);
+        return new UpstreamLists(tools, prompts, resources, templates, capabilities);
     }
 
     private static async Task DisposeQuietlyAsync(McpClient client)
@@ -234,25 +388,16 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     [LoggerMessage(EventName = "UpstreamStderr", Level = LogLevel.Debug, Message = "Upstream {Upstream} stderr: {Line}")]
     private static partial void LogUpstreamStderr(ILogger logger, string upstream, string line);
-}
 
-/// <summary>An upstream's lists as last fetched (upstream names, not prefixed).</summary>
-public sealed record UpstreamLists(
-    IReadOnlyList<Tool> Tools,
-    IReadOnlyList<Prompt> Prompts,
-    IReadOnlyList<Resource> Resources,
-    IReadOnlyList<ResourceTemplate> ResourceTemplates,
-    ServerCapabilities? Capabilities)
-{
-    public static readonly UpstreamLists Empty = new([], [], [], [], null);
-}
+    [LoggerMessage(EventName = "UpstreamUnresponsive", Level = LogLevel.Warning, Message = "Upstream {Upstream} is unresponsive: no answer to ping within {Seconds} s")]
+    private static partial void LogUpstreamUnresponsive(ILogger logger, string upstream, double seconds);
 
-public static class GatewayInfo
-{
-    public static string Version { get; } =
-        typeof(GatewayInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    [LoggerMessage(EventName = "UpstreamResponsive", Level = LogLevel.Information, Message = "Upstream {Upstream} answers pings again")]
+    private static partial void LogUpstreamResponsive(ILogger logger, string upstream);
 
-    /// <summary>Copies a protocol object through JSON, so a renamed copy never aliases the upstream's.</summary>
-    public static T Clone<T>(T value) =>
-        JsonSerializer.Deserialize<T>(JsonSerializer.SerializeToUtf8Bytes(value, McpJsonUtilities.DefaultOptions), McpJsonUtilities.DefaultOptions)!;
+    [LoggerMessage(EventName = "UpstreamPingFailed", Level = LogLevel.Debug, Message = "Upstream {Upstream} ping failed: {Reason}")]
+    private static partial void LogPingFailed(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(EventName = "UpstreamTimedOut", Level = LogLevel.Warning, Message = "Upstream {Upstream} did not answer {Method} within {Seconds} s; the request was cancelled")]
+    private static partial void LogForwardTimedOut(ILogger logger, string upstream, string method, double seconds);
 }

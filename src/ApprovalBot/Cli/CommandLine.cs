@@ -178,7 +178,14 @@ public static partial class CommandLine
                 return 2;
             }
 
+            // A problem only visible once the upstreams answered (two of them exposing one tool name).
+            var startupFailure = app.Services.GetService<Gateway.Upstreams.GatewayStartupFailure>();
             await app.WaitForShutdownAsync();
+            if (startupFailure?.Reason is { } failure)
+            {
+                stderr.WriteLine($"approvalbot: refusing to start: {failure}");
+                return 2;
+            }
         }
 
         return 0;

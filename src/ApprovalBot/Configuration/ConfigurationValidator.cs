@@ -167,6 +167,16 @@ public static partial class ConfigurationValidator
                 errors.Add($"{key}:Url must be an absolute http(s) URL.");
             }
 
+            if (upstream.CallTimeout <= TimeSpan.Zero)
+            {
+                errors.Add($"{key}:CallTimeout must be positive (e.g. 00:01:00).");
+            }
+
+            if (upstream.PingInterval < TimeSpan.Zero)
+            {
+                errors.Add($"{key}:PingInterval must not be negative (00:00:00 turns pings off).");
+            }
+
             if (upstream.WorkingDirectory is { Length: > 0 } wd && !Directory.Exists(wd))
             {
                 errors.Add($"{key}:WorkingDirectory '{wd}' does not exist.");
@@ -187,6 +197,11 @@ public static partial class ConfigurationValidator
             {
                 errors.Add($"ApprovalBot:Gateway:AllowedHosts:{i} '{gateway.AllowedHosts[i]}' must be a host name or address (optionally *.domain, or * for any), without scheme or path.");
             }
+        }
+
+        if (gateway.StartupWait < TimeSpan.Zero)
+        {
+            errors.Add("ApprovalBot:Gateway:StartupWait must not be negative (00:00:00 serves lists without waiting for upstreams).");
         }
 
         if (gateway.MaxRequestBodyBytes < 1024)

@@ -4,7 +4,7 @@ using MassTransit;
 
 namespace ApprovalBot.Health;
 
-/// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: bus connected, policy loaded, every upstream connected.</summary>
+/// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: bus connected, policy loaded, the start-up catalogue complete, every upstream connected and answering pings.</summary>
 public static class HealthEndpoints
 {
     public static WebApplication MapHealth(this WebApplication app)
@@ -15,10 +15,30 @@ public static class HealthEndpoints
             var bus = services.GetService<IBusControl>()?.CheckHealth();
             var busReady = bus?.Status == BusHealthStatus.Healthy;
             var policy = services.GetService<PolicyStore>();
-            var upstreams = services.GetService<UpstreamRegistry>()?.Connections
-                .Select(c => new { name = c.Name, connected = c.Connected, tools = c.Lists.Tools.Count, error = c.LastError, restarts = c.Restarts })
+            var registry = services.GetService<UpstreamRegistry>();
+            var upstreams = registry?.Connections
+                .Select(c => new
+                {
+                    name = c.Name,
+                    state = c.State.ToString().ToLowerInvariant(),
+                    connected = c.Connected,
+                    responsive = c.Responsive,
+                    tools = c.Lists.Tools.Count,
+                    error = c.Problem,
+                    restarts = c.Restarts,
+                })
                 .ToList();
-            var ready = busReady && (upstreams is null || upstreams.All(u => u.connected));
+            // Collisions are shown but do not fail readiness: the kept tools work, and pulling the
+            // gateway out of a load balancer would take every other tool down with them.
+            var catalogue = registry is null ? null : new
+            {
+                complete = registry.CatalogComplete,
+                tools = registry.Catalog.Tools.Count,
+                collisions = registry.Catalog.Collisions
+                    .Select(c => new { kind = c.Kind, name = c.Name, kept = c.Kept, refused = c.Refused, message = c.Describe() })
+                    .ToList(),
+            };
+            var ready = busReady && (registry is null || (registry.CatalogComplete && upstreams!.All(u => u.connected && u.responsive)));
             return Results.Json(
                 new
                 {
@@ -26,6 +46,7 @@ public static class HealthEndpoints
                     bus = new { ready = busReady, status = bus?.Status.ToString() ?? "none", description = bus?.Description },
                     policy = policy is null ? null : new { loaded = true, summary = policy.State.Policy.Summary, loadedAt = policy.State.LoadedAt, lastError = policy.State.LastError, path = policy.FilePath },
                     upstreams,
+                    catalogue,
                 },
                 statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });

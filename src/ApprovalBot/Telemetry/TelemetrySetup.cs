@@ -1,3 +1,4 @@
+using ApprovalBot.Gateway;
 using ApprovalBot.Configuration;
 using ApprovalBot.Gateway.Telemetry;
 using OpenTelemetry.Metrics;
@@ -21,7 +22,7 @@ public static class TelemetrySetup
         }
 
         var otel = services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("approvalbot", serviceVersion: Gateway.Upstreams.GatewayInfo.Version))
+            .ConfigureResource(r => r.AddService("approvalbot", serviceVersion: Gateway.GatewayInfo.Version))
             .WithMetrics(m =>
             {
                 m.AddMeter(GatewayTelemetry.Name, "MassTransit").AddAspNetCoreInstrumentation();

@@ -18,6 +18,20 @@ public static class NodeMcpClient
             start.ArgumentList.Add(bearer);
         }
 
+        return await RunAsync(start, cancellationToken);
+    }
+
+    /// <summary>Runs tests/node/mcp-stdio.mjs: the TypeScript SDK client launches <paramref name="command"/> as its server over stdio.</summary>
+    public static async Task<JsonObject> RunStdioAsync(string command, IEnumerable<string> args, string workingDirectory, object steps, CancellationToken cancellationToken = default)
+    {
+        var start = new ProcessStartInfo("node") { WorkingDirectory = RepoPaths.NodeTools, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("mcp-stdio.mjs");
+        start.ArgumentList.Add(JsonSerializer.Serialize(new { command, args, cwd = workingDirectory, steps }));
+        return await RunAsync(start, cancellationToken);
+    }
+
+    private static async Task<JsonObject> RunAsync(ProcessStartInfo start, CancellationToken cancellationToken)
+    {
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

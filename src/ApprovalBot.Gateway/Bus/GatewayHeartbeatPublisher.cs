@@ -10,7 +10,7 @@ using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ApprovalBot.Gateway.Front;
+namespace ApprovalBot.Gateway.Bus;
 
 /// <summary>Tells the bots, every few seconds, that this gateway lives, what policy it runs and how its upstreams are.</summary>
 public sealed partial class GatewayHeartbeatPublisher(
@@ -39,7 +39,8 @@ public sealed partial class GatewayHeartbeatPublisher(
             state.Policy.Default.ToWireName(),
             state.Policy.RuleCount,
             state.LoadedAt,
-            upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected, c.Lists.Tools.Count, c.LastError)).ToList(),
+            // An upstream that does not answer pings is shown as down, with why, in /policy status.
+            upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected && c.Responsive, c.Lists.Tools.Count, c.Problem)).ToList(),
             pending,
             new DecisionCounts(Count("allowed"), Count("denied"), Count("rate_limited"), Count("held")),
             now);
@@ -50,14 +51,15 @@ public sealed partial class GatewayHeartbeatPublisher(
         // The first heartbeat should show the upstreams as they are, not as "not connected yet".
         try
         {
-            await upstreams.WhenFirstAttemptsDoneAsync(stoppingToken).WaitAsync(TimeSpan.FromSeconds(15), time, stoppingToken);
-        }
-        catch (TimeoutException)
-        {
-            // Report what we have; the next heartbeat follows.
+            await upstreams.WaitForCatalogAsync(stoppingToken);
         }
         catch (OperationCanceledException)
         {
+            return;
+        }
+        catch (Exception)
+        {
+            // The start-up catalogue was refused; the gateway is stopping.
             return;
         }
 
