@@ -5,7 +5,7 @@ using MassTransit;
 namespace ApprovalBot.Bot.Status;
 
 /// <summary>The latest heartbeat of every gateway this bot has heard from (each bot hears all of them).</summary>
-internal sealed class HeartbeatTracker(TimeProvider time) : IConsumer<GatewayHeartbeat>
+public sealed class HeartbeatTracker(TimeProvider time) : IConsumer<GatewayHeartbeat>
 {
     private readonly ConcurrentDictionary<string, (GatewayHeartbeat Heartbeat, DateTimeOffset ReceivedAt)> _latest = new(StringComparer.Ordinal);
 
