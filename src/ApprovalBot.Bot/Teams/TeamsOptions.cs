@@ -93,6 +93,10 @@ public sealed record TeamsOptions
     /// <summary>The managed identity that signs in (UserAssignedMSI).</summary>
     public string? ResolvedManagedIdentityClientId => string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? AppId : ManagedIdentityClientId;
 
+    /// <summary>Whether <paramref name="tenantId"/> is the configured tenant, the only one whose users may act.</summary>
+    internal bool IsOwnTenant(string? tenantId) =>
+        !string.IsNullOrEmpty(tenantId) && string.Equals(tenantId, TenantId, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>One line per problem, naming the key; never a secret's value. Nothing when Teams is disabled.</summary>
     public IEnumerable<string> Validate()
     {

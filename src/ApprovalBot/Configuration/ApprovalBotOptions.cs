@@ -1,4 +1,4 @@
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Gateway.Configuration;
 
 namespace ApprovalBot.Configuration;

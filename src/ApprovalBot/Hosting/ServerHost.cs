@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using ApprovalBot.Bot;
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Configuration;
