@@ -78,8 +78,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     /// <summary>The last lists fetched; kept while the upstream is down (the last known catalogue).</summary>
     public UpstreamLists Lists => _lists;
 
-    public string? ServerName { get; private set; }
-
     public TimeSpan CallTimeout => _options.CallTimeout;
 
     /// <summary>Completes once the first connection attempt has finished (either way) and its lists are in <see cref="Lists"/>.</summary>
@@ -302,7 +300,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         };
 
         var client = await McpClient.CreateAsync(transport, options, _loggerFactory, cancellationToken);
-        ServerName = client.ServerInfo?.Name;
         return client;
     }
 
