@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
