@@ -1,7 +1,7 @@
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Bus;
 using ApprovalBot.Bot.Channels;
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -8,6 +8,7 @@ using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Enforcement;
 using ApprovalBot.Gateway.Front;
 using ApprovalBot.Gateway.Identity;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
@@ -88,6 +89,7 @@ public static class GatewayHosting
         services.AddHttpContextAccessor();
         services.AddSingleton<CallEnforcement>();
         services.AddSingleton<AgentAuthentication>();
+        services.AddSingleton<AgentIdentity>();
         services.AddSingleton<FrontHygiene>();
         services.AddHostedService<ApprovalMaintenance>();
         services.AddSingleton<McpTaskRunner>();

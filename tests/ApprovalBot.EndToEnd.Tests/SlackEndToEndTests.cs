@@ -478,61 +478,34 @@ public sealed class SlackEndToEndTests
     }
 
     /// <summary>The fake Slack, the real host pointed at it, an MCP client, and HTTP clients for /slack/* and the console API.</summary>
-    internal sealed class SlackRig : IAsyncDisposable
+    internal sealed class SlackRig : ChannelRig
     {
-        private SlackRig(FakeSlackApi slack, GatewayHost host, McpClient client)
+        private SlackRig(Started started, FakeSlackApi slack)
+            : base(started)
         {
             Slack = slack;
-            Host = host;
-            Client = client;
-            Http = new HttpClient { BaseAddress = host.BaseUrl };
-            Console = host.ConsoleClient();
         }
 
         public FakeSlackApi Slack { get; }
 
-        public GatewayHost Host { get; }
-
-        public McpClient Client { get; }
-
-        /// <summary>Anonymous, as Slack calls /slack/*.</summary>
-        public HttpClient Http { get; }
-
-        /// <summary>The console API with the admin token.</summary>
-        public HttpClient Console { get; }
-
         public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null)
         {
-            var slack = await FakeSlackApi.StartAsync();
-            slack.BotToken = BotToken;
-            beforeStart?.Invoke(slack);
-            GatewayHost? host = null;
-            try
+            FakeSlackApi? slack = null;
+            var started = await StartAsync(async fakes =>
             {
-                host = await GatewayHost.StartAsync(policy: policy, withEverything: false, settings: [.. Settings(slack), .. extraSettings ?? []]);
-                var client = await host.ConnectAsync();
-                return new SlackRig(slack, host, client);
-            }
-            catch
-            {
-                if (host is not null)
-                {
-                    await host.DisposeAsync();
-                }
-
-                await slack.DisposeAsync();
-                throw;
-            }
+                slack = await FakeSlackApi.StartAsync();
+                fakes.Add(slack);
+                slack.BotToken = BotToken;
+                beforeStart?.Invoke(slack);
+                return [.. Settings(slack), .. extraSettings ?? []];
+            }, policy);
+            return new SlackRig(started, slack!);
         }
-
-        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default, string task = "T-100") =>
-            Client.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = task, ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: cancellationToken).AsTask();
 
         /// <summary>The pending approval of agentwork_cancel_task (from the console API) and its card in Slack.</summary>
         public async Task<(Guid Id, SlackApiCall Card)> WaitForCardAsync()
         {
-            var pending = await ConsoleApi.WaitForPendingAsync(Console, Tool);
-            var id = Guid.Parse(pending.GetProperty("id").GetString()!);
+            var id = await WaitForPendingIdAsync();
             var card = await Slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId == id);
             return (id, card);
         }
@@ -569,33 +542,6 @@ public sealed class SlackEndToEndTests
         public Task WhenSlackWorkDoneAsync() =>
             Eventually.GetAsync(() => Task.FromResult<int?>(Host.Get<SlackWorkQueue>().Pending), p => p == 0, what: "the Slack work queue to drain");
 
-        public async Task<IReadOnlyList<AuditEntry>> AuditAsync(Guid approvalId)
-        {
-            await Host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
-            return await Host.Get<GatewayStore>().ReadAuditAsync(approvalId, 100, CancellationToken.None);
-        }
-
         public void AssertNoSecretReachedSlack() => AssertNoSecretIn(Slack);
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await Client.DisposeAsync();
-            }
-            finally
-            {
-                Http.Dispose();
-                Console.Dispose();
-                try
-                {
-                    await Host.DisposeAsync();
-                }
-                finally
-                {
-                    await Slack.DisposeAsync();
-                }
-            }
-        }
     }
 }

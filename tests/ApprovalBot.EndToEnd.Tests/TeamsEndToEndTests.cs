@@ -391,20 +391,14 @@ public sealed class TeamsEndToEndTests
     }
 
     /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
-    private sealed class TeamsRig : IAsyncDisposable
+    private sealed class TeamsRig : ChannelRig
     {
-        private readonly List<IAsyncDisposable> _fakes;
-
-        private TeamsRig(FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack, GatewayHost host, McpClient client, List<IAsyncDisposable> fakes)
+        private TeamsRig(Started started, FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack)
+            : base(started)
         {
             Auth = auth;
             Connector = connector;
             Slack = slack;
-            Host = host;
-            Client = client;
-            _fakes = fakes;
-            Http = new HttpClient { BaseAddress = host.BaseUrl };
-            Console = host.ConsoleClient();
         }
 
         public FakeBotFrameworkAuth Auth { get; }
@@ -416,25 +410,18 @@ public sealed class TeamsEndToEndTests
 
         public FakeSlackApi? Slack { get; }
 
-        public GatewayHost Host { get; }
-
-        public McpClient Client { get; }
-
-        public HttpClient Http { get; }
-
-        public HttpClient Console { get; }
-
         /// <param name="appType">ApprovalBot:Teams:AppType; null leaves the default (SingleTenant).</param>
         public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null)
         {
-            var fakes = new List<IAsyncDisposable>();
-            try
+            FakeBotFrameworkAuth? auth = null;
+            FakeTeamsConnector? connector = null;
+            FakeSlackApi? slack = null;
+            var started = await StartAsync(async fakes =>
             {
-                var auth = await FakeBotFrameworkAuth.StartAsync();
+                auth = await FakeBotFrameworkAuth.StartAsync();
                 fakes.Add(auth);
-                var connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
+                connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
                 fakes.Add(connector);
-                FakeSlackApi? slack = null;
                 var settings = new List<string>
                 {
                     "--ApprovalBot:Teams:Enabled=true",
@@ -452,6 +439,7 @@ public sealed class TeamsEndToEndTests
                 {
                     settings.Add($"--ApprovalBot:Teams:AppType={appType}");
                 }
+
                 if (withSlack)
                 {
                     slack = await FakeSlackApi.StartAsync();
@@ -460,31 +448,15 @@ public sealed class TeamsEndToEndTests
                     settings.AddRange(SlackEndToEndTests.Settings(slack));
                 }
 
-                var host = await GatewayHost.StartAsync(withEverything: false, settings: settings);
-                fakes.Add(host);
-                var client = await host.ConnectAsync();
-                return new TeamsRig(auth, connector, slack, host, client, fakes);
-            }
-            catch
-            {
-                fakes.Reverse();
-                foreach (var fake in fakes)
-                {
-                    await fake.DisposeAsync();
-                }
-
-                throw;
-            }
+                return settings;
+            });
+            return new TeamsRig(started, auth!, connector!, slack);
         }
-
-        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default) =>
-            Client.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: cancellationToken).AsTask();
 
         /// <summary>The pending approval (from the console API) and the Connector call that created its card.</summary>
         public async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync()
         {
-            var pending = await ConsoleApi.WaitForPendingAsync(Console, Tool);
-            var id = Guid.Parse(pending.GetProperty("id").GetString()!);
+            var id = await WaitForPendingIdAsync();
             var created = await Connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
             return (id, created);
         }
@@ -530,23 +502,6 @@ public sealed class TeamsEndToEndTests
             foreach (var token in Connector.TokenRequests)
             {
                 Assert.DoesNotContain(token.Form.Values, v => v.Contains(GatewayHost.SampleApiKey, StringComparison.Ordinal));
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await Client.DisposeAsync();
-            }
-            finally
-            {
-                Http.Dispose();
-                Console.Dispose();
-                for (var i = _fakes.Count - 1; i >= 0; i--)
-                {
-                    await _fakes[i].DisposeAsync();
-                }
             }
         }
     }

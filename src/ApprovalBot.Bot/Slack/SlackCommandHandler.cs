@@ -6,18 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace ApprovalBot.Bot.Slack;
 
-/// <summary>A slash command as Slack sends it (form fields over HTTP, the same names as JSON over Socket Mode).</summary>
-public sealed record SlackSlashCommand(string? Command, string? Text, string? UserId, string? TeamId, string? ChannelId)
-{
-    public static SlackSlashCommand FromFields(Func<string, string?> field) =>
-        new(field("command"), field("text"), field("user_id"), field("team_id"), field("channel_id"));
-
-    public static SlackSlashCommand FromJson(JsonElement payload) =>
-        FromFields(name => SlackInteractionHandler.ReadString(payload, name));
-}
-
 /// <summary><c>/policy [status|pending|help]</c>: answered inline (ephemeral Block Kit), well within Slack's 3 s.</summary>
-public sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<SlackCommandHandler> logger)
+internal sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<SlackCommandHandler> logger)
 {
     public const int PendingShown = 10;
 
@@ -45,7 +35,7 @@ public sealed class SlackCommandHandler(IServiceScopeFactory scopes, ILogger<Sla
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
-                        logger.StatusFailed(e, sub, command.UserId);
+                        SlackLog.StatusFailed(logger, e, sub, command.UserId);
                         return SlackStatusMessage.Ephemeral(":warning: The status could not be read just now; please try again.");
                     }
                 }

@@ -8,7 +8,7 @@ using static ApprovalBot.Bot.Slack.SlackText;
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>Renders <see cref="StatusSnapshot"/> as the ephemeral Block Kit reply of <c>/policy status</c>.</summary>
-public static class SlackStatusMessage
+internal static class SlackStatusMessage
 {
     private const int MaxSectionChars = 2900;
 
@@ -117,26 +117,11 @@ public static class SlackStatusMessage
             lines.Append("Nothing is waiting for a decision.");
         }
 
-        foreach (var approval in snapshot.Pending.OrderBy(a => a.Request.RequestedAt))
+        return List(lines, snapshot.Pending.OrderBy(a => a.Request.RequestedAt).Select(approval =>
         {
             var request = approval.Request;
-            var waiting = approval.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {waiting} · `{request.ApprovalId}`\n";
-            if (lines.Length + line.Length > MaxSectionChars - 40)
-            {
-                break;
-            }
-
-            lines.Append(line);
-        }
-
-        var more = snapshot.PendingTotal - snapshot.Pending.Count;
-        if (more > 0)
-        {
-            lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");
-        }
-
-        return lines.ToString().TrimEnd();
+            return $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {ApprovalText.Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {ApprovalText.WaitingInList(approval)} · `{request.ApprovalId}`\n";
+        }), snapshot.PendingTotal - snapshot.Pending.Count);
     }
 
     /// <summary>Approved while nobody waited and not collected yet; null when there are none.</summary>
@@ -148,10 +133,18 @@ public static class SlackStatusMessage
         }
 
         var lines = new StringBuilder($"*Approved, waiting for the agent to call again* — {snapshot.AwaitingCollectionTotal}\n");
-        foreach (var approval in snapshot.AwaitingCollection)
+        return List(lines, snapshot.AwaitingCollection.Select(approval =>
         {
             var request = approval.Request;
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} — approved by {Who(approval.DecidedBy)}, {Escape(ApprovalText.RunsOnNextCall(approval.CollectBy!.Value, snapshot.At))} · `{request.ApprovalId}`\n";
+            return $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} — approved by {Who(approval.DecidedBy)}, {Escape(ApprovalText.RunsOnNextCall(approval.CollectBy!.Value, snapshot.At))} · `{request.ApprovalId}`\n";
+        }), snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count);
+    }
+
+    /// <summary>Appends <paramref name="items"/> while the section stays within Slack's limit, then "…and N more." for the <paramref name="more"/> not fetched.</summary>
+    private static string List(StringBuilder lines, IEnumerable<string> items, int more)
+    {
+        foreach (var line in items)
+        {
             if (lines.Length + line.Length > MaxSectionChars - 40)
             {
                 break;
@@ -160,7 +153,6 @@ public static class SlackStatusMessage
             lines.Append(line);
         }
 
-        var more = snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count;
         if (more > 0)
         {
             lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");

@@ -4,7 +4,7 @@ using ApprovalBot.Core.Approvals;
 namespace ApprovalBot.Bot.Status;
 
 /// <summary>Builds /policy status from the read model (indexed queries only) and the heartbeats.</summary>
-public sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, TimeProvider time) : IStatusReport
+internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, TimeProvider time) : IStatusReport
 {
     public async Task<StatusSnapshot> GetAsync(int pendingLimit, CancellationToken cancellationToken)
     {

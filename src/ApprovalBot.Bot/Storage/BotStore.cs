@@ -12,7 +12,7 @@ namespace ApprovalBot.Bot.Storage;
 /// The bot's SQLite: a read model of approvals built from bus messages (for the console and
 /// /policy status) and the references of the cards each channel posted.
 /// </summary>
-public sealed class BotStore : IApprovalReadModel, ICardReferences
+internal sealed class BotStore : IApprovalReadModel, ICardReferences
 {
     private static readonly IReadOnlyList<Migration> Migrations =
     [
@@ -290,7 +290,7 @@ public sealed class BotStore : IApprovalReadModel, ICardReferences
 }
 
 /// <summary>What a bus message did to the read model; only <see cref="Changed"/> reaches the channels.</summary>
-public enum ReadModelChange
+internal enum ReadModelChange
 {
     /// <summary>The approval (or the state the message follows) has not arrived yet: let the bus retry.</summary>
     NotYetKnown,

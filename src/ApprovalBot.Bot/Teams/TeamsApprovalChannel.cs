@@ -44,7 +44,7 @@ internal sealed class TeamsApprovalChannel(
 
             var serviceUrl = await conversations.GetServiceUrlAsync(cancellationToken);
             var card = Card(approval);
-            var activity = TeamsCards.Activity(card, $"Approval needed: {approval.Request.Tool}");
+            var activity = TeamsText.Activity(card, $"Approval needed: {approval.Request.Tool}");
             var created = await connector.CreateConversationAsync(serviceUrl, channel, options.Value.TenantId ?? "", activity, cancellationToken);
             var reference = new TeamsCardReference(created.ConversationId, created.ActivityId, serviceUrl);
             await cardReferences.SaveAsync(approval.Id, ChannelName, reference.ToString(), cancellationToken);
@@ -74,7 +74,7 @@ internal sealed class TeamsApprovalChannel(
         // final card would read "Pending"; the ApprovalResolved update follows and shows both.
         if (approval.Status != ApprovalStatus.Pending)
         {
-            await PutEverywhereAsync(approval, TeamsCards.Final(approval, time.GetUtcNow()), cancellationToken);
+            await PutEverywhereAsync(approval, TeamsCard.Final(approval, time.GetUtcNow()), cancellationToken);
         }
 
         var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
@@ -101,8 +101,8 @@ internal sealed class TeamsApprovalChannel(
     }
 
     private JsonObject Card(ApprovalView approval) => approval.Status == ApprovalStatus.Pending
-        ? TeamsCards.Approval(approval, time.GetUtcNow())
-        : TeamsCards.Final(approval, time.GetUtcNow());
+        ? TeamsCard.Approval(approval, time.GetUtcNow())
+        : TeamsCard.Final(approval, time.GetUtcNow());
 
     private async Task PutEverywhereAsync(ApprovalView approval, JsonObject card, CancellationToken cancellationToken)
     {
@@ -110,7 +110,7 @@ internal sealed class TeamsApprovalChannel(
         {
             try
             {
-                await connector.UpdateActivityAsync(reference.ServiceUrl, reference.ConversationId, reference.ActivityId, TeamsCards.Activity(card.DeepClone().AsObject()), cancellationToken);
+                await connector.UpdateActivityAsync(reference.ServiceUrl, reference.ConversationId, reference.ActivityId, TeamsText.Activity(card.DeepClone().AsObject()), cancellationToken);
                 TeamsLog.CardUpdated(logger, approval.Id, approval.Status.ToString());
             }
             catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))

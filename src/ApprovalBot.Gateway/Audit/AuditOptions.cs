@@ -3,7 +3,7 @@ namespace ApprovalBot.Gateway.Audit;
 /// <summary>Bound from <c>ApprovalBot:Audit</c>.</summary>
 public sealed record AuditOptions
 {
-    public const string SectionName = "Audit";
+    public const string SectionPath = "ApprovalBot:Audit";
 
     /// <summary>Audit rows, ended approvals and webhook deliveries older than this many days are removed; 0 keeps everything.</summary>
     public int RetentionDays { get; init; } = 365;
@@ -14,21 +14,21 @@ public sealed record AuditOptions
     /// <summary>Rows per delete: each batch is one short transaction, so the gateway's writers never wait long.</summary>
     public int PruneBatchSize { get; init; } = 1000;
 
-    public IEnumerable<string> Validate(string section)
+    public IEnumerable<string> Validate()
     {
         if (RetentionDays < 0)
         {
-            yield return $"{section}:RetentionDays must be 0 (keep everything) or a number of days (got {RetentionDays}).";
+            yield return $"{SectionPath}:RetentionDays must be 0 (keep everything) or a number of days (got {RetentionDays}).";
         }
 
         if (PruneInterval <= TimeSpan.Zero)
         {
-            yield return $"{section}:PruneInterval must be positive (e.g. 01:00:00).";
+            yield return $"{SectionPath}:PruneInterval must be positive (e.g. 01:00:00).";
         }
 
         if (PruneBatchSize is < 1 or > 100_000)
         {
-            yield return $"{section}:PruneBatchSize must be 1-100000 (got {PruneBatchSize}).";
+            yield return $"{SectionPath}:PruneBatchSize must be 1-100000 (got {PruneBatchSize}).";
         }
     }
 }

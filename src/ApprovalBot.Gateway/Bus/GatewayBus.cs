@@ -1,4 +1,5 @@
 using ApprovalBot.Core.Contracts;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;

@@ -1,9 +1,11 @@
+using System.Text.RegularExpressions;
+
 namespace ApprovalBot.Gateway.Webhooks;
 
 /// <summary>One outbound webhook, bound from <c>ApprovalBot:Webhooks:&lt;name&gt;</c>.</summary>
-public sealed record WebhookOptions
+public sealed partial record WebhookOptions
 {
-    public const string SectionName = "Webhooks";
+    public const string SectionPath = "ApprovalBot:Webhooks";
 
     public bool Enabled { get; init; } = true;
 
@@ -27,6 +29,24 @@ public sealed record WebhookOptions
         Events.SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal).ToList();
 
     public bool Subscribes(string eventName) => EventNames.Any(e => e == "*" || e == eventName);
+
+    /// <summary>Every enabled webhook's problems, one line each, naming the key.</summary>
+    public static IEnumerable<string> ValidateAll(IReadOnlyDictionary<string, WebhookOptions> webhooks)
+    {
+        foreach (var (name, webhook) in webhooks.Where(w => w.Value.Enabled))
+        {
+            var key = $"{SectionPath}:{name}";
+            if (!Name().IsMatch(name))
+            {
+                yield return $"{key}: the name may contain only letters, digits, '_' and '-'.";
+            }
+
+            foreach (var problem in webhook.Validate(key))
+            {
+                yield return problem;
+            }
+        }
+    }
 
     /// <summary>Every problem, one line each, naming the key. The secret's value is never echoed.</summary>
     public IEnumerable<string> Validate(string key)
@@ -70,4 +90,7 @@ public sealed record WebhookOptions
             yield return $"{key}:RetryFor must be positive (e.g. 1.00:00:00).";
         }
     }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex Name();
 }

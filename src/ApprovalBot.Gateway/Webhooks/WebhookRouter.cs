@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using ApprovalBot.Gateway.Audit;
-using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging;
 

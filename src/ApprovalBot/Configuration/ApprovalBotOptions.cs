@@ -1,4 +1,4 @@
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Webhooks;
@@ -10,8 +10,7 @@ public sealed record ApprovalBotOptions
 {
     public const string Section = "ApprovalBot";
 
-    /// <summary>all, gateway or bot.</summary>
-    public string Role { get; init; } = "all";
+    public ServerRole Role { get; init; } = ServerRole.All;
 
     public string DataDirectory { get; init; } = "data";
 
@@ -32,9 +31,17 @@ public sealed record ApprovalBotOptions
     /// <summary>Outbound webhooks, keyed by name (so configuration layers add to each other).</summary>
     public Dictionary<string, WebhookOptions> Webhooks { get; init; } = new(StringComparer.Ordinal);
 
-    public bool RunsGateway => Role is "all" or "gateway";
+    public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
 
-    public bool RunsBot => Role is "all" or "bot";
+    public bool RunsBot => Role is ServerRole.All or ServerRole.Bot;
+}
+
+/// <summary>What this process runs; configured as <c>all</c>, <c>gateway</c> or <c>bot</c> (any case).</summary>
+public enum ServerRole
+{
+    All,
+    Gateway,
+    Bot,
 }
 
 public sealed record BusOptions

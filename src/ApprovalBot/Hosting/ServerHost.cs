@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using ApprovalBot.Bot;
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Configuration;
@@ -77,13 +77,13 @@ public static class ServerHost
         if (options.RunsBot)
         {
             builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!));
-            if (options.Role == "bot" && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+            if (options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
             {
                 builder.Services.AddAuditForwarding(options.Console.GatewayUrl);
             }
 
-            builder.Services.AddSlackChannel(builder.Configuration.GetSection("ApprovalBot:Slack"));
-            builder.Services.AddTeamsChannel(builder.Configuration.GetSection("ApprovalBot:Teams"));
+            builder.Services.AddSlackChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Slack.SlackOptions.SectionPath));
+            builder.Services.AddTeamsChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Teams.TeamsOptions.SectionPath));
         }
 
         builder.Services.AddApprovalBus(options);
@@ -116,7 +116,7 @@ public static class ServerHost
             if (options.Console.Enabled)
             {
                 app.MapApprovalConsole(adminToken!);
-                if (options.Role == "bot" && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+                if (options.Role == ServerRole.Bot && !string.IsNullOrEmpty(options.Console.GatewayUrl))
                 {
                     app.MapAuditForwarding();
                 }

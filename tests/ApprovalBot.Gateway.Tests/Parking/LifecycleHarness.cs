@@ -5,6 +5,7 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
-using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Tests.Parking;
 using ApprovalBot.Gateway.Webhooks;

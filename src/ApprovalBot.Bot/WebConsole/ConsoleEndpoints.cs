@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Serialization;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
@@ -10,7 +9,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ApprovalBot.Bot.Console;
+namespace ApprovalBot.Bot.WebConsole;
 
 /// <summary>
 /// The web console and its JSON API. Deciding is POST-only and needs the bearer token in a header,
@@ -19,7 +18,7 @@ namespace ApprovalBot.Bot.Console;
 public static class ConsoleEndpoints
 {
     /// <summary>The principal console API callers act as in policy <c>approvers</c> lists.</summary>
-    public static readonly Approver ConsoleAdmin = new("console", "admin", "console admin");
+    internal static readonly Approver ConsoleAdmin = new("console", "admin", "console admin");
 
     public static IEndpointRouteBuilder MapApprovalConsole(this IEndpointRouteBuilder endpoints, string adminToken)
     {
@@ -73,38 +72,9 @@ public static class ConsoleEndpoints
         return Results.Json(outcome, statusCode: outcome.Accepted ? StatusCodes.Status200OK : outcome.Status == "Unknown" ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
     }
 
-    public static ApprovalDto ToDto(ApprovalView v, DateTimeOffset now) => new(
+    internal static ApprovalDto ToDto(ApprovalView v, DateTimeOffset now) => new(
         v.Id, v.Request.Tool, v.Request.Upstream, v.Request.Agent, v.Request.RedactedArguments, v.Request.Reason,
         v.Request.Approvers, v.Request.ApprovalsRequired, v.Status.ToString(), v.Request.RequestedAt, v.Request.ExpiresAt,
         v.DecidedBy?.DisplayName, v.DecidedBy?.Principal, v.Comment, v.ResolvedAt, v.Succeeded, v.ExecutionSummary, v.Request.GatewayInstance,
         v.AgentWaiting, v.CollectBy, ApprovalText.Describe(v, now));
 }
-
-public sealed record DecisionBody([property: JsonPropertyName("comment")] string? Comment);
-
-/// <summary>What the console API returns per approval (arguments already redacted by the gateway).</summary>
-/// <param name="AgentWaiting">While pending: a call of the agent is held open for it; false: the agent collects it on its next call.</param>
-/// <param name="CollectBy">Approved while nobody waited: runs when the agent calls again, until then (else it lapses).</param>
-/// <param name="State">One sentence for where it stands, as the cards say it ("Agent waiting", "Approved by X — runs when …").</param>
-public sealed record ApprovalDto(
-    Guid Id,
-    string Tool,
-    string Upstream,
-    string Agent,
-    string Arguments,
-    string? Reason,
-    IReadOnlyList<string> Approvers,
-    int ApprovalsRequired,
-    string Status,
-    DateTimeOffset RequestedAt,
-    DateTimeOffset ExpiresAt,
-    string? DecidedBy,
-    string? DecidedByPrincipal,
-    string? Comment,
-    DateTimeOffset? ResolvedAt,
-    bool? Succeeded,
-    string? ExecutionSummary,
-    string Gateway,
-    bool AgentWaiting,
-    DateTimeOffset? CollectBy,
-    string State);

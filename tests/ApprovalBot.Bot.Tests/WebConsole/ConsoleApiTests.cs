@@ -2,12 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Tests.Slack;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 
-namespace ApprovalBot.Bot.Tests.Console;
+namespace ApprovalBot.Bot.Tests.WebConsole;
 
 /// <summary>The console API's cancel (withdraw) endpoint and the waiting/collect/lapsed states, in the bot test host.</summary>
 public sealed class ConsoleApiTests : SlackHostTestBase

@@ -1,4 +1,4 @@
-namespace ApprovalBot.Bot.Console;
+namespace ApprovalBot.Bot.WebConsole;
 
 /// <summary>Bound from <c>ApprovalBot:Console</c>.</summary>
 public sealed record ConsoleOptions

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ApprovalBot.Bot.Console;
+namespace ApprovalBot.Bot.WebConsole;
 
 /// <summary>
 /// A bot running apart from its gateway serves the console page, but the audit lives in the

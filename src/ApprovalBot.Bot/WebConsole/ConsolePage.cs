@@ -1,4 +1,4 @@
-namespace ApprovalBot.Bot.Console;
+namespace ApprovalBot.Bot.WebConsole;
 
 /// <summary>
 /// The console page: a static shell with no data in it. It asks for the admin token once (kept in
