@@ -58,4 +58,19 @@ public sealed class WebhookStatusTests
         var without = Texts(SlackStatusMessage.Build(snapshot with { Gateways = [new GatewayStatus(Beat(null), Now, true)] }, pendingOnly: false)["blocks"]);
         Assert.DoesNotContain(without, t => t.Contains("webhooks:", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Teams_policy_status_has_a_webhooks_fact_when_the_gateway_has_webhooks()
+    {
+        var beat = Beat([new WebhookHealth("pager", true, 1, 0, "HTTP 502 Bad Gateway", Now.AddMinutes(-1), null)]);
+        var snapshot = new StatusSnapshot([new GatewayStatus(beat, Now, true)], [], 0, new TodayCounts(0, 0, 0, 0, 0, 0), Now);
+
+        var facts = Texts(ApprovalBot.Bot.Teams.TeamsStatusCard.Status(snapshot));
+        var without = Texts(ApprovalBot.Bot.Teams.TeamsStatusCard.Status(snapshot with { Gateways = [new GatewayStatus(Beat(null), Now, true)] }));
+
+        var at = facts.IndexOf("Webhooks");
+        Assert.True(at >= 0, "no Webhooks fact");
+        Assert.StartsWith("pager failing (HTTP 502 Bad Gateway), 1 waiting since", facts[at + 1]);
+        Assert.DoesNotContain("Webhooks", without);
+    }
 }
