@@ -8,7 +8,6 @@ using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Protocol;
 
 namespace ApprovalBot.Gateway.Tests.Parking;
@@ -25,7 +24,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public LifecycleHarness(ApprovalOptions? options = null)
     {
         Directory.CreateDirectory(_directory);
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+        Time = new TimerClock(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
         Store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
         Audit = new AuditTrail(Store, NullLogger<AuditTrail>.Instance);
         // Held for an hour unless a test says otherwise, so the fake clock decides when a call is handed back.
@@ -42,7 +41,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
         return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance));
     }
 
-    public FakeTimeProvider Time { get; }
+    /// <summary>The fake clock; <see cref="TimerClock.WaitForTimerAsync"/> says when a held call's timer is armed.</summary>
+    public TimerClock Time { get; }
     public GatewayStore Store { get; }
     public AuditTrail Audit { get; }
     public ApprovalOptions Options { get; }
@@ -92,11 +92,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
 
     public async Task<Guid> WaitForRequestAsync(int count = 1)
     {
-        for (var i = 0; i < 500 && Events.Requested.Count < count; i++)
-        {
-            await Task.Delay(10);
-        }
-
+        await Eventually.TrueAsync(() => Events.Requested.Count >= count, $"{count} approval request(s) on the bus");
         return Events.Requested.ElementAt(count - 1).ApprovalId;
     }
 
