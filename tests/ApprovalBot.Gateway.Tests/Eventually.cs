@@ -30,4 +30,12 @@ public static class Eventually
             await Task.Delay(10);
         }
     }
+
+    public static async Task<T> Get<T>(Func<T?> probe, string what, TimeSpan? within = null)
+        where T : class
+    {
+        T? value = null;
+        await TrueAsync(() => (value = probe()) is not null, what, within);
+        return value!;
+    }
 }

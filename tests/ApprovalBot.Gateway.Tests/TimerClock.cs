@@ -15,6 +15,17 @@ public sealed class TimerClock(DateTimeOffset start) : FakeTimeProvider(start)
     /// <summary>Every timer created so far: when (on this clock) and with which first due time.</summary>
     public IReadOnlyCollection<(DateTimeOffset CreatedAt, TimeSpan DueTime)> Timers => _timers;
 
+    private int _timestamps;
+
+    /// <summary>How many times code read the monotonic clock (a loop that reads it once per round shows its progress).</summary>
+    public int TimestampReads => Volatile.Read(ref _timestamps);
+
+    public override long GetTimestamp()
+    {
+        Interlocked.Increment(ref _timestamps);
+        return base.GetTimestamp();
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         _timers.Enqueue((GetUtcNow(), dueTime));

@@ -70,7 +70,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
     /// <summary>Starts a guarded call; the upstream "runs" by recording the arguments it got.</summary>
     public Task<CallToolResult> CallAsync(
         PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1",
-        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null)
+        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null,
+        Func<Task<CallToolResult>>? upstream = null)
     {
         var args = arguments ?? Args();
         return (gate ?? Gate).HoldAsync(
@@ -83,10 +84,14 @@ public sealed class LifecycleHarness : IAsyncDisposable
                     await Task.Delay(takes);
                 }
 
-                return new CallToolResult { Content = [new TextContentBlock { Text = "done" }] };
+                return upstream is null ? new CallToolResult { Content = [new TextContentBlock { Text = "done" }] } : await upstream();
             },
             cancellationToken).AsTask();
     }
+
+    /// <summary>Waits until <paramref name="count"/> calls wait on the approval in this process (joined, not yet answered).</summary>
+    public Task WaitForAuditAsync(Guid id, string decision, int count = 1) =>
+        Eventually.TrueAsync(async () => (await AuditAsync(id)).Count(a => a.Decision == decision) >= count, $"{count} audit row(s) {decision}");
 
     public static Guid ApprovalIdOf(CallToolResult result) => Guid.Parse(result.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
 
@@ -147,8 +152,14 @@ public sealed class RecordingEvents : IApprovalEvents
 
     public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => Record(Lapsed, message);
 
+    private readonly ConcurrentDictionary<Type, int> _attempts = new();
+
+    /// <summary>Publishes of <typeparamref name="T"/> tried, including those that failed because the bus was down.</summary>
+    public int AttemptsOf<T>() => _attempts.GetValueOrDefault(typeof(T));
+
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {
+        _attempts.AddOrUpdate(typeof(T), 1, (_, n) => n + 1);
         if (Down)
         {
             throw new TimeoutException("bus down");
