@@ -5,14 +5,22 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ApprovalBot.Gateway.Bus;
 
-/// <summary>The gateway's part of the bus: its consumer and its own decision queue. The host picks the transport.</summary>
+/// <summary>The gateway's part of the bus: its consumers and its own queue (decisions, grant revocations). The host picks the transport.</summary>
 public static class GatewayBus
 {
-    public static void AddGatewayConsumers(this IBusRegistrationConfigurator bus) => bus.AddConsumer<ApprovalDecisionConsumer>();
+    public static void AddGatewayConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<ApprovalDecisionConsumer>();
+        bus.AddConsumer<GrantRevokeConsumer>();
+    }
 
     public static void ConfigureGatewayEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context)
     {
         var instance = context.GetRequiredService<GatewayInstance>();
-        bus.ReceiveEndpoint(BusQueues.Gateway(instance.Id), e => e.ConfigureConsumer<ApprovalDecisionConsumer>(context));
+        bus.ReceiveEndpoint(BusQueues.Gateway(instance.Id), e =>
+        {
+            e.ConfigureConsumer<ApprovalDecisionConsumer>(context);
+            e.ConfigureConsumer<GrantRevokeConsumer>(context);
+        });
     }
 }

@@ -24,8 +24,8 @@ public sealed partial class GatewayStore
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
     private const string InsertAudit = """
-        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
-        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
+        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, grant_id)
+        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @GrantId)
         """;
 
     /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
@@ -43,13 +43,13 @@ public sealed partial class GatewayStore
         var rows = await connection.QueryAsync<AuditRow>(
             """
             SELECT at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel
+                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, grant_id AS GrantId
             FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
             """,
             new { ApprovalId = approvalId?.ToString(), Limit = limit });
         return rows.Select(r => new AuditEntry(
             DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
-            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel)).ToList();
+            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.GrantId is null ? null : Guid.Parse(r.GrantId))).ToList();
     }
 
     /// <summary>Today's (UTC) policy decisions, for the heartbeat.</summary>
@@ -68,9 +68,11 @@ public sealed partial class GatewayStore
         await connection.ExecuteAsync(
             """
             INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
-                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published)
+                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published,
+                                   grants_offered, grant_scope, rule_fingerprint)
             VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
-                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1)
+                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1,
+                    @GrantsOffered, @GrantScope, @RuleFingerprint)
             """,
             new
             {
@@ -88,6 +90,9 @@ public sealed partial class GatewayStore
                 RequestedAt = record.RequestedAt.ToUnixTimeMilliseconds(),
                 ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(),
                 record.Instance,
+                GrantsOffered = record.GrantsOffered is { Count: > 0 } offered ? JsonSerializer.Serialize(offered.Select(d => (long)d.TotalMilliseconds)) : null,
+                record.GrantScope,
+                record.RuleFingerprint,
             });
     }
 
@@ -240,7 +245,8 @@ public sealed partial class GatewayStore
                reason AS Reason, rule AS Rule, approvers AS Approvers, approvals_required AS ApprovalsRequired, approved_by AS ApprovedBy,
                status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
-               instance AS Instance, claimed_at AS ClaimedAt
+               instance AS Instance, claimed_at AS ClaimedAt, grants_offered AS GrantsOffered, grant_scope AS GrantScope,
+               rule_fingerprint AS RuleFingerprint, grant_id AS GrantId
         FROM approvals
         """;
 
@@ -257,6 +263,7 @@ public sealed partial class GatewayStore
         ApprovalId = e.ApprovalId?.ToString(),
         e.Actor,
         e.Channel,
+        GrantId = e.GrantId?.ToString(),
     };
 
     private sealed class AuditRow
@@ -272,6 +279,7 @@ public sealed partial class GatewayStore
         public string? ApprovalId { get; init; }
         public string? Actor { get; init; }
         public string? Channel { get; init; }
+        public string? GrantId { get; init; }
     }
 
     private sealed class ApprovalRow
@@ -298,6 +306,10 @@ public sealed partial class GatewayStore
         public long? ResolvedAt { get; init; }
         public string Instance { get; init; } = "";
         public long? ClaimedAt { get; init; }
+        public string? GrantsOffered { get; init; }
+        public string? GrantScope { get; init; }
+        public string? RuleFingerprint { get; init; }
+        public string? GrantId { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -306,6 +318,10 @@ public sealed partial class GatewayStore
             DateTimeOffset.FromUnixTimeMilliseconds(RequestedAt), DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
             DecidedBy, DecidedByName, DecidedChannel, Comment,
             ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance,
-            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value));
+            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value),
+            GrantsOffered is null ? null : (JsonSerializer.Deserialize<long[]>(GrantsOffered) ?? []).Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray(),
+            GrantScope,
+            RuleFingerprint,
+            GrantId is null ? null : Guid.Parse(GrantId));
     }
 }

@@ -21,10 +21,9 @@ public static class ApprovalCommands
 
         // The same configuration as the server: its Urls and its data directory's token, unless told otherwise.
         var configuration = CliConfiguration.Build(args);
-        var url = CommandLine.Option(args, "--url") ?? Environment.GetEnvironmentVariable("APPROVALBOT_URL") ?? CliConfiguration.ServerUrl(configuration);
-        var tokenFile = TokenFile(configuration);
-        var token = CommandLine.Option(args, "--token") ?? Environment.GetEnvironmentVariable("APPROVALBOT_TOKEN")
-            ?? NonEmpty(configuration["ApprovalBot:Console:AdminToken"]) ?? ReadToken(tokenFile);
+        var url = CliServer.Url(args, configuration);
+        var tokenFile = CliServer.TokenFile(configuration);
+        var token = CliServer.Token(args, configuration);
         if (string.IsNullOrEmpty(token))
         {
             stderr.WriteLine($"approvals: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, or run with the server's data directory ({tokenFile} does not exist).");
@@ -72,15 +71,4 @@ public static class ApprovalCommands
             return 1;
         }
     }
-
-    /// <summary>Where the server keeps a generated admin token: the data directory, relative to the working directory as the server resolves it.</summary>
-    private static string TokenFile(IConfiguration configuration)
-    {
-        var dataDirectory = NonEmpty(configuration["ApprovalBot:DataDirectory"]) ?? "data";
-        return Path.Combine(Path.GetFullPath(dataDirectory, Directory.GetCurrentDirectory()), "console.token");
-    }
-
-    private static string? ReadToken(string file) => File.Exists(file) ? NonEmpty(File.ReadAllText(file).Trim()) : null;
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -6,7 +6,7 @@ namespace ApprovalBot.Cli;
 
 /// <summary>
 /// <c>approvalbot</c> with no verb runs the server. Verbs: <c>stdio</c>, <c>policy validate|explain|test|scan</c>,
-/// <c>approvals list|approve|deny|cancel</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
+/// <c>approvals list|approve|deny|cancel</c>, <c>grants list|revoke</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
 /// anything prints its usage and exits 0 (and never starts a server).
 /// </summary>
 public static partial class CommandLine
@@ -23,6 +23,8 @@ public static partial class CommandLine
           approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
+          approvalbot grants revoke ID [--comment TEXT] [--url URL] [--token TOKEN]
           approvalbot hash-key API_KEY                             the SHA-256 to put in Gateway:Agents:<name>:ApiKeySha256
           approvalbot help [VERB]                                  this text, or a verb's (also: VERB --help)
 
@@ -74,6 +76,18 @@ public static partial class CommandLine
                   console.token in the server's data directory (ApprovalBot:DataDirectory, default ./data)
         """;
 
+    private const string GrantsUsage = """
+        usage:
+          approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
+              Active grants (approvals given for a while), soonest to end first; --status all also lists ended ones.
+          approvalbot grants revoke ID [--comment TEXT] [--url URL] [--token TOKEN]
+              Ends the grant now: the agent's next call to the tool asks for approval again.
+
+        Talks to a running server's console API, found as 'approvals' finds it (--url, APPROVALBOT_URL,
+        the server's Urls; token from --token, APPROVALBOT_TOKEN, Console:AdminToken or console.token).
+        Revoking acts as console:admin, so the rule's approvers must include it (or name nobody).
+        """;
+
     private const string HashKeyUsage = """
         usage: approvalbot hash-key API_KEY
 
@@ -105,6 +119,8 @@ public static partial class CommandLine
                 return PolicyCommands.Run(args[1..], stdout, stderr);
             case "approvals":
                 return await ApprovalCommands.RunAsync(args[1..], stdout, stderr);
+            case "grants":
+                return await GrantCommands.RunAsync(args[1..], stdout, stderr);
             case "hash-key" when args.Length == 2:
                 stdout.WriteLine(Gateway.Identity.AgentAuthentication.HashKey(args[1]));
                 return 0;
@@ -128,6 +144,7 @@ public static partial class CommandLine
             "stdio" => StdioUsage,
             "policy" => PolicyUsage,
             "approvals" => ApprovalsUsage,
+            "grants" => GrantsUsage,
             "hash-key" => HashKeyUsage,
             "help" => Usage,
             _ => null,
