@@ -76,8 +76,16 @@ internal static class TeamsCard
         var grants = request.Grants ?? [];
         if (grants.Count > 0)
         {
+            // "Approve for …" in their own action set: a card (and an action set) shows at most five actions.
             var scope = request.GrantScope == "arguments" ? " with the same arguments" : "";
             body.Add(Literal($"\"Approve for …\" also lets later calls of {request.Agent} to {request.Tool}{scope} run without asking until then (revocable: \"policy grants\").", italic: true, size: "Small"));
+            var approveFor = new JsonArray();
+            foreach (var duration in grants)
+            {
+                approveFor.Add(Execute($"⏱ Approve for {duration}", ApproveVerb, "positive", request.ApprovalId, duration));
+            }
+
+            body.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = approveFor });
         }
 
         body.Add(new JsonObject
@@ -91,16 +99,12 @@ internal static class TeamsCard
         });
 
         var card = Card(body, $"Approval needed: {request.Tool} ({request.ApprovalId})");
-        var actions = new JsonArray { Execute(grants.Count > 0 ? "✅ Approve once" : "✅ Approve", ApproveVerb, "positive", request.ApprovalId) };
-        // One "Approve for …" per duration the rule offers (at most three: Teams shows six actions).
-        foreach (var duration in grants)
+        card["actions"] = new JsonArray
         {
-            actions.Add(Execute($"⏱ Approve for {duration}", ApproveVerb, "positive", request.ApprovalId, duration));
-        }
-
-        actions.Add(Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId));
-        actions.Add(Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId));
-        card["actions"] = actions;
+            Execute(grants.Count > 0 ? "✅ Approve once" : "✅ Approve", ApproveVerb, "positive", request.ApprovalId),
+            Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId),
+            Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId),
+        };
         return card;
     }
 

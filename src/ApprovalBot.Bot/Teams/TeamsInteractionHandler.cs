@@ -234,7 +234,7 @@ internal sealed class TeamsInteractionHandler(
 
         if (outcome.Accepted)
         {
-            return TeamsCard.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now }, now, outcome.Message);
+            return TeamsCard.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now, GrantId = outcome.GrantId, GrantUntil = outcome.GrantUntil }, now, outcome.Message);
         }
 
         // Someone (or expiry) got there first: show what the bot knows of that.

@@ -129,6 +129,13 @@ public sealed partial class ApprovalGate(
                 {
                     outcome = await ticket.Approval.Outcome.Task;
                 }
+                else if (cancellationToken.IsCancellationRequested && call.AsTask)
+                {
+                    // Only tasks/cancel cancels a task's call, and it withdraws the approval — also one
+                    // opened (or joined) while the cancel was on its way, before the task recorded it.
+                    await TryEndAsync(() => lifecycle.WithdrawAsync(record.Id, "withdrawn by the agent (tasks/cancel)", CancellationToken.None));
+                    throw new OperationCanceledException(cancellationToken);
+                }
                 else if (cancellationToken.IsCancellationRequested)
                 {
                     // The client gave up (timeout, disconnect, notifications/cancelled): this call only
