@@ -25,7 +25,8 @@ public static class BotHosting
         services.AddHostedService<BotStartup>();
         services.AddSingleton(new BotStore(Path.Combine(settings.DataDirectory, "bot.db")));
         services.AddSingleton<IApprovalReadModel>(sp => sp.GetRequiredService<BotStore>());
-        services.AddSingleton<ICardReferences>(sp => sp.GetRequiredService<BotStore>());
+        // Each posted card is also reported to the approval's gateway, for its audit timeline.
+        services.AddSingleton<ICardReferences, AnnouncedCardReferences>();
         services.AddSingleton<HeartbeatTracker>();
         services.AddSingleton<IStatusReport, StatusReport>();
         services.AddSingleton<IApprovalDecisions, BusApprovalDecisions>();

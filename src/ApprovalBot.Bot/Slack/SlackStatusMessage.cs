@@ -140,7 +140,8 @@ internal static class SlackStatusMessage
                 + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})")
                 + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
-                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n";
+                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n"
+                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short(webhooks, 400)}\n" : "");
             if (lines.Length + line.Length > MaxSectionChars)
             {
                 lines.Append("…");

@@ -46,6 +46,11 @@ internal static class TeamsStatusCard
                     ? $"✅ {u.Name} ({u.Tools} tool{(u.Tools == 1 ? "" : "s")})"
                     : $"❌ {u.Name} ({Truncate(u.Error ?? "disconnected", 120)})"))));
             facts.Add(("Pending here", beat.PendingCount.ToString(CultureInfo.InvariantCulture)));
+            if (WebhookStatusText.Describe(beat) is { } webhooks)
+            {
+                facts.Add(("Webhooks", Truncate(webhooks["webhooks: ".Length..], 400)));
+            }
+
             facts.Add(("Policy today", $"allowed {beat.Today.Allowed}, denied {beat.Today.DeniedByPolicy}, rate-limited {beat.Today.RateLimited}, held for approval {beat.Today.HeldForApproval}"));
             body.Add(FactSet(facts));
         }

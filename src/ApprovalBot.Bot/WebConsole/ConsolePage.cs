@@ -31,17 +31,39 @@ internal static class ConsolePage
           #message { min-height: 1.4rem; font-weight: 600; }
           #login { display: none; }
           .status { font-weight: 600; }
+          nav a { margin-right: 1rem; font-weight: 600; }
+          #history-filters input, #history-filters select { font: inherit; margin: 0 .75rem .5rem .25rem; }
+          table { border-collapse: collapse; background: #fff; max-width: 90rem; }
+          th, td { border-bottom: 1px solid #eee; padding: .3rem .5rem; text-align: left; vertical-align: top; font-size: 13px; }
+          td.reason { max-width: 24rem; overflow-wrap: anywhere; }
+          #timeline ol { padding-left: 1.2rem; } #timeline li { margin: .3rem 0; }
         </style>
         </head>
         <body>
         <h1>ApprovalBot — pending approvals</h1>
+        <nav><a href="#" id="show-approvals">Approvals</a><a href="#" id="show-history">History</a></nav>
         <form id="login"><label>Admin token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Open</button></form>
         <div id="message" role="status"></div>
+        <section id="approvals-view">
         <div id="pending"></div>
         <h2>Active grants</h2>
         <div id="grants"></div>
         <h2>Recently decided</h2>
         <div id="recent"></div>
+        </section>
+        <section id="history-view" hidden>
+        <h2>History</h2>
+        <form id="history-filters">
+          <label>Agent<input name="agent" size="12"></label><label>Tool<input name="tool" size="18"></label>
+          <label>Decision<select name="decision"><option value="">any</option></select></label>
+          <label>Approval<input name="approval" size="36"></label>
+          <label>From<input name="from" type="date"></label><label>To<input name="to" type="date"></label>
+          <button type="submit">Search</button>
+        </form>
+        <table id="history"><thead><tr><th>When (UTC)</th><th>Decision</th><th>Agent</th><th>Tool</th><th>By</th><th>Channel</th><th>Reason</th><th>Approval</th></tr></thead><tbody></tbody></table>
+        <p><button type="button" id="history-more" hidden>Older</button></p>
+        <div id="timeline"></div>
+        </section>
         <script>
         "use strict";
         const fragment = new URLSearchParams(location.hash.slice(1));
@@ -112,8 +134,63 @@ internal static class ConsolePage
             document.getElementById("recent").replaceChildren(...all.filter(a => a.status !== "Pending").slice(-20).reverse().map(recentCard));
           } catch (e) { say(e.message); }
         }
+        // History: the gateway's audit (GET /api/audit), newest first, paged by cursor; a timeline per approval.
+        const decisions = ["allowed", "denied", "hidden", "unknown", "rate_limited", "invalid_arguments", "upstream_unavailable", "approval_cap",
+          "held", "held_duplicate", "handed_back", "redeemed", "claimed", "outcome_repeated", "card_posted", "approval_counted", "decision_refused",
+          "approved", "denied_by_human", "cancelled", "expired", "lapsed", "executed", "execution_failed"];
+        const filters = document.getElementById("history-filters");
+        filters.decision.append(...decisions.map(d => el("option", { value: d, textContent: d })));
+        let historyCursor = null;
+        function show(view) {
+          document.getElementById("approvals-view").hidden = view !== "approvals";
+          document.getElementById("history-view").hidden = view !== "history";
+          if (view === "history") loadHistory(false); else refresh();
+        }
+        document.getElementById("show-approvals").addEventListener("click", e => { e.preventDefault(); show("approvals"); });
+        document.getElementById("show-history").addEventListener("click", e => { e.preventDefault(); show("history"); });
+        filters.addEventListener("submit", e => { e.preventDefault(); loadHistory(false); });
+        document.getElementById("history-more").addEventListener("click", () => loadHistory(true));
+        function when(iso) { return iso.replace("T", " ").replace(/(\.\d+)?(Z|[+-]00:00)$/, ""); }
+        async function loadHistory(more) {
+          if (!token) { login.style.display = "block"; return; }
+          const q = new URLSearchParams();
+          for (const name of ["agent", "tool", "decision", "approval", "from", "to"]) if (filters[name].value) q.set(name, filters[name].value);
+          if (more && historyCursor) q.set("cursor", historyCursor);
+          q.set("limit", "100");
+          try {
+            const r = await api("/api/audit?" + q);
+            const body = await r.json();
+            if (!r.ok) { say(body.message || r.statusText); return; }
+            const rows = body.items.map(a => el("tr", { className: "audit-row" },
+              el("td", { textContent: when(a.at) }), el("td", { className: "decision", textContent: a.decision }),
+              el("td", { textContent: a.agent || "" }), el("td", { textContent: a.tool || "" }), el("td", { textContent: a.actor || "" }),
+              el("td", { textContent: a.channel || "" }), el("td", { className: "reason", textContent: a.reason || "" }),
+              el("td", {}, a.approvalId ? el("a", { href: "#", className: "timeline-link", textContent: a.approvalId.slice(0, 8), title: a.approvalId,
+                onclick: e => { e.preventDefault(); timeline(a.approvalId); } }) : "")));
+            const tbody = document.querySelector("#history tbody");
+            if (more) tbody.append(...rows); else tbody.replaceChildren(...rows);
+            historyCursor = body.nextCursor;
+            document.getElementById("history-more").hidden = !historyCursor;
+            say(tbody.children.length ? "" : "No audit rows match.");
+          } catch (e) { say(e.message); }
+        }
+        async function timeline(id) {
+          try {
+            const r = await api(`/api/approvals/${id}/timeline`);
+            const body = await r.json();
+            if (!r.ok) { say(body.message || r.statusText); return; }
+            const a = body.approval;
+            document.getElementById("timeline").replaceChildren(
+              el("h2", { textContent: `Timeline of ${a.tool} for agent ${a.agent} — ${a.status}` }),
+              el("div", { className: "meta", textContent: `Approval ${a.id} · rule ${a.rule} · digest ${a.digest}` }),
+              el("pre", { className: "arguments", textContent: JSON.stringify(a.arguments, null, 2) }),
+              el("ol", {}, ...body.events.map(e => el("li", { className: "timeline-event " + e.kind },
+                el("span", { className: "meta", textContent: when(e.at) + " " }), el("strong", { textContent: e.kind }), " ", el("span", { textContent: e.summary })))));
+            document.getElementById("timeline").scrollIntoView();
+          } catch (e) { say(e.message); }
+        }
         refresh();
-        setInterval(() => { if (!document.activeElement || document.activeElement.tagName !== "TEXTAREA") refresh(); }, 2000);
+        setInterval(() => { if (!document.getElementById("approvals-view").hidden && (!document.activeElement || document.activeElement.tagName !== "TEXTAREA")) refresh(); }, 2000);
         </script>
         </body>
         </html>

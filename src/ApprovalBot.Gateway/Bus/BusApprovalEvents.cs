@@ -1,5 +1,6 @@
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using MassTransit;
 

@@ -6,6 +6,7 @@ using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Front;
+using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
@@ -32,14 +33,12 @@ public sealed partial class CallEnforcement(
     ApprovalGate gate,
     ArgumentDigest digests,
     AuditTrail audit,
-    GatewayOptions options,
+    AgentIdentity identity,
     GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<CallEnforcement> logger,
     IHttpContextAccessor? httpContexts = null)
 {
-    public const string AnonymousAgent = "anonymous";
-
     public async ValueTask<ListToolsResult> ListToolsAsync(
         RequestContext<ListToolsRequestParams> context, McpRequestHandler<ListToolsRequestParams, ListToolsResult> next, CancellationToken cancellationToken)
     {
@@ -54,7 +53,7 @@ public sealed partial class CallEnforcement(
     {
         var started = time.GetTimestamp();
         var name = context.Params?.Name;
-        var agent = AgentOf(context);
+        var agent = identity.Of(context);
         using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
         activity?.SetTag("mcp.tool", name);
         activity?.SetTag("approvalbot.agent", agent);
@@ -139,10 +138,6 @@ public sealed partial class CallEnforcement(
         }
     }
 
-    public string AgentOf(MessageContext context) =>
-        context.User?.Identity is { IsAuthenticated: true, Name: { } name } ? name
-        : context.User is null ? options.StdioAgent
-        : AnonymousAgent;
 
     private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments)
     {

@@ -4,6 +4,7 @@ using System.Text;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Replies;
 using ApprovalBot.Gateway.Storage;

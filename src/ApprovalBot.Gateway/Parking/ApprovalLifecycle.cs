@@ -5,6 +5,7 @@ using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;

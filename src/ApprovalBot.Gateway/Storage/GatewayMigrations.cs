@@ -77,9 +77,40 @@ internal static class GatewayMigrations
             CREATE INDEX ix_tasks_agent ON tasks (agent, created_at);
             CREATE INDEX ix_tasks_status ON tasks (status, instance);
             """),
+        new(3, "audit queries, card posts, webhook outbox", """
+            ALTER TABLE audit ADD COLUMN reference TEXT;
+            -- Filters read newest first: each index ends in at (and the rowid), so a page is an index range, not a sort.
+            CREATE INDEX ix_audit_agent_at ON audit (agent, at);
+            CREATE INDEX ix_audit_tool_at ON audit (tool, at);
+            CREATE INDEX ix_audit_decision_at ON audit (decision, at);
+            CREATE TABLE cards_posted (
+                approval_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                PRIMARY KEY (approval_id, channel, reference)
+            );
+            CREATE TABLE webhook_outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                webhook TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                last_error TEXT,
+                last_attempt_at INTEGER,
+                delivered_at INTEGER
+            );
+            CREATE INDEX ix_outbox_due ON webhook_outbox (status, next_attempt_at);
+            CREATE INDEX ix_outbox_webhook ON webhook_outbox (webhook, status);
+            CREATE INDEX ix_approvals_resolved ON approvals (resolved_at);
+            """),
         // What a grant needs from its approval is copied at open time (offered durations, scope, the
         // rule's fingerprint), so a card's buttons and the grant agree even if the policy changes meanwhile.
-        new(3, "time-boxed grants", """
+        new(4, "time-boxed grants", """
             CREATE TABLE grants (
                 id TEXT PRIMARY KEY,
                 approval_id TEXT NOT NULL,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Storage;
 using Dapper;
 
@@ -24,17 +25,53 @@ public sealed partial class GatewayStore
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
     private const string InsertAudit = """
-        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, grant_id)
-        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @GrantId)
+        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, reference, grant_id)
+        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @Reference, @GrantId)
         """;
 
     /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
-    public async Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    public Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        AppendAuditAsync(entries, null, cancellationToken);
+
+    /// <summary>
+    /// Several rows in one transaction, and in the same transaction the webhook deliveries they
+    /// cause: an audit row is never written without its events, nor an event without its row.
+    /// </summary>
+    /// <returns>How many webhook deliveries were queued.</returns>
+    public async Task<int> AppendAuditAsync(IReadOnlyList<AuditEntry> entries, IAuditOutbox? outbox, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(InsertAudit, entries.Select(ToAuditRow), transaction);
+        var messages = new List<OutboxMessage>();
+        if (outbox is not null)
+        {
+            // The approval as stored now: its redacted arguments, approvers and deadline go into the event.
+            var approvals = new Dictionary<Guid, ApprovalRecord?>();
+            foreach (var entry in entries.Where(outbox.Wants))
+            {
+                ApprovalRecord? approval = null;
+                if (entry.ApprovalId is { } id && !approvals.TryGetValue(id, out approval))
+                {
+                    approval = (await connection.QuerySingleOrDefaultAsync<ApprovalRow>(
+                        SelectApproval + " WHERE id = @Id", new { Id = id.ToString() }, transaction))?.ToRecord();
+                    approvals[id] = approval;
+                }
+
+                messages.AddRange(outbox.Messages(entry, approval));
+            }
+
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO webhook_outbox (webhook, event_id, event, body, created_at, status, attempts, next_attempt_at)
+                VALUES (@Webhook, @EventId, @Event, @Body, @CreatedAt, 'pending', 0, @CreatedAt)
+                """,
+                messages.Select(m => new { m.Webhook, EventId = m.EventId.ToString(), m.Event, m.Body, CreatedAt = m.CreatedAt.ToUnixTimeMilliseconds() }),
+                transaction);
+        }
+
         await transaction.CommitAsync(cancellationToken);
+        return messages.Count;
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(Guid? approvalId, int limit, CancellationToken cancellationToken)
@@ -42,14 +79,15 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AuditRow>(
             """
-            SELECT at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, grant_id AS GrantId
+            SELECT id AS Id, at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
+                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference,
+                   grant_id AS GrantId
             FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
             """,
             new { ApprovalId = approvalId?.ToString(), Limit = limit });
         return rows.Select(r => new AuditEntry(
             DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
-            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.GrantId is null ? null : Guid.Parse(r.GrantId))).ToList();
+            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.Reference, r.GrantId is null ? null : Guid.Parse(r.GrantId))).ToList();
     }
 
     /// <summary>Today's (UTC) policy decisions, for the heartbeat.</summary>
@@ -57,7 +95,8 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Decision, int Count)>(
-            "SELECT decision, COUNT(*) FROM audit WHERE at >= @Since GROUP BY decision",
+            // A human denial (on an approval) is not a policy denial.
+            "SELECT decision, COUNT(*) FROM audit WHERE at >= @Since AND NOT (decision = 'denied' AND approval_id IS NOT NULL) GROUP BY decision",
             new { Since = since.ToUnixTimeMilliseconds() });
         return rows.ToDictionary(r => r.Decision, r => r.Count);
     }
@@ -263,11 +302,13 @@ public sealed partial class GatewayStore
         ApprovalId = e.ApprovalId?.ToString(),
         e.Actor,
         e.Channel,
+        e.Reference,
         GrantId = e.GrantId?.ToString(),
     };
 
     private sealed class AuditRow
     {
+        public long Id { get; init; }
         public long At { get; init; }
         public string? Agent { get; init; }
         public string? Tool { get; init; }
@@ -279,7 +320,12 @@ public sealed partial class GatewayStore
         public string? ApprovalId { get; init; }
         public string? Actor { get; init; }
         public string? Channel { get; init; }
+        public string? Reference { get; init; }
         public string? GrantId { get; init; }
+
+        public AuditRecord ToRecord() => new(
+            Id, DateTimeOffset.FromUnixTimeMilliseconds(At), AuditDecisions.Present(Decision, ApprovalId is not null), Agent, Tool, Rule, Reason,
+            DurationMs, Digest, ApprovalId is null ? null : Guid.Parse(ApprovalId), Actor, Channel, Reference, GrantId is null ? null : Guid.Parse(GrantId));
     }
 
     private sealed class ApprovalRow

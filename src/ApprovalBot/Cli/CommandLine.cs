@@ -6,7 +6,7 @@ namespace ApprovalBot.Cli;
 
 /// <summary>
 /// <c>approvalbot</c> with no verb runs the server. Verbs: <c>stdio</c>, <c>policy validate|explain|test|scan</c>,
-/// <c>approvals list|approve|deny|cancel</c>, <c>grants list|revoke</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
+/// <c>approvals list|approve|deny|cancel</c>, <c>grants list|revoke</c>, <c>audit list|export|timeline</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
 /// anything prints its usage and exits 0 (and never starts a server).
 /// </summary>
 public static partial class CommandLine
@@ -25,6 +25,10 @@ public static partial class CommandLine
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]
           approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
           approvalbot grants revoke ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot audit list [--agent A] [--tool T] [--decision D,...] [--approval ID] [--since T] [--until T] [--limit N] [--cursor C]
+          approvalbot audit export --format jsonl|csv [--out FILE] [--since T] [--until T] [filters as for list]
+          approvalbot audit timeline ID
+                                       (audit: through the server as approvals does, or --offline / --database FILE)
           approvalbot hash-key API_KEY                             the SHA-256 to put in Gateway:Agents:<name>:ApiKeySha256
           approvalbot help [VERB]                                  this text, or a verb's (also: VERB --help)
 
@@ -88,6 +92,26 @@ public static partial class CommandLine
         Revoking acts as console:admin, so the rule's approvers must include it (or name nobody).
         """;
 
+    private const string AuditUsage = """
+        usage:
+          approvalbot audit list [--agent A] [--tool T] [--decision D,...] [--approval ID] [--since T] [--until T] [--limit N] [--cursor C]
+              Newest first, 50 rows unless --limit (at most 1000); prints the --cursor for older rows.
+          approvalbot audit export --format jsonl|csv [--out FILE] [--since T] [--until T] [--agent A] [--tool T] [--decision D,...] [--approval ID]
+              Every matching row (stdout, or FILE), newest first, the same fields as the API.
+          approvalbot audit timeline ID
+              One approval from request to execution: cards posted, votes, decision, hand-backs, redeems.
+
+        T is ISO 8601: 2026-11-01 (midnight UTC) or 2026-11-01T08:00:00Z; --since is inclusive, --until exclusive.
+        Decisions: allowed, denied (by policy), hidden, unknown, rate_limited, held, handed_back, redeemed,
+        approved, denied_by_human, cancelled, expired, lapsed, executed, execution_failed, card_posted, …
+
+        Where the audit is read:
+          by default  the server's audit API, found as 'approvals' finds it (--url, APPROVALBOT_URL, the
+                      server's Urls; token from --token, APPROVALBOT_TOKEN, Console:AdminToken or console.token)
+          --offline   the gateway database in the server's data directory (ApprovalBot:DataDirectory, default ./data)
+          --database FILE   that gateway.db
+        """;
+
     private const string HashKeyUsage = """
         usage: approvalbot hash-key API_KEY
 
@@ -121,6 +145,8 @@ public static partial class CommandLine
                 return await ApprovalCommands.RunAsync(args[1..], stdout, stderr);
             case "grants":
                 return await GrantCommands.RunAsync(args[1..], stdout, stderr);
+            case "audit":
+                return await AuditCommands.RunAsync(args[1..], stdout, stderr);
             case "hash-key" when args.Length == 2:
                 stdout.WriteLine(Gateway.Identity.AgentAuthentication.HashKey(args[1]));
                 return 0;
@@ -145,6 +171,7 @@ public static partial class CommandLine
             "policy" => PolicyUsage,
             "approvals" => ApprovalsUsage,
             "grants" => GrantsUsage,
+            "audit" => AuditUsage,
             "hash-key" => HashKeyUsage,
             "help" => Usage,
             _ => null,

@@ -6,6 +6,7 @@ using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
