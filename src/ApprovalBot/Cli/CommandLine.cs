@@ -20,7 +20,7 @@ public static partial class CommandLine
           approvalbot policy test FILE CASES.json
           approvalbot policy scan [--out FILE] [--default deny|allow|require_approval] [--ApprovalBot:Key=value ...]
           approvalbot approvals list [--status pending|all|...] [--url URL] [--token TOKEN]
-          approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot approvals approve ID [--comment TEXT] [--grant DURATION] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]
           approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
@@ -68,9 +68,12 @@ public static partial class CommandLine
     private const string ApprovalsUsage = """
         usage:
           approvalbot approvals list [--status pending|all|approved|denied|expired|...] [--url URL] [--token TOKEN]
-          approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot approvals approve ID [--comment TEXT] [--grant DURATION] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]   (withdraw: nothing runs)
+
+        --grant DURATION approves for a while (one of the rule's "grants", e.g. 1h): later calls of the
+        agent to the tool run without asking until the grant ends (see 'approvalbot grants').
 
         Talks to a running server's console API. By default it finds the server the way the server
         configures itself, from the same appsettings.json, environment and --Key=value arguments:
