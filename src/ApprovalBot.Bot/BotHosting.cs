@@ -1,6 +1,7 @@
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Bus;
 using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Storage;
@@ -29,6 +30,8 @@ public static class BotHosting
         services.AddSingleton<HeartbeatTracker>();
         services.AddSingleton<IStatusReport, StatusReport>();
         services.AddSingleton<IApprovalDecisions, BusApprovalDecisions>();
+        services.AddSingleton<IGrantReadModel>(sp => sp.GetRequiredService<BotStore>());
+        services.AddSingleton<IGrantCommands, BusGrantCommands>();
         return services;
     }
 }

@@ -11,6 +11,8 @@ namespace ApprovalBot.Bot.Approvals;
 /// <param name="CollectBy">
 /// Approved while nobody waited: the call runs when the agent calls again, until this time; then it lapses.
 /// </param>
+/// <param name="GrantId">Approved for a while: the grant it gave.</param>
+/// <param name="GrantUntil">When that grant ends (unless revoked earlier).</param>
 public sealed record ApprovalView(
     ApprovalRequested Request,
     ApprovalStatus Status,
@@ -20,7 +22,9 @@ public sealed record ApprovalView(
     bool? Succeeded = null,
     string? ExecutionSummary = null,
     bool AgentWaiting = true,
-    DateTimeOffset? CollectBy = null)
+    DateTimeOffset? CollectBy = null,
+    Guid? GrantId = null,
+    DateTimeOffset? GrantUntil = null)
 {
     public Guid Id => Request.ApprovalId;
 
@@ -38,9 +42,11 @@ public sealed record ApprovalView(
         && Succeeded == other.Succeeded
         && ExecutionSummary == other.ExecutionSummary
         && AgentWaiting == other.AgentWaiting
-        && CollectBy == other.CollectBy;
+        && CollectBy == other.CollectBy
+        && GrantUntil == other.GrantUntil;
 }
 
 /// <summary>A click or API call asking to decide an approval.</summary>
 /// <param name="Withdraw">Withdraw the request instead of deciding it (ends as Cancelled); <paramref name="Approve"/> is then false.</param>
-public sealed record DecisionCommand(Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false);
+/// <param name="Grant">Approve for a while: one of the durations the request offers (e.g. <c>1h</c>); null approves once.</param>
+public sealed record DecisionCommand(Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false, string? Grant = null);

@@ -22,7 +22,8 @@ internal sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readMode
         }
 
         var decision = new ApprovalDecision(
-            command.ApprovalId, Guid.NewGuid(), command.Approve && !command.Withdraw, command.Approver, command.Comment, time.GetUtcNow(), command.Channel, command.Withdraw);
+            command.ApprovalId, Guid.NewGuid(), command.Approve && !command.Withdraw, command.Approver, command.Comment, time.GetUtcNow(), command.Channel, command.Withdraw,
+            command.Approve && !command.Withdraw ? command.Grant : null);
         var client = bus.CreateRequestClient<ApprovalDecision>(view.Request.GatewayAddress, AnswerTimeout);
         try
         {

@@ -8,6 +8,12 @@ public static class SlackActionIds
     public const string DenyWithReason = "approvalbot_deny_reason";
     public const string Withdraw = "approvalbot_withdraw";
 
+    /// <summary>"Approve for 1h": this prefix plus the duration as the policy spells it (<c>approvalbot_approve_for_1h</c>).</summary>
+    public const string ApproveForPrefix = "approvalbot_approve_for_";
+
+    /// <summary>On a decided card approved for a while: which grant, until when.</summary>
+    public const string GrantBlock = "approvalbot_grant";
+
     /// <summary>The actions block; absent from a card once the approval is decided.</summary>
     public const string ActionsBlock = "approvalbot_actions";
 

@@ -60,6 +60,14 @@ internal static class SlackCard
         {
             blocks.Add(Divider());
             blocks.Add(Section(Outcome(approval, now), SlackActionIds.OutcomeBlock));
+            if (approval.GrantUntil is { } until && approval.GrantId is { } grantId)
+            {
+                var what = request.GrantScope == "arguments" ? "with these arguments " : "";
+                blocks.Add(Section(
+                    $":stopwatch: *Approved for a while*: later calls of {Short(request.Agent, MaxNameChars)} to `{Short(request.Tool, MaxNameChars)}` {what}run without asking until {Date(until)}.\n"
+                    + $"Grant `{grantId}` · revoke with `/policy revoke {grantId}`",
+                    SlackActionIds.GrantBlock));
+            }
         }
 
         return blocks;
@@ -142,7 +150,8 @@ internal static class SlackCard
     {
         var id = approval.Id.ToString();
         var tool = Plain(approval.Request.Tool, 120);
-        return new JsonObject
+        var grants = approval.Request.Grants ?? [];
+        var actions = new JsonObject
         {
             ["type"] = "actions",
             ["block_id"] = SlackActionIds.ActionsBlock,
@@ -152,7 +161,7 @@ internal static class SlackCard
                 {
                     ["type"] = "button",
                     ["action_id"] = SlackActionIds.Approve,
-                    ["text"] = PlainText("Approve", 75),
+                    ["text"] = PlainText(grants.Count > 0 ? "Approve once" : "Approve", 75),
                     ["style"] = "primary",
                     ["value"] = id,
                     ["confirm"] = new JsonObject
@@ -194,6 +203,31 @@ internal static class SlackCard
                 },
             },
         };
+
+        // After "Approve once": one button per duration the rule offers.
+        var agent = Plain(approval.Request.Agent, 60);
+        var scope = approval.Request.GrantScope == "arguments" ? " with these arguments" : "";
+        var elements = actions["elements"]!.AsArray();
+        for (var i = 0; i < grants.Count; i++)
+        {
+            var duration = Plain(grants[i], 20);
+            elements.Insert(1 + i, new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = SlackActionIds.ApproveForPrefix + duration,
+                ["text"] = PlainText($"Approve for {duration}", 75),
+                ["value"] = id,
+                ["confirm"] = new JsonObject
+                {
+                    ["title"] = PlainText($"Approve for {duration}?", 100),
+                    ["text"] = PlainText($"{tool} runs now, and later calls of {agent} to it{scope} run without asking for {duration}, until revoked.", 300),
+                    ["confirm"] = PlainText($"Approve for {duration}", 30),
+                    ["deny"] = PlainText("Cancel", 30),
+                },
+            });
+        }
+
+        return actions;
     }
 
     private static string Waiting(ApprovalView approval) => approval.AgentWaiting

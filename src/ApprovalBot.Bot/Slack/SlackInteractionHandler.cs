@@ -61,7 +61,11 @@ internal sealed class SlackInteractionHandler(
         foreach (var action in actions.EnumerateArray())
         {
             var actionId = SlackJson.ReadString(action, "action_id");
-            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw))
+            // "Approve for 1h": the duration is the rest of the action id; the gateway checks that the approval offers it.
+            var grant = actionId?.StartsWith(SlackActionIds.ApproveForPrefix, StringComparison.Ordinal) == true
+                ? actionId[SlackActionIds.ApproveForPrefix.Length..]
+                : null;
+            if (grant is null && actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw))
             {
                 SlackLog.UnhandledPayload(logger, "block_actions", actionId);
                 continue;
@@ -89,6 +93,11 @@ internal sealed class SlackInteractionHandler(
             {
                 queue.Enqueue($"withdraw approval {approvalId} for Slack user {approver.UserId}",
                     ct => DecideAsync(approvalId, false, approver, null, channel, ct, withdraw: true));
+            }
+            else if (grant is not null)
+            {
+                queue.Enqueue($"approve approval {approvalId} for {grant} for Slack user {approver.UserId}",
+                    ct => DecideAsync(approvalId, true, approver, null, channel, ct, grant: grant));
             }
             else
             {
@@ -136,7 +145,8 @@ internal sealed class SlackInteractionHandler(
     }
 
     /// <param name="withdraw">Withdraw instead of deciding: the same checks and path, and the gateway ends it as Cancelled.</param>
-    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken, bool withdraw = false)
+    /// <param name="grant">Approve for a while (a duration the approval offers).</param>
+    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken, bool withdraw = false, string? grant = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is null)
@@ -148,7 +158,7 @@ internal sealed class SlackInteractionHandler(
         try
         {
             var decisions = scope.ServiceProvider.GetRequiredService<IApprovalDecisions>();
-            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw), cancellationToken).ConfigureAwait(false);
+            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw, grant), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

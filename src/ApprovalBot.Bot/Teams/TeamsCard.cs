@@ -18,6 +18,12 @@ internal static class TeamsCard
     public const string ApproveVerb = "approve";
     public const string DenyVerb = "deny";
     public const string WithdrawVerb = "withdraw";
+
+    /// <summary>On the grants list: end a grant now (data <c>{grantId}</c>).</summary>
+    public const string RevokeGrantVerb = "revokeGrant";
+
+    /// <summary>The data key of "Approve for 1h": the duration as the policy spells it.</summary>
+    public const string GrantDataKey = "grant";
     public const string CommentInputId = "comment";
     public const int MaxCommentLength = 500;
     internal const int MaxArgumentChars = 4000;
@@ -67,6 +73,21 @@ internal static class TeamsCard
             body.Add(Literal(notice, color: "Accent", bold: true));
         }
 
+        var grants = request.Grants ?? [];
+        if (grants.Count > 0)
+        {
+            // "Approve for …" in their own action set: a card (and an action set) shows at most five actions.
+            var scope = request.GrantScope == "arguments" ? " with the same arguments" : "";
+            body.Add(Literal($"\"Approve for …\" also lets later calls of {request.Agent} to {request.Tool}{scope} run without asking until then (revocable: \"policy grants\").", italic: true, size: "Small"));
+            var approveFor = new JsonArray();
+            foreach (var duration in grants)
+            {
+                approveFor.Add(Execute($"⏱ Approve for {duration}", ApproveVerb, "positive", request.ApprovalId, duration));
+            }
+
+            body.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = approveFor });
+        }
+
         body.Add(new JsonObject
         {
             ["type"] = "Input.Text",
@@ -80,7 +101,7 @@ internal static class TeamsCard
         var card = Card(body, $"Approval needed: {request.Tool} ({request.ApprovalId})");
         card["actions"] = new JsonArray
         {
-            Execute("✅ Approve", ApproveVerb, "positive", request.ApprovalId),
+            Execute(grants.Count > 0 ? "✅ Approve once" : "✅ Approve", ApproveVerb, "positive", request.ApprovalId),
             Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId),
             Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId),
         };
@@ -126,11 +147,21 @@ internal static class TeamsCard
             body.Add(Literal(notice, color: "Accent", bold: true));
         }
 
+        if (view.GrantUntil is { } until)
+        {
+            var scope = request.GrantScope == "arguments" ? " with these arguments" : "";
+            body.Add(Literal($"⏱ Approved for a while: later calls of {request.Agent} to {request.Tool}{scope} run without asking until {Time(until)}.", bold: true));
+        }
+
         var facts = new List<(string, string)>
         {
             ("Upstream", request.Upstream),
             ("Agent", request.Agent),
         };
+        if (view.GrantId is { } grantId)
+        {
+            facts.Add(("Grant id", grantId.ToString()));
+        }
         if (view.DecidedBy is { } by)
         {
             facts.Add(("Decided by", $"{by.DisplayName} ({by.Platform})"));
@@ -263,20 +294,29 @@ internal static class TeamsCard
     };
 
     /// <param name="style">positive, destructive, or null for the default look.</param>
-    private static JsonObject Execute(string title, string verb, string? style, Guid approvalId)
+    /// <param name="grant">"Approve for …": the duration, carried in the data.</param>
+    private static JsonObject Execute(string title, string verb, string? style, Guid approvalId, string? grant = null)
     {
+        var data = new JsonObject { ["approvalId"] = approvalId.ToString() };
+        var fallbackData = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() };
+        if (grant is not null)
+        {
+            data[GrantDataKey] = grant;
+            fallbackData[GrantDataKey] = grant;
+        }
+
         var action = new JsonObject
         {
             ["type"] = "Action.Execute",
             ["title"] = title,
             ["verb"] = verb,
-            ["data"] = new JsonObject { ["approvalId"] = approvalId.ToString() },
+            ["data"] = data,
             // Clients without Universal Actions send a message activity whose value is this data plus the inputs.
             ["fallback"] = new JsonObject
             {
                 ["type"] = "Action.Submit",
                 ["title"] = title,
-                ["data"] = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() },
+                ["data"] = fallbackData,
             },
         };
         if (style is not null)

@@ -46,6 +46,8 @@ internal static class ConsolePage
         <div id="message" role="status"></div>
         <section id="approvals-view">
         <div id="pending"></div>
+        <h2>Active grants</h2>
+        <div id="grants"></div>
         <h2>Recently decided</h2>
         <div id="recent"></div>
         </section>
@@ -79,8 +81,9 @@ internal static class ConsolePage
         function age(iso) { const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)); return s < 60 ? s + " s" : s < 3600 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h"; }
         function pretty(json) { try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; } }
         // action: approve, deny or cancel (withdraw the request: nothing runs, it ends as Cancelled).
-        async function decide(id, action, comment) {
-          const r = await api(`/api/approvals/${id}/${action}`, { method: "POST", body: JSON.stringify({ comment }) });
+        // grant: approve for a while ("1h"), one of the durations the approval offers.
+        async function decide(id, action, comment, grant) {
+          const r = await api(`/api/approvals/${id}/${action}`, { method: "POST", body: JSON.stringify(grant ? { comment, grant } : { comment }) });
           const body = await r.json();
           say(body.message || body.status);
           await refresh();
@@ -95,7 +98,10 @@ internal static class ConsolePage
             el("div", { className: a.agentWaiting ? "waiting" : "waiting away", textContent: a.state }),
             comment,
             el("div", {},
-              el("button", { className: "approve", type: "button", textContent: "Approve", onclick: () => decide(a.id, "approve", comment.value) }),
+              el("button", { className: "approve", type: "button", textContent: a.grants.length ? "Approve once" : "Approve", onclick: () => decide(a.id, "approve", comment.value) }),
+              ...a.grants.map(d => el("button", { className: "approve grant", type: "button", textContent: "Approve for " + d,
+                title: a.grantScope === "arguments" ? `Also lets later calls of ${a.agent} to ${a.tool} with these arguments through without asking, for ${d}` : `Also lets later calls of ${a.agent} to ${a.tool} through without asking, for ${d}`,
+                onclick: () => decide(a.id, "approve", comment.value, d) })),
               el("button", { className: "deny", type: "button", textContent: "Deny", onclick: () => decide(a.id, "deny", comment.value) }),
               el("button", { className: "withdraw", type: "button", textContent: "Withdraw", title: "Withdraw the request: nothing runs and nobody can approve it afterwards",
                 onclick: () => { if (confirm("Withdraw this request? Nothing runs, and nobody can approve it afterwards.")) decide(a.id, "cancel", comment.value); } })));
@@ -107,11 +113,23 @@ internal static class ConsolePage
             el("span", { className: "status", textContent: a.status }), " ", el("span", { className: "state", textContent: `${a.tool} (agent ${a.agent}) — ${a.state}${failure}${a.comment ? " — " + a.comment : ""}` }),
             el("div", { className: "meta", textContent: "Approval " + a.id }));
         }
+        function grantCard(g) {
+          return el("div", { className: "card grant" },
+            el("strong", { textContent: g.tool }), " for agent ", el("strong", { textContent: g.agent }),
+            el("span", { textContent: ` — ${g.scope === "arguments" ? "same arguments only" : "any arguments"}, until ${new Date(g.expiresAt).toLocaleString()}, given by ${g.grantedBy}` }),
+            el("div", { className: "meta", textContent: `Grant ${g.id} · approval ${g.approvalId}` }),
+            el("button", { className: "deny revoke", type: "button", textContent: "Revoke", onclick: async () => {
+              if (!confirm("Revoke this grant? The agent's next call asks for approval again.")) return;
+              const r = await api(`/api/grants/${g.id}/revoke`, { method: "POST", body: JSON.stringify({}) });
+              say((await r.json()).message); await refresh(); } }));
+        }
         async function refresh() {
           if (!token) { login.style.display = "block"; return; }
           try {
             const pending = await (await api("/api/approvals?status=pending")).json();
             document.getElementById("pending").replaceChildren(...(pending.length ? pending.map(pendingCard) : [el("p", { className: "empty", textContent: "Nothing is waiting for a decision." })]));
+            const grants = await (await api("/api/grants")).json();
+            document.getElementById("grants").replaceChildren(...(grants.length ? grants.map(grantCard) : [el("p", { className: "empty", textContent: "No grant is active." })]));
             const all = await (await api("/api/approvals?status=all&limit=1000")).json();
             document.getElementById("recent").replaceChildren(...all.filter(a => a.status !== "Pending").slice(-20).reverse().map(recentCard));
           } catch (e) { say(e.message); }

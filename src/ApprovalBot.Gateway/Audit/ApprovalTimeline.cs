@@ -96,6 +96,11 @@ public sealed record TimelineEvent(
             "lapsed" => ("lapsed", $"Lapsed{why}"),
             "executed" => ("execution", $"Executed upstream{Duration(r.DurationMs)}"),
             "execution_failed" => ("execution", $"Execution failed{Duration(r.DurationMs)}{why}"),
+            "grant_created" => ("grant", $"Approved for a while{by}{where}: grant {r.GrantId} {r.Reason}"),
+            "allowed_by_grant" => ("grant_used", $"A later call ran without a card under grant {r.GrantId}"),
+            "grant_revoked" => ("grant_ended", $"Grant {r.GrantId} revoked{by}{where}{why}"),
+            "grant_expired" => ("grant_ended", $"Grant {r.GrantId} expired"),
+            "grant_rule_removed" or "grant_rule_changed" => ("grant_ended", $"Grant {r.GrantId} ended{why}"),
             _ => (r.Decision, r.Decision + why),
         };
         return new(r.Id, r.At, kind, r.Decision, summary, r.Agent, r.Actor, r.Channel, r.Reference, r.Reason, r.Rule, r.Digest, r.DurationMs);

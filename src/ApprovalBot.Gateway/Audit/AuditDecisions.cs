@@ -14,7 +14,7 @@ public static class AuditDecisions
     public static readonly IReadOnlyList<string> Enforcement =
     [
         "allowed", "denied", "hidden", "unknown", "rate_limited", "invalid_arguments", "upstream_unavailable", "approval_cap",
-        "shadow_denied", "shadow_held",
+        "shadow_denied", "shadow_held", "allowed_by_grant",
     ];
 
     /// <summary>What happens to an approval, from the request to the execution.</summary>
@@ -22,6 +22,7 @@ public static class AuditDecisions
     [
         "held", "held_duplicate", "handed_back", "redeemed", "claimed", "outcome_repeated", "approval_counted", "decision_refused",
         "approved", DeniedByHuman, "expired", "cancelled", "lapsed", "executed", "execution_failed", CardPosted,
+        "grant_created", "grant_revoked", "grant_expired", "grant_rule_removed", "grant_rule_changed", "revoke_refused",
     ];
 
     public static readonly IReadOnlySet<string> All = Enforcement.Concat(Lifecycle).ToHashSet(StringComparer.Ordinal);

@@ -18,7 +18,7 @@ public static class AuditExport
     public const string Csv = "csv";
 
     public static readonly IReadOnlyList<string> Columns =
-        ["id", "at", "decision", "agent", "tool", "rule", "reason", "durationMs", "digest", "approvalId", "actor", "channel", "reference"];
+        ["id", "at", "decision", "agent", "tool", "rule", "reason", "durationMs", "digest", "approvalId", "actor", "channel", "reference", "grantId"];
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -89,6 +89,7 @@ public static class AuditExport
             row.Actor,
             row.Channel,
             row.Reference,
+            row.GrantId?.ToString(),
         };
         var line = new StringBuilder();
         for (var i = 0; i < fields.Length; i++)

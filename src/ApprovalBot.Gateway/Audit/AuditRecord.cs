@@ -10,6 +10,7 @@ namespace ApprovalBot.Gateway.Audit;
 /// <param name="Actor">Who decided (<c>slack:U123</c>, <c>console:admin</c>); null for the gateway itself.</param>
 /// <param name="Channel">slack, teams, console: where a decision was taken or a card posted.</param>
 /// <param name="Reference">A posted card's message reference.</param>
+/// <param name="GrantId">The time-boxed grant the row is about (grant_created, allowed_by_grant, grant_revoked …).</param>
 public sealed record AuditRecord(
     long Id,
     DateTimeOffset At,
@@ -23,7 +24,8 @@ public sealed record AuditRecord(
     Guid? ApprovalId,
     string? Actor,
     string? Channel,
-    string? Reference);
+    string? Reference,
+    Guid? GrantId = null);
 
 /// <summary>A page of the audit, newest first; <paramref name="NextCursor"/> asks for the page after it (null: no more).</summary>
 public sealed record AuditPage(IReadOnlyList<AuditRecord> Items, string? NextCursor);

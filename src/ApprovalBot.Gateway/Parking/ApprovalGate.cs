@@ -2,6 +2,7 @@ using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
@@ -31,7 +32,8 @@ public sealed record GuardedCall(
 /// up to the hold time for a decision; hands the call back as pending before the client gives up;
 /// and lets the agent's identical call collect the outcome later. An approved call runs exactly
 /// once (atomic claim), only from the Approved state, only with arguments of the approved digest,
-/// and only while a call of the agent is in flight.
+/// and only while a call of the agent is in flight. A call that an active time-boxed grant covers
+/// runs without a card — unless an approved identical call is waiting to be collected, which it collects.
 /// </summary>
 public sealed partial class ApprovalGate(
     GatewayStore store,
@@ -41,7 +43,8 @@ public sealed partial class ApprovalGate(
     ApprovalOptions options,
     ApprovalChannelsDescription channels,
     TimeProvider time,
-    ILogger<ApprovalGate> logger)
+    ILogger<ApprovalGate> logger,
+    GrantLifecycle? grants = null)
 {
     /// <param name="attached">Told which approval the call joined or opened (MCP tasks record it).</param>
     public async ValueTask<CallToolResult> HoldAsync(
@@ -51,16 +54,25 @@ public sealed partial class ApprovalGate(
         var digest = digests.Compute(call.Arguments);
         var now = time.GetUtcNow();
         var latest = await store.FindLatestAsync(call.Agent, call.Tool, digest, cancellationToken);
+        if (latest is { Status: ApprovalStatus.Approved } && (latest.ClaimedAt is not null || lifecycle.CollectBy(latest) > now))
+        {
+            // First, so the call that an approval "for a while" was given for is the one that collects it.
+            lifecycle.RecordRedeem(latest, "redeemed");
+            await (attached?.Invoke(latest) ?? Task.CompletedTask);
+            return await CollectAsync(call, latest, execute, cancellationToken);
+        }
+
+        if (grants is not null && await grants.FindUsableAsync(call.Agent, call.Tool, call.Decision, digest, cancellationToken) is { } grant)
+        {
+            return await grants.RunAsync(grant, call, digest, execute, cancellationToken);
+        }
+
         switch (latest)
         {
             case { Status: ApprovalStatus.Pending }:
                 lifecycle.RecordRedeem(latest, "held_duplicate");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
                 return await WaitAsync(call, latest, announce: true, execute, cancellationToken);
-            case { Status: ApprovalStatus.Approved } when latest.ClaimedAt is not null || lifecycle.CollectBy(latest) > now:
-                lifecycle.RecordRedeem(latest, "redeemed");
-                await (attached?.Invoke(latest) ?? Task.CompletedTask);
-                return await CollectAsync(call, latest, execute, cancellationToken);
             case { Status: ApprovalStatus.Denied or ApprovalStatus.Expired or ApprovalStatus.Cancelled, ResolvedAt: { } resolved }
                 when resolved + options.OutcomeRetention > now:
                 // The agent asks again for what was refused: the same answer, not a new card.
@@ -123,6 +135,13 @@ public sealed partial class ApprovalGate(
                 if (winner == ticket.Approval.Outcome.Task)
                 {
                     outcome = await ticket.Approval.Outcome.Task;
+                }
+                else if (cancellationToken.IsCancellationRequested && call.AsTask)
+                {
+                    // Only tasks/cancel cancels a task's call, and it withdraws the approval — also one
+                    // opened (or joined) while the cancel was on its way, before the task recorded it.
+                    await TryEndAsync(() => lifecycle.WithdrawAsync(record.Id, "withdrawn by the agent (tasks/cancel)", CancellationToken.None));
+                    throw new OperationCanceledException(cancellationToken);
                 }
                 else if (cancellationToken.IsCancellationRequested)
                 {
@@ -214,7 +233,9 @@ public sealed partial class ApprovalGate(
             var result = await execute(CancellationToken.None);
             var ok = result.IsError != true;
             await lifecycle.RecordExecutionAsync(record, ok, ok ? "succeeded" : Summarize(result), time.GetElapsedTime(started).TotalMilliseconds, CancellationToken.None);
-            return result;
+            return record.GrantId is { } grantId && await store.GetGrantAsync(grantId, CancellationToken.None) is { } grant
+                ? AgentReplies.ApprovedWithGrant(result, record, grant)
+                : result;
         }
         catch (Exception e) when (e is McpException or IOException or InvalidOperationException or OperationCanceledException)
         {

@@ -4,6 +4,7 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
@@ -27,7 +28,8 @@ public sealed partial class ApprovalLifecycle(
     SecretRedactor redactor,
     TimeProvider time,
     ILogger<ApprovalLifecycle> logger,
-    GatewayTelemetry? telemetry = null)
+    GatewayTelemetry? telemetry = null,
+    GrantLifecycle? grants = null)
 {
     private long _publishFailures;
 
@@ -43,7 +45,10 @@ public sealed partial class ApprovalLifecycle(
             Guid.NewGuid(), call.Tool, call.Upstream, call.Agent, redactor.RedactToJson(call.Arguments as IReadOnlyDictionary<string, JsonElement> ?? (call.Arguments is null ? null : new Dictionary<string, JsonElement>(call.Arguments))), digest,
             decision.Reason, decision.Rule, decision.Approvers, Math.Max(1, decision.ApprovalsRequired), [],
             ApprovalStatus.Pending, decision.Wait.ToWireName(), now, now + (decision.Timeout ?? options.DefaultTimeout),
-            null, null, null, null, null, instance.Id);
+            null, null, null, null, null, instance.Id,
+            GrantsOffered: grants is null ? null : decision.Grants,
+            GrantScope: decision.Grants.Count > 0 ? decision.GrantScope.ToWireName() : null,
+            RuleFingerprint: decision.Fingerprint);
         await store.InsertApprovalAsync(record, cancellationToken);
         Audit(record, "held", call.Agent);
         telemetry?.CallDecided("held", call.Tool);
@@ -104,6 +109,18 @@ public sealed partial class ApprovalLifecycle(
 
             var verdict = ApprovalJudge.Judge(record.ToSnapshot(), decision, now);
             LogDecisionJudged(logger, record.Id, decision.Approver.Principal, decision.Channel, verdict.Kind.ToString());
+            TimeSpan? grantFor = null;
+            if (decision.Grant is not null && verdict.Kind is VerdictKind.Approved or VerdictKind.Counted)
+            {
+                // Only a duration the card offered: the rule, not the click, decides how long a grant may be.
+                if (grants is null || !PolicyDuration.TryParse(decision.Grant, out var asked) || record.GrantsOffered?.Contains(asked) != true)
+                {
+                    var offered = record.GrantsOffered is { Count: > 0 } list ? "offered: " + string.Join(", ", list.Select(PolicyDuration.Format)) : "this rule offers none";
+                    return new(record.Id, false, record.Status.ToString(), $"Approving {record.Tool} for {decision.Grant} is not possible ({offered}); nothing changed.");
+                }
+
+                grantFor = asked;
+            }
             switch (verdict.Kind)
             {
                 case VerdictKind.NotAnApprover:
@@ -137,18 +154,35 @@ public sealed partial class ApprovalLifecycle(
                         VerdictKind.Denied => ApprovalStatus.Denied,
                         _ => ApprovalStatus.Cancelled,
                     };
-                    var moved = await store.TryTransitionAsync(
-                        record.Id, ApprovalStatus.Pending, to, now,
-                        decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
-                        addApprover: to == ApprovalStatus.Approved ? decision.Approver.Principal : null,
-                        cancellationToken: cancellationToken);
+                    var grant = to == ApprovalStatus.Approved && grantFor is { } duration
+                        ? grants!.NewGrant(record, decision.Approver, decision.Channel, duration, now)
+                        : null;
+                    var moved = grant is not null
+                        ? await store.TryApproveWithGrantAsync(
+                            record.Id, now, decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment, grant, cancellationToken)
+                        : await store.TryTransitionAsync(
+                            record.Id, ApprovalStatus.Pending, to, now,
+                            decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
+                            addApprover: to == ApprovalStatus.Approved ? decision.Approver.Principal : null,
+                            cancellationToken: cancellationToken);
                     if (!moved)
                     {
                         continue;
                     }
 
                     await AfterResolvedAsync(record.Id, to, decision.Approver, decision.Comment, decision.Channel, cancellationToken);
-                    return new(record.Id, true, to.ToString(), verdict.Message);
+                    if (grant is null)
+                    {
+                        return new(record.Id, true, to.ToString(), verdict.Message);
+                    }
+
+                    await grants!.AnnounceCreatedAsync(grant, cancellationToken);
+                    return new(
+                        record.Id, true, to.ToString(),
+                        $"Approved by {decision.Approver.DisplayName} for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)}: "
+                        + $"{record.Tool} runs for agent '{record.Agent}'{(grant.Scope == GrantRecord.ArgumentsScope ? " with these arguments" : "")} without asking until {Clock(grant.ExpiresAt)} (grant {grant.Id}).",
+                        grant.Id,
+                        grant.ExpiresAt);
             }
         }
 
@@ -257,7 +291,9 @@ public sealed partial class ApprovalLifecycle(
 
     public ApprovalRequested ToRequested(ApprovalRecord record) => new(
         record.Id, record.Tool, record.Upstream, record.Agent, record.ArgumentsRedacted, record.Digest, record.Reason,
-        record.Approvers, record.ApprovalsRequired, record.RequestedAt, record.ExpiresAt, events.GatewayAddress, record.Instance);
+        record.Approvers, record.ApprovalsRequired, record.RequestedAt, record.ExpiresAt, events.GatewayAddress, record.Instance,
+        record.GrantsOffered is { Count: > 0 } offered ? offered.Select(PolicyDuration.Format).ToArray() : null,
+        record.GrantsOffered is { Count: > 0 } ? record.GrantScope : null);
 
     private async Task<bool> EndAsync(Guid id, ApprovalStatus to, string? comment, CancellationToken cancellationToken)
     {
@@ -308,8 +344,9 @@ public sealed partial class ApprovalLifecycle(
         var by = record.DecidedBy is { } principal ? ToApprover(principal, record.DecidedByName) : null;
         try
         {
+            var grant = record.GrantId is { } grantId ? await store.GetGrantAsync(grantId, cancellationToken) : null;
             await events.PublishResolvedAsync(
-                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy), cancellationToken);
+                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy, grant?.Id, grant?.ExpiresAt), cancellationToken);
             await store.MarkResolutionPublishedAsync(record.Id, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -330,6 +367,8 @@ public sealed partial class ApprovalLifecycle(
             LogPublishFailed(logger, id, message, e.Message);
         }
     }
+
+    private static string Clock(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static Approver ToApprover(string principal, string? displayName)
     {

@@ -3,6 +3,10 @@ using ApprovalBot.Core.Approvals;
 namespace ApprovalBot.Gateway.Storage;
 
 /// <summary>An approval as the gateway stores it (arguments only in redacted form).</summary>
+/// <param name="GrantsOffered">The rule's <c>grants</c> when the approval was opened: what an approver may approve for.</param>
+/// <param name="GrantScope">The rule's <c>grant_scope</c> then (<c>tool</c> or <c>arguments</c>); null without grants.</param>
+/// <param name="RuleFingerprint">The rule's fingerprint then: a grant is usable only while the rule is unchanged.</param>
+/// <param name="GrantId">The grant this approval gave, if it was approved for a while.</param>
 public sealed record ApprovalRecord(
     Guid Id,
     string Tool,
@@ -25,7 +29,11 @@ public sealed record ApprovalRecord(
     string? Comment,
     DateTimeOffset? ResolvedAt,
     string Instance,
-    DateTimeOffset? ClaimedAt = null)
+    DateTimeOffset? ClaimedAt = null,
+    IReadOnlyList<TimeSpan>? GrantsOffered = null,
+    string? GrantScope = null,
+    string? RuleFingerprint = null,
+    Guid? GrantId = null)
 {
     public ApprovalSnapshot ToSnapshot() =>
         new(Id, Tool, Status, Approvers, ApprovalsRequired, ApprovedBy, ExpiresAt, DecidedByName ?? (Status == ApprovalStatus.Expired ? "timeout" : null));

@@ -5,6 +5,7 @@ namespace ApprovalBot.Gateway.Storage;
 /// Decision is a verb an operator can grep: allowed, denied, hidden, rate_limited, held, approved, …
 /// </summary>
 /// <param name="Reference">Where a card was posted (Slack channel and ts, Teams conversation and activity); null otherwise.</param>
+/// <param name="GrantId">The time-boxed grant the row is about (grant_created, allowed_by_grant, grant_ended).</param>
 public sealed record AuditEntry(
     DateTimeOffset At,
     string Decision,
@@ -17,4 +18,5 @@ public sealed record AuditEntry(
     Guid? ApprovalId = null,
     string? Actor = null,
     string? Channel = null,
-    string? Reference = null);
+    string? Reference = null,
+    Guid? GrantId = null);

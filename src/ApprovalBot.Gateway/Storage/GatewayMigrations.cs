@@ -108,5 +108,42 @@ internal static class GatewayMigrations
             CREATE INDEX ix_outbox_webhook ON webhook_outbox (webhook, status);
             CREATE INDEX ix_approvals_resolved ON approvals (resolved_at);
             """),
+        // What a grant needs from its approval is copied at open time (offered durations, scope, the
+        // rule's fingerprint), so a card's buttons and the grant agree even if the policy changes meanwhile.
+        new(4, "time-boxed grants", """
+            CREATE TABLE grants (
+                id TEXT PRIMARY KEY,
+                approval_id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                upstream TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                rule_fingerprint TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                digest TEXT,
+                granted_by TEXT NOT NULL,
+                granted_by_name TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                revokers TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                end_reason TEXT,
+                ended_by TEXT,
+                ended_by_name TEXT,
+                end_comment TEXT,
+                instance TEXT NOT NULL,
+                created_published INTEGER NOT NULL DEFAULT 0,
+                ended_published INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE INDEX ix_grants_active ON grants (agent, tool) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_expiry ON grants (expires_at) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_created ON grants (created_at);
+            ALTER TABLE approvals ADD COLUMN grants_offered TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_scope TEXT;
+            ALTER TABLE approvals ADD COLUMN rule_fingerprint TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_id TEXT;
+            ALTER TABLE audit ADD COLUMN grant_id TEXT;
+            """),
     ];
 }

@@ -9,7 +9,8 @@ public sealed partial class GatewayStore
 {
     private const string SelectAudit = """
         SELECT id AS Id, at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-               duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference
+               duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference,
+               grant_id AS GrantId
         FROM audit
         """;
 

@@ -25,8 +25,8 @@ public sealed partial class GatewayStore
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
     private const string InsertAudit = """
-        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, reference)
-        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @Reference)
+        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, reference, grant_id)
+        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @Reference, @GrantId)
         """;
 
     /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
@@ -80,13 +80,14 @@ public sealed partial class GatewayStore
         var rows = await connection.QueryAsync<AuditRow>(
             """
             SELECT id AS Id, at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference
+                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference,
+                   grant_id AS GrantId
             FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
             """,
             new { ApprovalId = approvalId?.ToString(), Limit = limit });
         return rows.Select(r => new AuditEntry(
             DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
-            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.Reference)).ToList();
+            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.Reference, r.GrantId is null ? null : Guid.Parse(r.GrantId))).ToList();
     }
 
     /// <summary>Today's (UTC) policy decisions, for the heartbeat.</summary>
@@ -106,9 +107,11 @@ public sealed partial class GatewayStore
         await connection.ExecuteAsync(
             """
             INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
-                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published)
+                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published,
+                                   grants_offered, grant_scope, rule_fingerprint)
             VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
-                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1)
+                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1,
+                    @GrantsOffered, @GrantScope, @RuleFingerprint)
             """,
             new
             {
@@ -126,6 +129,9 @@ public sealed partial class GatewayStore
                 RequestedAt = record.RequestedAt.ToUnixTimeMilliseconds(),
                 ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(),
                 record.Instance,
+                GrantsOffered = record.GrantsOffered is { Count: > 0 } offered ? JsonSerializer.Serialize(offered.Select(d => (long)d.TotalMilliseconds)) : null,
+                record.GrantScope,
+                record.RuleFingerprint,
             });
     }
 
@@ -278,7 +284,8 @@ public sealed partial class GatewayStore
                reason AS Reason, rule AS Rule, approvers AS Approvers, approvals_required AS ApprovalsRequired, approved_by AS ApprovedBy,
                status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
-               instance AS Instance, claimed_at AS ClaimedAt
+               instance AS Instance, claimed_at AS ClaimedAt, grants_offered AS GrantsOffered, grant_scope AS GrantScope,
+               rule_fingerprint AS RuleFingerprint, grant_id AS GrantId
         FROM approvals
         """;
 
@@ -296,6 +303,7 @@ public sealed partial class GatewayStore
         e.Actor,
         e.Channel,
         e.Reference,
+        GrantId = e.GrantId?.ToString(),
     };
 
     private sealed class AuditRow
@@ -313,10 +321,11 @@ public sealed partial class GatewayStore
         public string? Actor { get; init; }
         public string? Channel { get; init; }
         public string? Reference { get; init; }
+        public string? GrantId { get; init; }
 
         public AuditRecord ToRecord() => new(
             Id, DateTimeOffset.FromUnixTimeMilliseconds(At), AuditDecisions.Present(Decision, ApprovalId is not null), Agent, Tool, Rule, Reason,
-            DurationMs, Digest, ApprovalId is null ? null : Guid.Parse(ApprovalId), Actor, Channel, Reference);
+            DurationMs, Digest, ApprovalId is null ? null : Guid.Parse(ApprovalId), Actor, Channel, Reference, GrantId is null ? null : Guid.Parse(GrantId));
     }
 
     private sealed class ApprovalRow
@@ -343,6 +352,10 @@ public sealed partial class GatewayStore
         public long? ResolvedAt { get; init; }
         public string Instance { get; init; } = "";
         public long? ClaimedAt { get; init; }
+        public string? GrantsOffered { get; init; }
+        public string? GrantScope { get; init; }
+        public string? RuleFingerprint { get; init; }
+        public string? GrantId { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -351,6 +364,10 @@ public sealed partial class GatewayStore
             DateTimeOffset.FromUnixTimeMilliseconds(RequestedAt), DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
             DecidedBy, DecidedByName, DecidedChannel, Comment,
             ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance,
-            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value));
+            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value),
+            GrantsOffered is null ? null : (JsonSerializer.Deserialize<long[]>(GrantsOffered) ?? []).Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray(),
+            GrantScope,
+            RuleFingerprint,
+            GrantId is null ? null : Guid.Parse(GrantId));
     }
 }

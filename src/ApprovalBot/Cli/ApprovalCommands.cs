@@ -55,7 +55,9 @@ public static class ApprovalCommands
                         return 2;
                     }
 
-                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment });
+                    // --grant 1h approves for a while: one of the durations the rule offers.
+                    var grant = args[0] == "approve" ? CommandLine.Option(args, "--grant") : null;
+                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment, grant });
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>();
                     var message = body.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
                     (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(message);
