@@ -89,6 +89,7 @@ public static class GatewayHosting
         services.AddSingleton<IGrantEvents>(sp => sp.GetRequiredService<BusApprovalEvents>());
         services.AddSingleton<GrantLifecycle>();
         services.AddHostedService<GrantMaintenance>();
+        services.AddSingleton<IArgumentEdits, ArgumentEdits>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();
         services.AddHttpContextAccessor();

@@ -61,7 +61,10 @@ public sealed class TeamsEndToEndTests
         Assert.Contains(PolicyApproverAadId, text);
         Assert.Contains(id.ToString(), text);
 
-        var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
+        // The rule does not say "editable": false, so "Edit, then approve" (a ShowCard) follows the three buttons.
+        var all = card["actions"]!.AsArray().Select(a => a!).ToList();
+        Assert.Equal("Action.ShowCard", all[^1]["type"]?.GetValue<string>());
+        var actions = all[..^1];
         Assert.Equal(3, actions.Count);
         Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
         Assert.Equal(new[] { "approve", "deny", "withdraw" }, actions.Select(a => a["verb"]?.GetValue<string>()));

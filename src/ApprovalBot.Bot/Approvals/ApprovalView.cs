@@ -13,6 +13,7 @@ namespace ApprovalBot.Bot.Approvals;
 /// </param>
 /// <param name="GrantId">Approved for a while: the grant it gave.</param>
 /// <param name="GrantUntil">When that grant ends (unless revoked earlier).</param>
+/// <param name="EditedArguments">Approved with changed arguments: what runs (JSON, secrets masked).</param>
 public sealed record ApprovalView(
     ApprovalRequested Request,
     ApprovalStatus Status,
@@ -24,7 +25,8 @@ public sealed record ApprovalView(
     bool AgentWaiting = true,
     DateTimeOffset? CollectBy = null,
     Guid? GrantId = null,
-    DateTimeOffset? GrantUntil = null)
+    DateTimeOffset? GrantUntil = null,
+    string? EditedArguments = null)
 {
     public Guid Id => Request.ApprovalId;
 
@@ -43,10 +45,13 @@ public sealed record ApprovalView(
         && ExecutionSummary == other.ExecutionSummary
         && AgentWaiting == other.AgentWaiting
         && CollectBy == other.CollectBy
-        && GrantUntil == other.GrantUntil;
+        && GrantUntil == other.GrantUntil
+        && EditedArguments == other.EditedArguments;
 }
 
 /// <summary>A click or API call asking to decide an approval.</summary>
 /// <param name="Withdraw">Withdraw the request instead of deciding it (ends as Cancelled); <paramref name="Approve"/> is then false.</param>
 /// <param name="Grant">Approve for a while: one of the durations the request offers (e.g. <c>1h</c>); null approves once.</param>
-public sealed record DecisionCommand(Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false, string? Grant = null);
+/// <param name="EditedArguments">Edit, then approve: the arguments as the approver changed them (a JSON object; masked values left masked).</param>
+public sealed record DecisionCommand(
+    Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false, string? Grant = null, string? EditedArguments = null);

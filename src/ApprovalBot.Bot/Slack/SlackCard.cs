@@ -60,6 +60,11 @@ internal static class SlackCard
         {
             blocks.Add(Divider());
             blocks.Add(Section(Outcome(approval, now), SlackActionIds.OutcomeBlock));
+            if (approval.EditedArguments is { } edited)
+            {
+                blocks.Add(Section($"*Approved with changed arguments* (hidden values unchanged)\n```{Arguments(edited)}```", SlackActionIds.EditedBlock));
+            }
+
             if (approval.GrantUntil is { } until && approval.GrantId is { } grantId)
             {
                 var what = request.GrantScope == "arguments" ? "with these arguments " : "";
@@ -83,6 +88,51 @@ internal static class SlackCard
         {
             ApprovalStatus.Pending => $"Approval needed: {tool} requested by {agent}",
             _ => $"{HeaderWord(approval)}: {tool} requested by {agent}",
+        };
+    }
+
+    /// <summary>The longest JSON the edit dialog can hold (Slack's plain_text_input limit).</summary>
+    public const int MaxEditChars = 3000;
+
+    /// <summary>
+    /// The edit dialog: the arguments as the card shows them, in a text input, to change and approve.
+    /// Null when they are too long for the input (then the card's other buttons remain).
+    /// </summary>
+    public static JsonObject? EditModal(ApprovalView approval, string? channelId)
+    {
+        var json = Pretty(approval.Request.RedactedArguments);
+        if (json.Length > MaxEditChars)
+        {
+            return null;
+        }
+
+        return new JsonObject
+        {
+            ["type"] = "modal",
+            ["callback_id"] = SlackActionIds.EditModal,
+            ["private_metadata"] = new JsonObject { ["approval_id"] = approval.Id.ToString(), ["channel_id"] = channelId }.ToJsonString(),
+            ["title"] = PlainText("Edit, then approve", 24),
+            ["submit"] = PlainText("Approve", 24),
+            ["close"] = PlainText("Cancel", 24),
+            ["blocks"] = new JsonArray
+            {
+                Section($"Change the arguments of `{Short(approval.Request.Tool, MaxNameChars)}` requested by {Short(approval.Request.Agent, MaxNameChars)}, then approve. "
+                    + $"Leave `{Core.Redaction.SecretRedactor.Mask}` as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy."),
+                new JsonObject
+                {
+                    ["type"] = "input",
+                    ["block_id"] = SlackActionIds.ArgumentsBlock,
+                    ["label"] = PlainText("Arguments (JSON)", 2000),
+                    ["element"] = new JsonObject
+                    {
+                        ["type"] = "plain_text_input",
+                        ["action_id"] = SlackActionIds.ArgumentsInput,
+                        ["multiline"] = true,
+                        ["max_length"] = MaxEditChars,
+                        ["initial_value"] = json,
+                    },
+                },
+            },
         };
     }
 
@@ -115,12 +165,11 @@ internal static class SlackCard
         },
     };
 
-    internal static string Arguments(string redactedArguments)
+    private static string Pretty(string json)
     {
-        string pretty;
         try
         {
-            pretty = JsonNode.Parse(redactedArguments)?.ToJsonString(new JsonSerializerOptions
+            return JsonNode.Parse(json)?.ToJsonString(new JsonSerializerOptions
             {
                 WriteIndented = true,
                 Encoder = SlackApiClient.JsonOptions.Encoder,
@@ -128,8 +177,13 @@ internal static class SlackCard
         }
         catch (JsonException)
         {
-            pretty = redactedArguments;
+            return json;
         }
+    }
+
+    internal static string Arguments(string redactedArguments)
+    {
+        var pretty = Pretty(redactedArguments);
 
         // A ``` inside the dump would end the code block early.
         pretty = pretty.Replace("```", "`\u200B`\u200B`", StringComparison.Ordinal);
@@ -203,6 +257,17 @@ internal static class SlackCard
                 },
             },
         };
+
+        if (approval.Request.Editable)
+        {
+            actions["elements"]!.AsArray().Insert(1, new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = SlackActionIds.EditApprove,
+                ["text"] = PlainText("Edit & approve", 75),
+                ["value"] = id,
+            });
+        }
 
         // After "Approve once": one button per duration the rule offers.
         var agent = Plain(approval.Request.Agent, 60);

@@ -70,6 +70,9 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             CREATE INDEX ix_grants_open ON grants (expires_at) WHERE ended_at IS NULL;
             CREATE INDEX ix_grants_created ON grants (created_at);
             """),
+        new(5, "edit then approve", """
+            ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
+            """),
     ];
 
     private readonly SqliteDatabase _database;
@@ -107,7 +110,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         return await connection.ExecuteAsync(
             """
             UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At, collect_by = @CollectBy,
-                grant_id = @GrantId, grant_until = @GrantUntil
+                grant_id = @GrantId, grant_until = @GrantUntil, edited_arguments = @EditedArguments
             WHERE id = @Id AND status = 'Pending'
             """,
             new
@@ -120,6 +123,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
                 CollectBy = resolved.CollectBy?.ToUnixTimeMilliseconds(),
                 GrantId = resolved.GrantId?.ToString(),
                 GrantUntil = resolved.GrantUntil?.ToUnixTimeMilliseconds(),
+                resolved.EditedArguments,
             }) == 1;
     }
 
@@ -271,7 +275,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
     private const string Select = """
         SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt,
                succeeded AS Succeeded, execution_summary AS ExecutionSummary, agent_waiting AS AgentWaiting, collect_by AS CollectBy,
-               grant_id AS GrantId, grant_until AS GrantUntil
+               grant_id AS GrantId, grant_until AS GrantUntil, edited_arguments AS EditedArguments
         FROM approvals
         """;
 
@@ -298,6 +302,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         public long? CollectBy { get; init; }
         public string? GrantId { get; init; }
         public long? GrantUntil { get; init; }
+        public string? EditedArguments { get; init; }
 
         public ApprovalView ToView() => new(
             JsonSerializer.Deserialize<ApprovalRequested>(Request)!,
@@ -310,7 +315,8 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             AgentWaiting,
             CollectBy is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(CollectBy.Value),
             GrantId is null ? null : Guid.Parse(GrantId),
-            GrantUntil is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(GrantUntil.Value));
+            GrantUntil is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(GrantUntil.Value),
+            EditedArguments);
     }
 }
 

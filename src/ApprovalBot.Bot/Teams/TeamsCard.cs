@@ -24,6 +24,11 @@ internal static class TeamsCard
 
     /// <summary>The data key of "Approve for 1h": the duration as the policy spells it.</summary>
     public const string GrantDataKey = "grant";
+
+    /// <summary>"Edit, then approve": the input holding the arguments, and the data flag of its approve action.</summary>
+    public const string ArgumentsInputId = "arguments";
+    public const string EditDataKey = "edit";
+    public const int MaxEditLength = 4000;
     public const string CommentInputId = "comment";
     public const int MaxCommentLength = 500;
     internal const int MaxArgumentChars = 4000;
@@ -105,6 +110,10 @@ internal static class TeamsCard
             Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId),
             Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId),
         };
+        if (request.Editable && EditableText(request.RedactedArguments) is { } editable)
+        {
+            card["actions"]!.AsArray().Add(EditAction(request.ApprovalId, editable));
+        }
         return card;
     }
 
@@ -185,6 +194,11 @@ internal static class TeamsCard
             body.Add(Literal(view.Comment, italic: true));
         }
 
+        if (view.EditedArguments is { } edited)
+        {
+            body.Add(Literal($"✏️ Approved with changed arguments (hidden values unchanged): {edited}", bold: true));
+        }
+
         if (!string.IsNullOrWhiteSpace(view.ExecutionSummary))
         {
             body.Add(Label(view.Succeeded == false ? "Upstream error" : "Upstream result"));
@@ -210,6 +224,60 @@ internal static class TeamsCard
         }
 
         return Card(body, $"{title}: {message}");
+    }
+
+    /// <summary>The arguments to edit, pretty-printed; null when they are too long for the input.</summary>
+    private static string? EditableText(string redactedArguments)
+    {
+        string pretty;
+        try
+        {
+            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "{}";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        return pretty.Length <= MaxEditLength ? pretty : null;
+    }
+
+    /// <summary>"Edit, then approve": a card that opens with the arguments in an input and its own approve button.</summary>
+    private static JsonObject EditAction(Guid approvalId, string arguments)
+    {
+        var approve = Execute("✅ Approve with these arguments", ApproveVerb, "positive", approvalId);
+        approve["data"]![EditDataKey] = true;
+        approve["fallback"]!["data"]![EditDataKey] = true;
+        return new JsonObject
+        {
+            ["type"] = "Action.ShowCard",
+            ["title"] = "✏️ Edit, then approve",
+            ["card"] = new JsonObject
+            {
+                ["type"] = "AdaptiveCard",
+                ["body"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["type"] = "TextBlock",
+                        ["text"] = "Change the arguments, then approve. Leave \"[redacted]\" as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy.",
+                        ["wrap"] = true,
+                        ["isSubtle"] = true,
+                        ["size"] = "Small",
+                    },
+                    new JsonObject
+                    {
+                        ["type"] = "Input.Text",
+                        ["id"] = ArgumentsInputId,
+                        ["label"] = "Arguments (JSON)",
+                        ["isMultiline"] = true,
+                        ["maxLength"] = MaxEditLength,
+                        ["value"] = arguments,
+                    },
+                },
+                ["actions"] = new JsonArray { approve },
+            },
+        };
     }
 
     /// <summary>Pretty-printed redacted arguments, cut to keep the activity far below the Connector's ~40 KB limit.</summary>

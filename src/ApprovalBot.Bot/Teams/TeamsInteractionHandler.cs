@@ -29,7 +29,7 @@ internal sealed class TeamsInteractionHandler(
 {
     private const string NotDelivered = "The decision could not be delivered to the gateway. Nothing was decided; try again.";
 
-    private sealed record CardAction(string Verb, Guid ApprovalId, string? Comment, string? Grant = null);
+    private sealed record CardAction(string Verb, Guid ApprovalId, string? Comment, string? Grant = null, string? EditedArguments = null);
 
     private abstract record DecisionResult;
 
@@ -124,7 +124,12 @@ internal sealed class TeamsInteractionHandler(
 
         // "Approve for 1h": the gateway checks that the approval offers the duration.
         var grant = verb == TeamsCard.ApproveVerb ? TeamsActivity.String(data, TeamsCard.GrantDataKey)?.Trim() : null;
-        return new CardAction(verb, id, comment, string.IsNullOrEmpty(grant) ? null : grant);
+        // "Approve with these arguments" (inside "Edit, then approve"): the input comes merged into the data.
+        var edited = verb == TeamsCard.ApproveVerb && data.ValueKind == JsonValueKind.Object
+            && data.TryGetProperty(TeamsCard.EditDataKey, out var flag) && flag.ValueKind == JsonValueKind.True
+            ? TeamsActivity.String(data, TeamsCard.ArgumentsInputId) ?? ""
+            : null;
+        return new CardAction(verb, id, comment, string.IsNullOrEmpty(grant) ? null : grant, edited);
     }
 
     /// <summary>
@@ -210,7 +215,7 @@ internal sealed class TeamsInteractionHandler(
         {
             // Withdraw takes the same path and checks as approve/deny; the gateway ends it as Cancelled.
             outcome = await decisions.DecideAsync(
-                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCard.ApproveVerb, approver, action.Comment, "teams", Withdraw: action.Verb == TeamsCard.WithdrawVerb, Grant: action.Grant),
+                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCard.ApproveVerb, approver, action.Comment, "teams", Withdraw: action.Verb == TeamsCard.WithdrawVerb, Grant: action.Grant, EditedArguments: action.EditedArguments),
                 cancellationToken);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)

@@ -6,6 +6,8 @@ namespace ApprovalBot.Bot.WebConsole;
 /// <param name="State">One sentence for where it stands, as the cards say it ("Agent waiting", "Approved by X — runs when …").</param>
 /// <param name="Grants">The durations it may be approved for (<c>"grant"</c> in the approve body); empty: approve once only.</param>
 /// <param name="GrantUntil">Approved for a while: until when the grant it gave lets the agent's later calls through.</param>
+/// <param name="Editable">Whether the arguments may be changed before approving (<c>"arguments"</c> in the approve body).</param>
+/// <param name="EditedArguments">Approved with changed arguments: what runs (secrets masked).</param>
 internal sealed record ApprovalDto(
     Guid Id,
     string Tool,
@@ -31,4 +33,6 @@ internal sealed record ApprovalDto(
     IReadOnlyList<string> Grants,
     string? GrantScope,
     Guid? GrantId,
-    DateTimeOffset? GrantUntil);
+    DateTimeOffset? GrantUntil,
+    bool Editable,
+    string? EditedArguments);

@@ -97,7 +97,10 @@ public static class ConsoleEndpoints
     {
         var comment = Comment(body);
         var grant = approve && !string.IsNullOrWhiteSpace(body?.Grant) ? body.Grant.Trim() : null;
-        var outcome = await decisions.DecideAsync(new DecisionCommand(id, approve, ConsoleAdmin, comment, "console", withdraw, grant), ct);
+        var edited = approve && body?.Arguments is { ValueKind: not (System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) } arguments
+            ? arguments.GetRawText()
+            : null;
+        var outcome = await decisions.DecideAsync(new DecisionCommand(id, approve, ConsoleAdmin, comment, "console", withdraw, grant, edited), ct);
         return Results.Json(outcome, statusCode: outcome.Accepted ? StatusCodes.Status200OK : outcome.Status == "Unknown" ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
     }
 
@@ -106,7 +109,7 @@ public static class ConsoleEndpoints
         v.Request.Approvers, v.Request.ApprovalsRequired, v.Status.ToString(), v.Request.RequestedAt, v.Request.ExpiresAt,
         v.DecidedBy?.DisplayName, v.DecidedBy?.Principal, v.Comment, v.ResolvedAt, v.Succeeded, v.ExecutionSummary, v.Request.GatewayInstance,
         v.AgentWaiting, v.CollectBy, ApprovalText.Describe(v, now),
-        v.Request.Grants ?? [], v.Request.GrantScope, v.GrantId, v.GrantUntil);
+        v.Request.Grants ?? [], v.Request.GrantScope, v.GrantId, v.GrantUntil, v.Request.Editable, v.EditedArguments);
 
     internal static GrantDto ToDto(GrantView g, DateTimeOffset now) => new(
         g.Id, g.Grant.ApprovalId, g.Grant.Agent, g.Grant.Tool, g.Grant.Upstream, g.Grant.Rule, g.Grant.Scope,

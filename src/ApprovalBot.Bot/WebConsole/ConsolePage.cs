@@ -28,6 +28,7 @@ internal static class ConsolePage
           .waiting { font-weight: 600; margin: .25rem 0; }
           .waiting.away { color: #a15c00; }
           textarea { width: 100%; max-width: 40rem; min-height: 2.5rem; margin: .5rem 0; }
+          textarea.edit-arguments { min-height: 8rem; font-family: ui-monospace, monospace; }
           #message { min-height: 1.4rem; font-weight: 600; }
           #login { display: none; }
           .status { font-weight: 600; }
@@ -81,9 +82,9 @@ internal static class ConsolePage
         function age(iso) { const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)); return s < 60 ? s + " s" : s < 3600 ? Math.round(s / 60) + " min" : Math.round(s / 3600) + " h"; }
         function pretty(json) { try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; } }
         // action: approve, deny or cancel (withdraw the request: nothing runs, it ends as Cancelled).
-        // grant: approve for a while ("1h"), one of the durations the approval offers.
-        async function decide(id, action, comment, grant) {
-          const r = await api(`/api/approvals/${id}/${action}`, { method: "POST", body: JSON.stringify(grant ? { comment, grant } : { comment }) });
+        // grant: approve for a while ("1h"), one of the durations the approval offers; args: edited arguments (an object).
+        async function decide(id, action, comment, grant, args) {
+          const r = await api(`/api/approvals/${id}/${action}`, { method: "POST", body: JSON.stringify({ comment, ...(grant ? { grant } : {}), ...(args ? { arguments: args } : {}) }) });
           const body = await r.json();
           say(body.message || body.status);
           await refresh();
@@ -104,7 +105,17 @@ internal static class ConsolePage
                 onclick: () => decide(a.id, "approve", comment.value, d) })),
               el("button", { className: "deny", type: "button", textContent: "Deny", onclick: () => decide(a.id, "deny", comment.value) }),
               el("button", { className: "withdraw", type: "button", textContent: "Withdraw", title: "Withdraw the request: nothing runs and nobody can approve it afterwards",
-                onclick: () => { if (confirm("Withdraw this request? Nothing runs, and nobody can approve it afterwards.")) decide(a.id, "cancel", comment.value); } })));
+                onclick: () => { if (confirm("Withdraw this request? Nothing runs, and nobody can approve it afterwards.")) decide(a.id, "cancel", comment.value); } })),
+            ...(a.editable ? [editor(a, comment)] : []));
+        }
+        // Edit, then approve: values shown as [redacted] stay as they are (the gateway keeps their originals).
+        function editor(a, comment) {
+          const text = el("textarea", { className: "edit-arguments", value: pretty(a.arguments), spellcheck: false });
+          return el("details", { className: "edit" }, el("summary", { textContent: "Edit, then approve" }), text,
+            el("div", { className: "meta", textContent: "Leave \"[redacted]\" where it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy." }),
+            el("button", { className: "edit-approve", type: "button", textContent: "Approve with these arguments", onclick: () => {
+              let args; try { args = JSON.parse(text.value); } catch (e) { say("Not valid JSON: " + e.message); return; }
+              decide(a.id, "approve", comment.value, null, args); } }));
         }
         function recentCard(a) {
           // state says it all: "Approved by X — runs when the agent calls again (until 10:30 UTC)", "Withdrawn by X." …

@@ -4,6 +4,10 @@ namespace ApprovalBot.Core.Contracts;
 /// <param name="DecisionId">Unique per click; lets the gateway ignore a redelivered message.</param>
 /// <param name="Channel">slack, teams or console: where the click happened.</param>
 /// <param name="Withdraw">Withdraw the request instead of deciding it (ends as Cancelled); <paramref name="Approve"/> is then ignored.</param>
+/// <param name="EditedArguments">
+/// Edit, then approve: the arguments as the approver changed them (a JSON object, values shown as
+/// <c>[redacted]</c> left as they are); null approves the arguments as asked.
+/// </param>
 /// <param name="Grant">Approve for a while: one of the durations the request offered (policy spelling, e.g. <c>1h</c>); null approves once.</param>
 public sealed record ApprovalDecision(
     Guid ApprovalId,
@@ -14,7 +18,8 @@ public sealed record ApprovalDecision(
     DateTimeOffset DecidedAt,
     string Channel,
     bool Withdraw = false,
-    string? Grant = null);
+    string? Grant = null,
+    string? EditedArguments = null);
 
 /// <summary>The gateway's answer to an <see cref="ApprovalDecision"/> (request/response over the bus).</summary>
 /// <param name="Accepted">True when the decision changed the approval (or counted toward a quorum).</param>

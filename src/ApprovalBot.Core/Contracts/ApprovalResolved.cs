@@ -7,6 +7,7 @@ namespace ApprovalBot.Core.Contracts;
 /// Approved while no call of the agent was waiting: the call runs when the agent calls again, until
 /// this time (then it lapses). Null when a waiting call runs it at once, and for every other status.
 /// </param>
+/// <param name="EditedArguments">Approved with changed arguments: what runs, as JSON with secrets masked.</param>
 /// <param name="GrantUntil">Approved for a while: later calls of the agent to the tool run without a card until then (unless revoked).</param>
 public sealed record ApprovalResolved(
     Guid ApprovalId,
@@ -16,7 +17,8 @@ public sealed record ApprovalResolved(
     DateTimeOffset ResolvedAt,
     DateTimeOffset? CollectBy = null,
     Guid? GrantId = null,
-    DateTimeOffset? GrantUntil = null);
+    DateTimeOffset? GrantUntil = null,
+    string? EditedArguments = null);
 
 /// <summary>
 /// Published when a pending approval gains its first waiting call or loses its last one, so cards

@@ -83,6 +83,9 @@ public sealed record PolicyDecision(
     /// <summary>Rule field <c>grant_scope</c>: what a grant given under this rule lets through.</summary>
     public GrantScope GrantScope { get; init; }
 
+    /// <summary>Rule field <c>editable</c>: whether an approver may change the arguments before approving (default true).</summary>
+    public bool Editable { get; init; } = true;
+
     /// <summary>
     /// Identifies the rule's content (its JSON and its expanded approvers): a grant stays usable only
     /// while the rule that allowed it is unchanged. Empty for built-in decisions (defaults, hide).

@@ -14,8 +14,8 @@ internal sealed class PolicyParser
 {
     private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
     private static readonly ImmutableArray<string> RedactFields = ["fields", "patterns"];
-    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope"];
-    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required", "grants", "grant_scope"];
+    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable"];
+    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
     private static readonly ImmutableArray<string> RateLimitFields = ["max", "window"];
     private static readonly ImmutableArray<string> OperatorFields = ["in", "glob", "exists"];
@@ -348,6 +348,7 @@ internal sealed class PolicyParser
         var hold = fields.Get("hold") is { } h ? ParseDuration(h, "hold", allowZero: true) : null;
         var grants = fields.Get("grants") is { } g ? ParseGrants(g) : [];
         var grantScope = fields.Get("grant_scope") is { } gs ? ParseEnum(gs, "grant_scope", GrantScopes) : GrantScope.Tool;
+        var editable = fields.Get("editable") is not { } ed || ParseBool(ed);
         if (fields.Get("grants") is { } grantsField && approvalsRequired > 1)
         {
             // Why: a grant lets later calls through on one person's word, which is what a quorum forbids.
@@ -407,6 +408,7 @@ internal sealed class PolicyParser
         {
             Grants = grants,
             GrantScope = grantScope.Value,
+            Editable = editable,
             Fingerprint = Fingerprint(decisionPath, rule.Value, approvers ?? []),
         };
         return new CompiledRule(glob, conditions.ToArray(), decision);
@@ -748,6 +750,17 @@ internal sealed class PolicyParser
         var names = options.Select(o => o.Name).ToArray();
         Error(field.Path, $"invalid {what} {PolicyText.Quote(text)}; expected {PolicyText.QuotedList(names)}{PolicyText.Hint(text, names)}");
         return null;
+    }
+
+    private bool ParseBool(Field field)
+    {
+        if (field.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return field.Value.GetBoolean();
+        }
+
+        TypeError(field, "true or false");
+        return false;
     }
 
     private int? ParseInt(Field field, int min)

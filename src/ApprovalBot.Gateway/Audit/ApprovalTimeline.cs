@@ -96,6 +96,8 @@ public sealed record TimelineEvent(
             "lapsed" => ("lapsed", $"Lapsed{why}"),
             "executed" => ("execution", $"Executed upstream{Duration(r.DurationMs)}"),
             "execution_failed" => ("execution", $"Execution failed{Duration(r.DurationMs)}{why}"),
+            "arguments_edited" => ("edited", $"Arguments changed before approval{by}{where}{why}"),
+            "edit_refused" => ("refused", $"Edit refused{by}{where}{why}"),
             "grant_created" => ("grant", $"Approved for a while{by}{where}: grant {r.GrantId} {r.Reason}"),
             "allowed_by_grant" => ("grant_used", $"A later call ran without a card under grant {r.GrantId}"),
             "grant_revoked" => ("grant_ended", $"Grant {r.GrantId} revoked{by}{where}{why}"),

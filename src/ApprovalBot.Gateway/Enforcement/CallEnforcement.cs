@@ -137,7 +137,7 @@ public sealed partial class CallEnforcement(
                     // An MCP task waits as long as the approval lives; the client polls instead of holding a request.
                     return await gate.HoldAsync(
                         new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true, Admit: admit),
-                        ct => next(context, ct),
+                        Forward(context, next),
                         cancellationToken,
                         task.AttachAsync);
                 }
@@ -148,12 +148,19 @@ public sealed partial class CallEnforcement(
                 {
                     return await gate.HoldAsync(
                         new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken, Admit: admit),
-                        ct => next(context, ct),
+                        Forward(context, next),
                         held.Token);
                 }
         }
     }
 
+    /// <summary>The upstream call of a guarded call: with the arguments the gate hands over (an approver may have edited them).</summary>
+    private static UpstreamCall Forward(RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+        (arguments, ct) =>
+        {
+            context.Params!.Arguments = arguments;
+            return next(context, ct);
+        };
 
     private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments)
     {

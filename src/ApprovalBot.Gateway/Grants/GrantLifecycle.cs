@@ -77,14 +77,14 @@ public sealed partial class GrantLifecycle(
 
     /// <summary>Runs a call a grant lets through: audited as allowed_by_grant first, then forwarded; the result says which grant.</summary>
     public async ValueTask<CallToolResult> RunAsync(
-        GrantRecord grant, GuardedCall call, string digest, Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
+        GrantRecord grant, GuardedCall call, string digest, UpstreamCall execute, CancellationToken cancellationToken)
     {
         audit.Record(new AuditEntry(
             time.GetUtcNow(), "allowed_by_grant", call.Agent, call.Tool, call.Decision.Rule,
             $"grant {grant.Id} given by {grant.GrantedByName} until {Time(grant.ExpiresAt)}",
             Digest: digest, ApprovalId: grant.ApprovalId, Actor: grant.GrantedBy, GrantId: grant.Id));
         LogAllowedByGrant(logger, call.Tool, call.Agent, grant.Id, grant.GrantedBy);
-        var result = await execute(cancellationToken);
+        var result = await execute(call.Arguments, cancellationToken);
         return AgentReplies.AllowedByGrant(result, grant);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Storage;
@@ -11,6 +12,9 @@ using ModelContextProtocol.Server;
 using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Parking;
+
+/// <summary>Forwards the guarded call upstream with <paramref name="arguments"/> (the agent's own, or an approver's edit merged with them).</summary>
+public delegate ValueTask<CallToolResult> UpstreamCall(IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken);
 
 /// <summary>A require_approval call as the gate sees it.</summary>
 /// <param name="AsTask">An MCP task runs it: wait until the approval ends, never hand back.</param>
@@ -44,11 +48,12 @@ public sealed partial class ApprovalGate(
     ApprovalChannelsDescription channels,
     TimeProvider time,
     ILogger<ApprovalGate> logger,
-    GrantLifecycle? grants = null)
+    GrantLifecycle? grants = null,
+    SecretRedactor? redactor = null)
 {
     /// <param name="attached">Told which approval the call joined or opened (MCP tasks record it).</param>
     public async ValueTask<CallToolResult> HoldAsync(
-        GuardedCall call, Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken,
+        GuardedCall call, UpstreamCall execute, CancellationToken cancellationToken,
         Func<ApprovalRecord, Task>? attached = null)
     {
         var digest = digests.Compute(call.Arguments);
@@ -100,7 +105,7 @@ public sealed partial class ApprovalGate(
 
     private async ValueTask<CallToolResult> WaitAsync(
         GuardedCall call, ApprovalRecord record, bool announce,
-        Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
+        UpstreamCall execute, CancellationToken cancellationToken)
     {
         var ticket = held.Join(record.Id);
         if (announce && ticket.IsFirst)
@@ -195,7 +200,7 @@ public sealed partial class ApprovalGate(
 
     /// <summary>The agent came back for an approved call: it runs now, once, for every identical call in flight here.</summary>
     private async ValueTask<CallToolResult> CollectAsync(
-        GuardedCall call, ApprovalRecord record, Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
+        GuardedCall call, ApprovalRecord record, UpstreamCall execute, CancellationToken cancellationToken)
     {
         using var ticket = held.Join(record.Id);
         cancellationToken.ThrowIfCancellationRequested();
@@ -204,7 +209,7 @@ public sealed partial class ApprovalGate(
 
     /// <summary>The only path to the upstream for a guarded call: Approved state, the claim won, and a matching digest.</summary>
     private async Task<CallToolResult> ClaimAndExecuteAsync(
-        Guid id, IDictionary<string, JsonElement>? arguments, Func<CancellationToken, ValueTask<CallToolResult>> execute)
+        Guid id, IDictionary<string, JsonElement>? arguments, UpstreamCall execute)
     {
         var record = await store.GetApprovalAsync(id, CancellationToken.None);
         if (record is not { Status: ApprovalStatus.Approved })
@@ -214,10 +219,24 @@ public sealed partial class ApprovalGate(
                 : AgentReplies.NotApproved(record);
         }
 
-        // The digest is checked over the very object the upstream call will send.
+        // The digest is checked over the agent's very arguments: an edit only ever keeps their hidden values.
         if (!digests.Matches(arguments, record.Digest))
         {
             return AgentReplies.DigestMismatch(record);
+        }
+
+        var send = arguments;
+        if (record.EditedArguments is { } edit)
+        {
+            // Rebuilt from the bound edit and the agent's call; both must still be exactly what was approved.
+            var merged = ArgumentEdit.Apply(edit, record.ArgumentsRedacted, arguments as IReadOnlyDictionary<string, JsonElement> ?? arguments?.ToDictionary(), redactor ?? new SecretRedactor());
+            var editArguments = merged.Succeeded ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(merged.Edit) : null;
+            if (merged.Arguments is null || record.EditedDigest is not { } editDigest || !digests.Matches(editArguments, editDigest))
+            {
+                return AgentReplies.DigestMismatch(record);
+            }
+
+            send = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(merged.Arguments.ToJsonString());
         }
 
         if (!await lifecycle.TryClaimAsync(record, CancellationToken.None))
@@ -230,11 +249,12 @@ public sealed partial class ApprovalGate(
         {
             // Once claimed, the call runs to the end even if the agent goes away, so the outcome is
             // recorded; the upstream's call timeout bounds it.
-            var result = await execute(CancellationToken.None);
+            var result = await execute(send, CancellationToken.None);
             var ok = result.IsError != true;
             await lifecycle.RecordExecutionAsync(record, ok, ok ? "succeeded" : Summarize(result), time.GetElapsedTime(started).TotalMilliseconds, CancellationToken.None);
             return record.GrantId is { } grantId && await store.GetGrantAsync(grantId, CancellationToken.None) is { } grant
                 ? AgentReplies.ApprovedWithGrant(result, record, grant)
+                : record.EditedArguments is not null ? AgentReplies.ApprovedWithEdit(result, record)
                 : result;
         }
         catch (Exception e) when (e is McpException or IOException or InvalidOperationException or OperationCanceledException)

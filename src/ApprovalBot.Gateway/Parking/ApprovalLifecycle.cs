@@ -29,7 +29,8 @@ public sealed partial class ApprovalLifecycle(
     TimeProvider time,
     ILogger<ApprovalLifecycle> logger,
     GatewayTelemetry? telemetry = null,
-    GrantLifecycle? grants = null)
+    GrantLifecycle? grants = null,
+    IArgumentEdits? edits = null)
 {
     private long _publishFailures;
 
@@ -48,7 +49,8 @@ public sealed partial class ApprovalLifecycle(
             null, null, null, null, null, instance.Id,
             GrantsOffered: grants is null ? null : decision.Grants,
             GrantScope: decision.Grants.Count > 0 ? decision.GrantScope.ToWireName() : null,
-            RuleFingerprint: decision.Fingerprint);
+            RuleFingerprint: decision.Fingerprint,
+            Editable: edits is not null && decision.Editable && decision.ApprovalsRequired <= 1);
         await store.InsertApprovalAsync(record, cancellationToken);
         Audit(record, "held", call.Agent);
         telemetry?.CallDecided("held", call.Tool);
@@ -121,6 +123,25 @@ public sealed partial class ApprovalLifecycle(
 
                 grantFor = asked;
             }
+
+            EditCheck? edited = null;
+            if (decision.EditedArguments is not null && verdict.Kind is VerdictKind.Approved or VerdictKind.Counted)
+            {
+                var refusal = !record.Editable || edits is null ? $"The arguments of {record.Tool} may not be edited here (the rule says \"editable\": false, or several approvals are needed); nothing changed."
+                    : grantFor is not null ? "An edited call cannot also be approved for a while; approve the edit once, or the call as asked for a while. Nothing changed."
+                    : null;
+                edited = refusal is null ? await edits!.CheckAsync(record, decision.EditedArguments, cancellationToken) : EditCheck.Refused(refusal);
+                if (edited.Error is { } error)
+                {
+                    audit.Record(new AuditEntry(now, "edit_refused", record.Agent, record.Tool, record.Rule, error, Digest: record.Digest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
+                    return new(record.Id, false, record.Status.ToString(), error);
+                }
+
+                if (edited.Unchanged)
+                {
+                    edited = null; // as shown: an ordinary approval
+                }
+            }
             switch (verdict.Kind)
             {
                 case VerdictKind.NotAnApprover:
@@ -160,6 +181,9 @@ public sealed partial class ApprovalLifecycle(
                     var moved = grant is not null
                         ? await store.TryApproveWithGrantAsync(
                             record.Id, now, decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment, grant, cancellationToken)
+                        : to == ApprovalStatus.Approved && edited is { Edit: { } edit, Digest: { } editDigest }
+                        ? await store.TryApproveWithEditAsync(
+                            record.Id, now, decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment, edit, editDigest, cancellationToken)
                         : await store.TryTransitionAsync(
                             record.Id, ApprovalStatus.Pending, to, now,
                             decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
@@ -170,10 +194,18 @@ public sealed partial class ApprovalLifecycle(
                         continue;
                     }
 
+                    if (to == ApprovalStatus.Approved && edited is { Edit: not null, Digest: { } newDigest })
+                    {
+                        // Both digests: the agent's call still has to match the original; what runs is bound by the new one.
+                        audit.Record(new AuditEntry(
+                            now, "arguments_edited", record.Agent, record.Tool, record.Rule, $"original digest {record.Digest}, edited digest {newDigest}",
+                            Digest: newDigest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
+                    }
+
                     await AfterResolvedAsync(record.Id, to, decision.Approver, decision.Comment, decision.Channel, cancellationToken);
                     if (grant is null)
                     {
-                        return new(record.Id, true, to.ToString(), verdict.Message);
+                        return new(record.Id, true, to.ToString(), edited is null ? verdict.Message : $"Approved by {decision.Approver.DisplayName} with the arguments changed.");
                     }
 
                     await grants!.AnnounceCreatedAsync(grant, cancellationToken);
@@ -293,7 +325,8 @@ public sealed partial class ApprovalLifecycle(
         record.Id, record.Tool, record.Upstream, record.Agent, record.ArgumentsRedacted, record.Digest, record.Reason,
         record.Approvers, record.ApprovalsRequired, record.RequestedAt, record.ExpiresAt, events.GatewayAddress, record.Instance,
         record.GrantsOffered is { Count: > 0 } offered ? offered.Select(PolicyDuration.Format).ToArray() : null,
-        record.GrantsOffered is { Count: > 0 } ? record.GrantScope : null);
+        record.GrantsOffered is { Count: > 0 } ? record.GrantScope : null,
+        record.Editable);
 
     private async Task<bool> EndAsync(Guid id, ApprovalStatus to, string? comment, CancellationToken cancellationToken)
     {
@@ -346,7 +379,7 @@ public sealed partial class ApprovalLifecycle(
         {
             var grant = record.GrantId is { } grantId ? await store.GetGrantAsync(grantId, cancellationToken) : null;
             await events.PublishResolvedAsync(
-                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy, grant?.Id, grant?.ExpiresAt), cancellationToken);
+                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy, grant?.Id, grant?.ExpiresAt, record.EditedArguments), cancellationToken);
             await store.MarkResolutionPublishedAsync(record.Id, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)

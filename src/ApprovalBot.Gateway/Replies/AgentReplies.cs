@@ -173,6 +173,31 @@ public static class AgentReplies
         return result;
     }
 
+    /// <summary>
+    /// The call ran with arguments an approver changed: the upstream's own result, then a sentence
+    /// saying so (who, and what ran, secrets masked), the same under <c>_meta.approvalbot</c>.
+    /// </summary>
+    public static CallToolResult ApprovedWithEdit(CallToolResult result, ApprovalRecord record)
+    {
+        var who = record.DecidedByName ?? record.DecidedBy ?? "an approver";
+        result.Content.Add(new TextContentBlock
+        {
+            Text = $"Note: {who} changed the arguments before approving. {record.Tool} ran with {record.EditedArguments} instead of {record.ArgumentsRedacted} (hidden values unchanged).",
+        });
+        var details = Details("approved", record);
+        details["status"] = "approved";
+        details["approvedBy"] = record.DecidedBy;
+        details["argumentsEdited"] = true;
+        details["editedBy"] = record.DecidedBy;
+        details["ranWith"] = JsonNode.Parse(record.EditedArguments ?? "{}");
+        details["requested"] = JsonNode.Parse(record.ArgumentsRedacted);
+        details["originalDigest"] = record.Digest;
+        details["digest"] = record.EditedDigest;
+        result.Meta ??= [];
+        result.Meta["approvalbot"] = details;
+        return result;
+    }
+
     /// <summary>What goes under <c>_meta.approvalbot</c>.</summary>
     public static JsonObject Details(string decision, ApprovalRecord record) => new()
     {

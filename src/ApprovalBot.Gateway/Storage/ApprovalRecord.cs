@@ -7,6 +7,9 @@ namespace ApprovalBot.Gateway.Storage;
 /// <param name="GrantScope">The rule's <c>grant_scope</c> then (<c>tool</c> or <c>arguments</c>); null without grants.</param>
 /// <param name="RuleFingerprint">The rule's fingerprint then: a grant is usable only while the rule is unchanged.</param>
 /// <param name="GrantId">The grant this approval gave, if it was approved for a while.</param>
+/// <param name="Editable">The rule's <c>editable</c> when the approval was opened.</param>
+/// <param name="EditedArguments">Approved with changed arguments: the edit as written (masked values stay masked; no secret).</param>
+/// <param name="EditedDigest">The digest the edit is bound with (the original's is <see cref="Digest"/>).</param>
 public sealed record ApprovalRecord(
     Guid Id,
     string Tool,
@@ -33,7 +36,10 @@ public sealed record ApprovalRecord(
     IReadOnlyList<TimeSpan>? GrantsOffered = null,
     string? GrantScope = null,
     string? RuleFingerprint = null,
-    Guid? GrantId = null)
+    Guid? GrantId = null,
+    bool Editable = false,
+    string? EditedArguments = null,
+    string? EditedDigest = null)
 {
     public ApprovalSnapshot ToSnapshot() =>
         new(Id, Tool, Status, Approvers, ApprovalsRequired, ApprovedBy, ExpiresAt, DecidedByName ?? (Status == ApprovalStatus.Expired ? "timeout" : null));

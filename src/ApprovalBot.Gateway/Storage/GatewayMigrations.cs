@@ -145,5 +145,12 @@ internal static class GatewayMigrations
             ALTER TABLE approvals ADD COLUMN grant_id TEXT;
             ALTER TABLE audit ADD COLUMN grant_id TEXT;
             """),
+        // The edit is stored as the approver wrote it: masked values stay masked (the originals are
+        // put back from the agent's own call at run time), so this column holds no secret.
+        new(5, "edit then approve", """
+            ALTER TABLE approvals ADD COLUMN editable INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
+            ALTER TABLE approvals ADD COLUMN edited_digest TEXT;
+            """),
     ];
 }

@@ -108,10 +108,10 @@ public sealed partial class GatewayStore
             """
             INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
                                    approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published,
-                                   grants_offered, grant_scope, rule_fingerprint)
+                                   grants_offered, grant_scope, rule_fingerprint, editable)
             VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
                     '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1,
-                    @GrantsOffered, @GrantScope, @RuleFingerprint)
+                    @GrantsOffered, @GrantScope, @RuleFingerprint, @Editable)
             """,
             new
             {
@@ -132,6 +132,7 @@ public sealed partial class GatewayStore
                 GrantsOffered = record.GrantsOffered is { Count: > 0 } offered ? JsonSerializer.Serialize(offered.Select(d => (long)d.TotalMilliseconds)) : null,
                 record.GrantScope,
                 record.RuleFingerprint,
+                record.Editable,
             });
     }
 
@@ -285,7 +286,8 @@ public sealed partial class GatewayStore
                status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
                instance AS Instance, claimed_at AS ClaimedAt, grants_offered AS GrantsOffered, grant_scope AS GrantScope,
-               rule_fingerprint AS RuleFingerprint, grant_id AS GrantId
+               rule_fingerprint AS RuleFingerprint, grant_id AS GrantId, editable AS Editable, edited_arguments AS EditedArguments,
+               edited_digest AS EditedDigest
         FROM approvals
         """;
 
@@ -356,6 +358,9 @@ public sealed partial class GatewayStore
         public string? GrantScope { get; init; }
         public string? RuleFingerprint { get; init; }
         public string? GrantId { get; init; }
+        public bool Editable { get; init; }
+        public string? EditedArguments { get; init; }
+        public string? EditedDigest { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -368,6 +373,9 @@ public sealed partial class GatewayStore
             GrantsOffered is null ? null : (JsonSerializer.Deserialize<long[]>(GrantsOffered) ?? []).Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray(),
             GrantScope,
             RuleFingerprint,
-            GrantId is null ? null : Guid.Parse(GrantId));
+            GrantId is null ? null : Guid.Parse(GrantId),
+            Editable,
+            EditedArguments,
+            EditedDigest);
     }
 }

@@ -80,4 +80,29 @@ public sealed class SlackGrantCardTests
         Assert.Contains("/policy revoke ID", blocks[1]!.ToJsonString());
         Assert.Contains("No grant is active", SlackStatusMessage.GrantList([], 0, Now, "/policy")["text"]!.GetValue<string>());
     }
+
+    [Fact]
+    public void An_editable_approval_offers_edit_and_approve_and_its_dialog_holds_the_redacted_json_within_limits()
+    {
+        var approval = Grantable() with { Request = Grantable().Request with { Editable = true } };
+
+        var blocks = SlackCard.Blocks(approval, Now);
+        SlackBlockKit.AssertValid(blocks);
+        Assert.Contains(Buttons(blocks), b => (string?)b!["action_id"] == SlackActionIds.EditApprove);
+
+        var modal = SlackCard.EditModal(approval, "C1")!;
+        Assert.True(((string?)modal["title"]!["text"])!.Length <= 24);
+        SlackBlockKit.AssertValid(modal["blocks"]!.AsArray());
+        var initial = (string?)modal["blocks"]![1]!["element"]!["initial_value"];
+        Assert.Contains("\"api_key\": \"[redacted]\"", initial);
+        Assert.True(initial!.Length <= SlackCard.MaxEditChars);
+
+        var huge = approval with { Request = approval.Request with { RedactedArguments = "{\"x\":\"" + new string('y', 4000) + "\"}" } };
+        Assert.Null(SlackCard.EditModal(huge, "C1"));
+
+        var edited = approval with { Status = ApprovalStatus.Approved, DecidedBy = Alice, ResolvedAt = Now, EditedArguments = "{\"task_id\":\"T-7\",\"api_key\":\"[redacted]\"}" };
+        var final = SlackCard.Blocks(edited, Now);
+        SlackBlockKit.AssertValid(final);
+        Assert.Contains("T-7", final.Single(b => (string?)b!["block_id"] == SlackActionIds.EditedBlock)!.ToJsonString());
+    }
 }

@@ -92,9 +92,9 @@ public sealed class LifecycleHarness : IAsyncDisposable
         var args = arguments ?? Args();
         return (gate ?? Gate).HoldAsync(
             new GuardedCall(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
-            async _ =>
+            async (sent, _) =>
             {
-                Executed.Enqueue(args);
+                Executed.Enqueue(sent);
                 if (upstreamTakes is { } takes)
                 {
                     await Task.Delay(takes);
