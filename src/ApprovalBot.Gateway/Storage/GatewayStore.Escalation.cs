@@ -25,13 +25,16 @@ public sealed partial class GatewayStore
             new { Id = id.ToString(), Approvers = JsonSerializer.Serialize(approvers), At = at.ToUnixTimeMilliseconds() }) == 1;
     }
 
-    /// <summary>Pending approvals in the last fifth of their life that were not reminded yet.</summary>
+    /// <summary>Approvals that live this long or longer get a reminder; shorter ones would only add noise.</summary>
+    public static readonly TimeSpan RemindFrom = TimeSpan.FromMinutes(5);
+
+    /// <summary>Pending approvals in the last fifth of their life (of at least <see cref="RemindFrom"/>) that were not reminded yet.</summary>
     public async Task<IReadOnlyList<ApprovalRecord>> ListRemindersDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<ApprovalRow>(
-            SelectApproval + " WHERE status = 'Pending' AND reminded_at IS NULL AND expires_at > @Now AND (expires_at - @Now) * 5 <= (expires_at - requested_at)",
-            new { Now = now.ToUnixTimeMilliseconds() });
+            SelectApproval + " WHERE status = 'Pending' AND reminded_at IS NULL AND expires_at > @Now AND (expires_at - @Now) * 5 <= (expires_at - requested_at) AND expires_at - requested_at >= @Minimum",
+            new { Now = now.ToUnixTimeMilliseconds(), Minimum = (long)RemindFrom.TotalMilliseconds });
         return rows.Select(r => r.ToRecord()).ToList();
     }
 

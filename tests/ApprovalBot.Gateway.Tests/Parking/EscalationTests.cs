@@ -71,4 +71,18 @@ public sealed class EscalationTests : IAsyncLifetime
         await _h.DecideAsync(id, Alice, approve: false, "no");
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task A_short_lived_approval_gets_no_reminder()
+    {
+        var call = _h.CallAsync(Rule(timeout: TimeSpan.FromMinutes(4)));
+        var id = await _h.WaitForRequestAsync();
+
+        _h.Time.Advance(TimeSpan.FromMinutes(3.5));
+        await _h.Lifecycle.SweepAsync(CancellationToken.None);
+
+        Assert.Empty(_h.Events.Reminders);
+        await _h.DecideAsync(id, Alice, approve: false, "no");
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
