@@ -78,7 +78,10 @@ public sealed partial class CallEnforcement(
         var decision = policy.Evaluate(new PolicyRequest(agent, name, argumentsElement, annotations));
         activity?.SetTag("approvalbot.rule", decision.Rule);
 
-        if (decision.RateLimit is { } limit && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
+        // A guarded call that joins, collects or is told the outcome of its approval is not a new call:
+        // only one that would open an approval counts, so the gate asks (Admit) just before opening one.
+        var guarded = decision.Action == PolicyAction.RequireApproval && policy.Mode != PolicyMode.Shadow;
+        if (decision.RateLimit is { } limit && !guarded && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
         {
             Record(started, "rate_limited", agent, name, decision, arguments);
             if (policy.Mode != PolicyMode.Shadow)
@@ -86,6 +89,19 @@ public sealed partial class CallEnforcement(
                 return AgentReplies.RateLimited(name, agent, decision, limit, retryAfter);
             }
         }
+
+        Func<CallToolResult?>? admit = decision.RateLimit is { } guardedLimit && guarded
+            ? () =>
+            {
+                if (rateLimiter.TryAcquire(agent, decision.Rule, guardedLimit, out var wait))
+                {
+                    return null;
+                }
+
+                Record(started, "rate_limited", agent, name, decision, arguments);
+                return AgentReplies.RateLimited(name, agent, decision, guardedLimit, wait);
+            }
+            : null;
 
         if (policy.Mode == PolicyMode.Shadow && decision.Action != PolicyAction.Allow)
         {
@@ -120,7 +136,7 @@ public sealed partial class CallEnforcement(
                 {
                     // An MCP task waits as long as the approval lives; the client polls instead of holding a request.
                     return await gate.HoldAsync(
-                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true, Admit: admit),
                         Forward(context, next),
                         cancellationToken,
                         task.AttachAsync);
@@ -131,7 +147,7 @@ public sealed partial class CallEnforcement(
                 using (var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, httpContexts?.HttpContext?.RequestAborted ?? CancellationToken.None))
                 {
                     return await gate.HoldAsync(
-                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken, Admit: admit),
                         Forward(context, next),
                         held.Token);
                 }

@@ -18,6 +18,7 @@ public delegate ValueTask<CallToolResult> UpstreamCall(IDictionary<string, JsonE
 
 /// <summary>A require_approval call as the gate sees it.</summary>
 /// <param name="AsTask">An MCP task runs it: wait until the approval ends, never hand back.</param>
+/// <param name="Admit">Asked only before a new approval is opened (the rule's rate limit): a refusal, or null to go on.</param>
 public sealed record GuardedCall(
     string Agent,
     string Tool,
@@ -26,7 +27,8 @@ public sealed record GuardedCall(
     PolicyDecision Decision,
     McpServer? Server,
     ProgressToken? ProgressToken,
-    bool AsTask = false);
+    bool AsTask = false,
+    Func<CallToolResult?>? Admit = null);
 
 /// <summary>
 /// The gate every require_approval call passes. It holds the call: opens the durable approval, or
@@ -82,6 +84,11 @@ public sealed partial class ApprovalGate(
                 lifecycle.RecordRedeem(latest, "outcome_repeated");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
                 return AgentReplies.ForOutcome(latest, latest.Status, null, latest.Comment);
+        }
+
+        if (call.Admit?.Invoke() is { } refused)
+        {
+            return refused;
         }
 
         var pending = await store.CountPendingAsync(call.Agent, cancellationToken);

@@ -10,7 +10,6 @@ using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Protocol;
 
 namespace ApprovalBot.Gateway.Tests.Parking;
@@ -27,7 +26,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public LifecycleHarness(ApprovalOptions? options = null)
     {
         Directory.CreateDirectory(_directory);
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+        Time = new TimerClock(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
         Store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
         Audit = new AuditTrail(Store, NullLogger<AuditTrail>.Instance);
         // Held for an hour unless a test says otherwise, so the fake clock decides when a call is handed back.
@@ -46,7 +45,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
         return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance, grants));
     }
 
-    public FakeTimeProvider Time { get; }
+    /// <summary>The fake clock; <see cref="TimerClock.WaitForTimerAsync"/> says when a held call's timer is armed.</summary>
+    public TimerClock Time { get; }
     public GatewayStore Store { get; }
     public AuditTrail Audit { get; }
     public ApprovalOptions Options { get; }
@@ -87,7 +87,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
     /// <summary>Starts a guarded call; the upstream "runs" by recording the arguments it got.</summary>
     public Task<CallToolResult> CallAsync(
         PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1",
-        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null)
+        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null,
+        Func<Task<CallToolResult>>? upstream = null)
     {
         var args = arguments ?? Args();
         return (gate ?? Gate).HoldAsync(
@@ -100,20 +101,20 @@ public sealed class LifecycleHarness : IAsyncDisposable
                     await Task.Delay(takes);
                 }
 
-                return new CallToolResult { Content = [new TextContentBlock { Text = "done" }] };
+                return upstream is null ? new CallToolResult { Content = [new TextContentBlock { Text = "done" }] } : await upstream();
             },
             cancellationToken).AsTask();
     }
+
+    /// <summary>Waits until <paramref name="count"/> calls wait on the approval in this process (joined, not yet answered).</summary>
+    public Task WaitForAuditAsync(Guid id, string decision, int count = 1) =>
+        Eventually.TrueAsync(async () => (await AuditAsync(id)).Count(a => a.Decision == decision) >= count, $"{count} audit row(s) {decision}");
 
     public static Guid ApprovalIdOf(CallToolResult result) => Guid.Parse(result.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
 
     public async Task<Guid> WaitForRequestAsync(int count = 1)
     {
-        for (var i = 0; i < 500 && Events.Requested.Count < count; i++)
-        {
-            await Task.Delay(10);
-        }
-
+        await Eventually.TrueAsync(() => Events.Requested.Count >= count, $"{count} approval request(s) on the bus");
         return Events.Requested.ElementAt(count - 1).ApprovalId;
     }
 
@@ -182,8 +183,14 @@ public sealed class RecordingEvents : IApprovalEvents, IGrantEvents
 
     public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => Record(Lapsed, message);
 
+    private readonly ConcurrentDictionary<Type, int> _attempts = new();
+
+    /// <summary>Publishes of <typeparamref name="T"/> tried, including those that failed because the bus was down.</summary>
+    public int AttemptsOf<T>() => _attempts.GetValueOrDefault(typeof(T));
+
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {
+        _attempts.AddOrUpdate(typeof(T), 1, (_, n) => n + 1);
         if (Down)
         {
             throw new TimeoutException("bus down");
