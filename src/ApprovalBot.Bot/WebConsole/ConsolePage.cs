@@ -90,8 +90,11 @@ internal static class ConsolePage
           say(body.message || body.status);
           await refresh();
         }
+        // What a person typed survives the page's refreshes (which rebuild the cards).
+        const drafts = new Map();
         function pendingCard(a) {
-          const comment = el("textarea", { className: "comment", placeholder: "Comment (shown to the agent when denying)" });
+          const comment = el("textarea", { className: "comment", placeholder: "Comment (shown to the agent when denying)", value: drafts.get(a.id) ?? "" });
+          comment.addEventListener("input", () => drafts.set(a.id, comment.value));
           return el("div", { className: "card pending" },
             el("div", { className: "title" }, el("strong", { textContent: a.tool }), " requested by agent ", el("strong", { textContent: a.agent }), " via ", el("span", { textContent: a.upstream })),
             el("div", { className: "reason", textContent: a.reason ? "Why guarded: " + a.reason : "" }),
