@@ -14,6 +14,7 @@ namespace ApprovalBot.Bot.Approvals;
 /// <param name="GrantId">Approved for a while: the grant it gave.</param>
 /// <param name="GrantUntil">When that grant ends (unless revoked earlier).</param>
 /// <param name="EditedArguments">Approved with changed arguments: what runs (JSON, secrets masked).</param>
+/// <param name="EscalatedAt">Still pending after the rule's <c>escalate.after</c>: when <paramref name="EscalatedTo"/> were told.</param>
 public sealed record ApprovalView(
     ApprovalRequested Request,
     ApprovalStatus Status,
@@ -26,7 +27,9 @@ public sealed record ApprovalView(
     DateTimeOffset? CollectBy = null,
     Guid? GrantId = null,
     DateTimeOffset? GrantUntil = null,
-    string? EditedArguments = null)
+    string? EditedArguments = null,
+    DateTimeOffset? EscalatedAt = null,
+    IReadOnlyList<string>? EscalatedTo = null)
 {
     public Guid Id => Request.ApprovalId;
 
@@ -46,7 +49,8 @@ public sealed record ApprovalView(
         && AgentWaiting == other.AgentWaiting
         && CollectBy == other.CollectBy
         && GrantUntil == other.GrantUntil
-        && EditedArguments == other.EditedArguments;
+        && EditedArguments == other.EditedArguments
+        && EscalatedAt == other.EscalatedAt;
 }
 
 /// <summary>A click or API call asking to decide an approval.</summary>

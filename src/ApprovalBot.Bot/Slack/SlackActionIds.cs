@@ -19,6 +19,9 @@ public static class SlackActionIds
     public const string ArgumentsBlock = "approvalbot_arguments";
     public const string ArgumentsInput = "approvalbot_arguments_input";
 
+    /// <summary>On a pending card that was escalated: to whom.</summary>
+    public const string EscalatedBlock = "approvalbot_escalated";
+
     /// <summary>On a card approved with changed arguments: what runs.</summary>
     public const string EditedBlock = "approvalbot_edited";
 

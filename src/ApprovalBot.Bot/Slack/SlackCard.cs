@@ -53,6 +53,11 @@ internal static class SlackCard
                 blocks.Add(Section($":hourglass_flowing_sand: Approval recorded from {Who(approval.DecidedBy)}; {request.ApprovalsRequired} approvals are needed in all.", "approvalbot_progress"));
             }
 
+            if (approval.EscalatedAt is not null)
+            {
+                blocks.Add(Section($":rotating_light: *Escalated* to {string.Join(", ", (approval.EscalatedTo ?? []).Take(MaxApproversShown).Select(Principal))}: nobody decided in time.", SlackActionIds.EscalatedBlock));
+            }
+
             blocks.Add(Section(Waiting(approval), SlackActionIds.WaitingBlock));
             blocks.Add(Actions(approval));
         }

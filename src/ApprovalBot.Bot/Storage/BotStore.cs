@@ -73,6 +73,10 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         new(5, "edit then approve", """
             ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
             """),
+        new(6, "escalation", """
+            ALTER TABLE approvals ADD COLUMN escalated_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN escalated_to TEXT;
+            """),
     ];
 
     private readonly SqliteDatabase _database;
@@ -177,6 +181,35 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         return status is null or nameof(ApprovalStatus.Pending) ? ReadModelChange.NotYetKnown : ReadModelChange.Unchanged;
     }
 
+    /// <summary>
+    /// Escalated once: the request's approvers become the gateway's new list (so the bot's own check
+    /// lets the escalation approvers decide) and the escalation is remembered for the cards.
+    /// </summary>
+    public async Task<ReadModelChange> RecordEscalatedAsync(ApprovalEscalated escalated, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var id = escalated.ApprovalId.ToString();
+        var updated = await connection.ExecuteAsync(
+            """
+            UPDATE approvals SET request = json_set(request, '$.Approvers', json(@Approvers)), escalated_at = @At, escalated_to = @Added
+            WHERE id = @id AND escalated_at IS NULL
+            """,
+            new
+            {
+                id,
+                Approvers = JsonSerializer.Serialize(escalated.Approvers),
+                Added = JsonSerializer.Serialize(escalated.Added),
+                At = escalated.EscalatedAt.ToUnixTimeMilliseconds(),
+            });
+        if (updated == 1)
+        {
+            return ReadModelChange.Changed;
+        }
+
+        var known = await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM approvals WHERE id = @id", new { id });
+        return known == 0 ? ReadModelChange.NotYetKnown : ReadModelChange.Unchanged;
+    }
+
     /// <summary>A quorum vote on a still pending approval: remembered as its latest approver, for the cards' progress line.</summary>
     public async Task<bool> RecordVoteAsync(ApprovalVoted voted, CancellationToken cancellationToken)
     {
@@ -275,7 +308,8 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
     private const string Select = """
         SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt,
                succeeded AS Succeeded, execution_summary AS ExecutionSummary, agent_waiting AS AgentWaiting, collect_by AS CollectBy,
-               grant_id AS GrantId, grant_until AS GrantUntil, edited_arguments AS EditedArguments
+               grant_id AS GrantId, grant_until AS GrantUntil, edited_arguments AS EditedArguments,
+               escalated_at AS EscalatedAt, escalated_to AS EscalatedTo
         FROM approvals
         """;
 
@@ -303,6 +337,8 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         public string? GrantId { get; init; }
         public long? GrantUntil { get; init; }
         public string? EditedArguments { get; init; }
+        public long? EscalatedAt { get; init; }
+        public string? EscalatedTo { get; init; }
 
         public ApprovalView ToView() => new(
             JsonSerializer.Deserialize<ApprovalRequested>(Request)!,
@@ -316,7 +352,9 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             CollectBy is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(CollectBy.Value),
             GrantId is null ? null : Guid.Parse(GrantId),
             GrantUntil is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(GrantUntil.Value),
-            EditedArguments);
+            EditedArguments,
+            EscalatedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalatedAt.Value),
+            EscalatedTo is null ? null : JsonSerializer.Deserialize<string[]>(EscalatedTo));
     }
 }
 

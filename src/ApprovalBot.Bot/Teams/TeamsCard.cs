@@ -72,6 +72,11 @@ internal static class TeamsCard
         facts.Add(("Argument digest", Short(request.ArgumentDigest, 16)));
         body.Add(FactSet(facts));
         body.Add(WaitingLine(view));
+        if (view.EscalatedAt is not null)
+        {
+            body.Add(Literal($"🚨 Escalated to {string.Join(", ", view.EscalatedTo ?? [])}: nobody decided in time.", bold: true, color: "Attention"));
+        }
+
         body.Add(Arguments(request.RedactedArguments));
         if (!string.IsNullOrWhiteSpace(notice))
         {
@@ -207,6 +212,21 @@ internal static class TeamsCard
 
         body.Add(Arguments(request.RedactedArguments));
         return Card(body, $"{title}: {request.Tool} ({request.ApprovalId})");
+    }
+
+    /// <summary>The card posted in an approval's thread when nobody decided in time and it was escalated.</summary>
+    public static JsonObject Escalated(ApprovalView view, IReadOnlyList<string> added, DateTimeOffset now)
+    {
+        var request = view.Request;
+        var body = new JsonArray
+        {
+            Heading("🚨 Escalated: nobody has decided yet", "Attention"),
+            Literal(request.Tool, bold: true, size: "Medium", monospace: true),
+            Literal($"Requested by {request.Agent} {ApprovalText.Ago(request.RequestedAt, now)}; expires {Time(request.ExpiresAt)} ({ApprovalText.Until(request.ExpiresAt, now)})."),
+            FactSet([("Escalated to", added.Count == 0 ? "nobody new" : string.Join(", ", added)), ("Approval id", request.ApprovalId.ToString())]),
+            Note("Those named may decide it now, on the card above."),
+        };
+        return Card(body, $"Escalated: {request.Tool} ({request.ApprovalId})");
     }
 
     /// <summary>A refusal or failure, shown to the person who clicked in place of the card.</summary>

@@ -35,4 +35,6 @@ internal sealed record ApprovalDto(
     Guid? GrantId,
     DateTimeOffset? GrantUntil,
     bool Editable,
-    string? EditedArguments);
+    string? EditedArguments,
+    DateTimeOffset? EscalatedAt,
+    IReadOnlyList<string>? EscalatedTo);

@@ -109,7 +109,7 @@ public static class ConsoleEndpoints
         v.Request.Approvers, v.Request.ApprovalsRequired, v.Status.ToString(), v.Request.RequestedAt, v.Request.ExpiresAt,
         v.DecidedBy?.DisplayName, v.DecidedBy?.Principal, v.Comment, v.ResolvedAt, v.Succeeded, v.ExecutionSummary, v.Request.GatewayInstance,
         v.AgentWaiting, v.CollectBy, ApprovalText.Describe(v, now),
-        v.Request.Grants ?? [], v.Request.GrantScope, v.GrantId, v.GrantUntil, v.Request.Editable, v.EditedArguments);
+        v.Request.Grants ?? [], v.Request.GrantScope, v.GrantId, v.GrantUntil, v.Request.Editable, v.EditedArguments, v.EscalatedAt, v.EscalatedTo);
 
     internal static GrantDto ToDto(GrantView g, DateTimeOffset now) => new(
         g.Id, g.Grant.ApprovalId, g.Grant.Agent, g.Grant.Tool, g.Grant.Upstream, g.Grant.Rule, g.Grant.Scope,

@@ -27,6 +27,7 @@ internal static class ConsolePage
           button.withdraw { background: #fff; color: #1d1c1d; }
           .waiting { font-weight: 600; margin: .25rem 0; }
           .waiting.away { color: #a15c00; }
+          .escalated { font-weight: 600; color: #e01e5a; }
           textarea { width: 100%; max-width: 40rem; min-height: 2.5rem; margin: .5rem 0; }
           textarea.edit-arguments { min-height: 8rem; font-family: ui-monospace, monospace; }
           #message { min-height: 1.4rem; font-weight: 600; }
@@ -100,6 +101,7 @@ internal static class ConsolePage
             el("pre", { className: "arguments", textContent: pretty(a.arguments) }),
             el("div", { className: "meta", textContent: `Approval ${a.id} · asked ${age(a.requestedAt)} ago · expires ${new Date(a.expiresAt).toLocaleString()} · approvers: ${a.approvers.length ? a.approvers.join(", ") : "anyone"}` }),
             el("div", { className: a.agentWaiting ? "waiting" : "waiting away", textContent: a.state }),
+            ...(a.escalatedAt ? [el("div", { className: "escalated", textContent: `Escalated to ${(a.escalatedTo || []).join(", ")}: nobody decided in time.` })] : []),
             comment,
             el("div", {},
               el("button", { className: "approve", type: "button", textContent: a.grants.length ? "Approve once" : "Approve", onclick: () => decide(a.id, "approve", comment.value) }),

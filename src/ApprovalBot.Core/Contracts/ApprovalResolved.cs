@@ -52,3 +52,19 @@ public sealed record ApprovalVoted(
     int Votes,
     int Required,
     DateTimeOffset VotedAt);
+
+/// <summary>
+/// Published when an approval was still pending after its rule's <c>escalate.after</c>: <paramref name="Added"/>
+/// were told (and may decide: <paramref name="Approvers"/> is the approval's list now; empty = anyone).
+/// </summary>
+public sealed record ApprovalEscalated(
+    Guid ApprovalId,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Approvers,
+    DateTimeOffset EscalatedAt);
+
+/// <summary>Published once per approval when it is about to expire and nobody has decided.</summary>
+public sealed record ApprovalReminder(
+    Guid ApprovalId,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset At);

@@ -30,6 +30,10 @@ public enum GrantScope
     Arguments,
 }
 
+/// <summary>Rule field <c>"escalate": {"after": "10m", "to": ["group:oncall"]}</c>: who else is asked when nobody decided in time.</summary>
+/// <param name="To">Principals with <c>group:NAME</c> expanded, de-duplicated, in file order.</param>
+public sealed record EscalationRule(TimeSpan After, IReadOnlyList<string> To);
+
 /// <summary>Top-level <c>"mode"</c>: <c>enforce</c> (default) or <c>shadow</c> (decide and log, but allow).</summary>
 public enum PolicyMode
 {
@@ -82,6 +86,9 @@ public sealed record PolicyDecision(
 
     /// <summary>Rule field <c>grant_scope</c>: what a grant given under this rule lets through.</summary>
     public GrantScope GrantScope { get; init; }
+
+    /// <summary>Rule field <c>escalate</c>: still pending after <see cref="EscalationRule.After"/>, <see cref="EscalationRule.To"/> are added as approvers and told.</summary>
+    public EscalationRule? Escalation { get; init; }
 
     /// <summary>Rule field <c>editable</c>: whether an approver may change the arguments before approving (default true).</summary>
     public bool Editable { get; init; } = true;

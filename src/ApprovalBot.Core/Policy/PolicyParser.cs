@@ -14,8 +14,9 @@ internal sealed class PolicyParser
 {
     private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
     private static readonly ImmutableArray<string> RedactFields = ["fields", "patterns"];
-    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable"];
-    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable"];
+    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable", "escalate"];
+    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable", "escalate"];
+    private static readonly ImmutableArray<string> EscalateFields = ["after", "to"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
     private static readonly ImmutableArray<string> RateLimitFields = ["max", "window"];
     private static readonly ImmutableArray<string> OperatorFields = ["in", "glob", "exists"];
@@ -349,6 +350,7 @@ internal sealed class PolicyParser
         var grants = fields.Get("grants") is { } g ? ParseGrants(g) : [];
         var grantScope = fields.Get("grant_scope") is { } gs ? ParseEnum(gs, "grant_scope", GrantScopes) : GrantScope.Tool;
         var editable = fields.Get("editable") is not { } ed || ParseBool(ed);
+        var escalation = fields.Get("escalate") is { } es ? ParseEscalation(es, timeout) : null;
         if (fields.Get("grants") is { } grantsField && approvalsRequired > 1)
         {
             // Why: a grant lets later calls through on one person's word, which is what a quorum forbids.
@@ -409,6 +411,7 @@ internal sealed class PolicyParser
             Grants = grants,
             GrantScope = grantScope.Value,
             Editable = editable,
+            Escalation = escalation,
             Fingerprint = Fingerprint(decisionPath, rule.Value, approvers ?? []),
         };
         return new CompiledRule(glob, conditions.ToArray(), decision);
@@ -446,6 +449,44 @@ internal sealed class PolicyParser
         }
 
         return result;
+    }
+
+    /// <summary><c>"escalate": {"after": "10m", "to": ["group:oncall"]}</c>: a duration below the rule's timeout, and principals.</summary>
+    private EscalationRule? ParseEscalation(Field field, TimeSpan? timeout)
+    {
+        var fields = ReadObject(field.Value, field.Path, EscalateFields);
+        if (fields is null)
+        {
+            return null;
+        }
+
+        TimeSpan? after = null;
+        if (fields.Get("after") is { } a)
+        {
+            after = ParseDuration(a, "after", allowZero: false);
+            if (after is { } value && timeout is { } limit && value >= limit)
+            {
+                // Why: the approval would expire before anyone else is asked.
+                Error(a.Path, $"escalation after {PolicyText.Quote(PolicyDuration.Format(value))} would come after the timeout ({PolicyText.Quote(PolicyDuration.Format(limit))}); it must be shorter");
+                after = null;
+            }
+        }
+        else
+        {
+            Error(field.Path, "missing required field \"after\" (a duration, e.g. \"10m\")");
+        }
+
+        IReadOnlyList<string>? to = null;
+        if (fields.Get("to") is { } t)
+        {
+            to = ParsePrincipals(t, allowGroups: true);
+        }
+        else
+        {
+            Error(field.Path, $"missing required field \"to\" (an array of {PrincipalForms})");
+        }
+
+        return after is { } delay && to is not null ? new EscalationRule(delay, to) : null;
     }
 
     /// <summary>A short hash of the rule as written plus its expanded approvers (a group's members may change without the rule's text).</summary>

@@ -96,6 +96,8 @@ public sealed record TimelineEvent(
             "lapsed" => ("lapsed", $"Lapsed{why}"),
             "executed" => ("execution", $"Executed upstream{Duration(r.DurationMs)}"),
             "execution_failed" => ("execution", $"Execution failed{Duration(r.DurationMs)}{why}"),
+            "escalated" => ("escalated", $"Escalated{why}"),
+            "reminded" => ("reminded", $"Reminder sent{why}"),
             "arguments_edited" => ("edited", $"Arguments changed before approval{by}{where}{why}"),
             "edit_refused" => ("refused", $"Edit refused{by}{where}{why}"),
             "grant_created" => ("grant", $"Approved for a while{by}{where}: grant {r.GrantId} {r.Reason}"),

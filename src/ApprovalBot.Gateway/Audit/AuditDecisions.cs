@@ -23,7 +23,7 @@ public static class AuditDecisions
         "held", "held_duplicate", "handed_back", "redeemed", "claimed", "outcome_repeated", "approval_counted", "decision_refused",
         "approved", DeniedByHuman, "expired", "cancelled", "lapsed", "executed", "execution_failed", CardPosted,
         "grant_created", "grant_revoked", "grant_expired", "grant_rule_removed", "grant_rule_changed", "revoke_refused",
-        "arguments_edited", "edit_refused",
+        "arguments_edited", "edit_refused", "escalated", "reminded",
     ];
 
     public static readonly IReadOnlySet<string> All = Enforcement.Concat(Lifecycle).ToHashSet(StringComparer.Ordinal);

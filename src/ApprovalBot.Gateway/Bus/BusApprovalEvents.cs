@@ -25,6 +25,10 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
 
     public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
+    public Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
     public Task PublishGrantCreatedAsync(GrantCreated message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     public Task PublishGrantEndedAsync(GrantEnded message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);

@@ -42,6 +42,9 @@ public sealed partial class ApprovalLifecycle(
     {
         var now = time.GetUtcNow();
         var decision = call.Decision;
+        var expiresAt = now + (decision.Timeout ?? options.DefaultTimeout);
+        // An escalation due only after the expiry would never happen (the parser checks a rule's own timeout; this the configured default).
+        var escalation = decision.Escalation is { } rule && now + rule.After < expiresAt ? rule : null;
         var record = new ApprovalRecord(
             Guid.NewGuid(), call.Tool, call.Upstream, call.Agent, redactor.RedactToJson(call.Arguments as IReadOnlyDictionary<string, JsonElement> ?? (call.Arguments is null ? null : new Dictionary<string, JsonElement>(call.Arguments))), digest,
             decision.Reason, decision.Rule, decision.Approvers, Math.Max(1, decision.ApprovalsRequired), [],
@@ -50,7 +53,9 @@ public sealed partial class ApprovalLifecycle(
             GrantsOffered: grants is null ? null : decision.Grants,
             GrantScope: decision.Grants.Count > 0 ? decision.GrantScope.ToWireName() : null,
             RuleFingerprint: decision.Fingerprint,
-            Editable: edits is not null && decision.Editable && decision.ApprovalsRequired <= 1);
+            Editable: edits is not null && decision.Editable && decision.ApprovalsRequired <= 1,
+            EscalateAt: escalation is null ? null : now + escalation.After,
+            EscalateTo: escalation?.To);
         await store.InsertApprovalAsync(record, cancellationToken);
         Audit(record, "held", call.Agent);
         telemetry?.CallDecided("held", call.Tool);
@@ -264,6 +269,9 @@ public sealed partial class ApprovalLifecycle(
             await AfterResolvedAsync(id, ApprovalStatus.Expired, null, null, null, cancellationToken);
         }
 
+        await EscalateDueAsync(now, cancellationToken);
+        await RemindDueAsync(now, cancellationToken);
+
         foreach (var id in await store.LapseDueAsync(now - options.RedeemWindow, cancellationToken))
         {
             if (await store.GetApprovalAsync(id, cancellationToken) is not { } record)
@@ -274,6 +282,41 @@ public sealed partial class ApprovalLifecycle(
             Audit(record, "lapsed", record.Agent, reason: "approved, but the agent never came back for it");
             LogApprovalLapsed(logger, id, record.Tool);
             _ = PublishQuietlyAsync(id, nameof(ApprovalLapsed), () => events.PublishLapsedAsync(new ApprovalLapsed(id, now), CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Still pending after the rule's <c>escalate.after</c>: the escalation principals become approvers
+    /// of this approval (unless anyone may decide already), it is audited, and the bots tell them.
+    /// </summary>
+    private async Task EscalateDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var record in await store.ListEscalationsDueAsync(now, cancellationToken))
+        {
+            var added = (record.EscalateTo ?? []).Where(p => !record.Approvers.Contains(p, StringComparer.Ordinal)).ToList();
+            // An empty list means anyone may decide: adding names would take that away.
+            var approvers = record.Approvers.Count == 0 ? record.Approvers : [.. record.Approvers, .. added];
+            if (!await store.TryEscalateAsync(record.Id, approvers, now, cancellationToken))
+            {
+                continue;
+            }
+
+            Audit(record, "escalated", record.Agent, reason: $"still pending; told {string.Join(", ", record.EscalateTo ?? [])}");
+            LogApprovalEscalated(logger, record.Id, record.Tool, string.Join(", ", record.EscalateTo ?? []));
+            await PublishQuietlyAsync(record.Id, nameof(ApprovalEscalated), () => events.PublishEscalatedAsync(new ApprovalEscalated(record.Id, record.EscalateTo ?? [], approvers, now), CancellationToken.None));
+        }
+    }
+
+    /// <summary>One reminder per approval in the last fifth of its life, while nobody has decided.</summary>
+    private async Task RemindDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var record in await store.ListRemindersDueAsync(now, cancellationToken))
+        {
+            if (await store.TryMarkRemindedAsync(record.Id, now, cancellationToken))
+            {
+                Audit(record, "reminded", record.Agent, reason: $"expires {record.ExpiresAt.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC");
+                await PublishQuietlyAsync(record.Id, nameof(ApprovalReminder), () => events.PublishReminderAsync(new ApprovalReminder(record.Id, record.ExpiresAt, now), CancellationToken.None));
+            }
         }
     }
 
@@ -413,6 +456,9 @@ public sealed partial class ApprovalLifecycle(
 
     [LoggerMessage(EventName = "ApprovalRequested", Level = LogLevel.Information, Message = "Approval {ApprovalId} requested for {Tool} by agent {Agent}, expires {ExpiresAt}")]
     private static partial void LogApprovalRequested(ILogger logger, Guid approvalId, string tool, string agent, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventName = "ApprovalEscalated", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} still pending: escalated to {To}")]
+    private static partial void LogApprovalEscalated(ILogger logger, Guid approvalId, string tool, string to);
 
     [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} lapsed: approved, but the agent never came back for it")]
     private static partial void LogApprovalLapsed(ILogger logger, Guid approvalId, string tool);

@@ -10,6 +10,9 @@ namespace ApprovalBot.Gateway.Storage;
 /// <param name="Editable">The rule's <c>editable</c> when the approval was opened.</param>
 /// <param name="EditedArguments">Approved with changed arguments: the edit as written (masked values stay masked; no secret).</param>
 /// <param name="EditedDigest">The digest the edit is bound with (the original's is <see cref="Digest"/>).</param>
+/// <param name="EscalateAt">When, still pending, <see cref="EscalateTo"/> are added and told (the rule's <c>escalate</c>).</param>
+/// <param name="EscalatedAt">When that happened.</param>
+/// <param name="RemindedAt">When the one reminder before expiry went out.</param>
 public sealed record ApprovalRecord(
     Guid Id,
     string Tool,
@@ -39,7 +42,11 @@ public sealed record ApprovalRecord(
     Guid? GrantId = null,
     bool Editable = false,
     string? EditedArguments = null,
-    string? EditedDigest = null)
+    string? EditedDigest = null,
+    DateTimeOffset? EscalateAt = null,
+    IReadOnlyList<string>? EscalateTo = null,
+    DateTimeOffset? EscalatedAt = null,
+    DateTimeOffset? RemindedAt = null)
 {
     public ApprovalSnapshot ToSnapshot() =>
         new(Id, Tool, Status, Approvers, ApprovalsRequired, ApprovedBy, ExpiresAt, DecidedByName ?? (Status == ApprovalStatus.Expired ? "timeout" : null));

@@ -152,5 +152,12 @@ internal static class GatewayMigrations
             ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
             ALTER TABLE approvals ADD COLUMN edited_digest TEXT;
             """),
+        new(6, "escalation and reminders", """
+            ALTER TABLE approvals ADD COLUMN escalate_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN escalate_to TEXT;
+            ALTER TABLE approvals ADD COLUMN escalated_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN reminded_at INTEGER;
+            CREATE INDEX ix_approvals_escalation ON approvals (escalate_at) WHERE status = 'Pending' AND escalated_at IS NULL;
+            """),
     ];
 }

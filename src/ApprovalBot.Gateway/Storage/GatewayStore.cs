@@ -108,10 +108,10 @@ public sealed partial class GatewayStore
             """
             INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
                                    approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published,
-                                   grants_offered, grant_scope, rule_fingerprint, editable)
+                                   grants_offered, grant_scope, rule_fingerprint, editable, escalate_at, escalate_to)
             VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
                     '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1,
-                    @GrantsOffered, @GrantScope, @RuleFingerprint, @Editable)
+                    @GrantsOffered, @GrantScope, @RuleFingerprint, @Editable, @EscalateAt, @EscalateTo)
             """,
             new
             {
@@ -133,6 +133,8 @@ public sealed partial class GatewayStore
                 record.GrantScope,
                 record.RuleFingerprint,
                 record.Editable,
+                EscalateAt = record.EscalateAt?.ToUnixTimeMilliseconds(),
+                EscalateTo = record.EscalateTo is null ? null : JsonSerializer.Serialize(record.EscalateTo),
             });
     }
 
@@ -287,7 +289,8 @@ public sealed partial class GatewayStore
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
                instance AS Instance, claimed_at AS ClaimedAt, grants_offered AS GrantsOffered, grant_scope AS GrantScope,
                rule_fingerprint AS RuleFingerprint, grant_id AS GrantId, editable AS Editable, edited_arguments AS EditedArguments,
-               edited_digest AS EditedDigest
+               edited_digest AS EditedDigest, escalate_at AS EscalateAt, escalate_to AS EscalateTo, escalated_at AS EscalatedAt,
+               reminded_at AS RemindedAt
         FROM approvals
         """;
 
@@ -361,6 +364,10 @@ public sealed partial class GatewayStore
         public bool Editable { get; init; }
         public string? EditedArguments { get; init; }
         public string? EditedDigest { get; init; }
+        public long? EscalateAt { get; init; }
+        public string? EscalateTo { get; init; }
+        public long? EscalatedAt { get; init; }
+        public long? RemindedAt { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -376,6 +383,10 @@ public sealed partial class GatewayStore
             GrantId is null ? null : Guid.Parse(GrantId),
             Editable,
             EditedArguments,
-            EditedDigest);
+            EditedDigest,
+            EscalateAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalateAt.Value),
+            EscalateTo is null ? null : JsonSerializer.Deserialize<string[]>(EscalateTo),
+            EscalatedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalatedAt.Value),
+            RemindedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(RemindedAt.Value));
     }
 }

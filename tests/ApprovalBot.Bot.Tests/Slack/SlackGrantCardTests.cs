@@ -105,4 +105,18 @@ public sealed class SlackGrantCardTests
         SlackBlockKit.AssertValid(final);
         Assert.Contains("T-7", final.Single(b => (string?)b!["block_id"] == SlackActionIds.EditedBlock)!.ToJsonString());
     }
+
+    [Fact]
+    public void An_escalated_pending_card_names_whom_it_was_escalated_to()
+    {
+        var escalated = Grantable() with { EscalatedAt = Now, EscalatedTo = ["slack:U0ONCALL", "teams:aad-1"] };
+
+        var blocks = SlackCard.Blocks(escalated, Now);
+        SlackBlockKit.AssertValid(blocks);
+
+        var text = blocks.Single(b => (string?)b!["block_id"] == SlackActionIds.EscalatedBlock)!["text"]!["text"]!.GetValue<string>();
+        Assert.Contains("<@U0ONCALL>", text);
+        Assert.Contains("teams:aad-1", text);
+        Assert.Contains(blocks, b => (string?)b!["type"] == "actions");
+    }
 }

@@ -64,6 +64,8 @@ public sealed class TeamsAdaptiveCardsTests(ITestOutputHelper output)
         [
             ("approval", TeamsCard.Approval(pending, now)),
             ("approval with three grant durations", TeamsCard.Approval(grantable, now)),
+            ("approval, escalated", TeamsCard.Approval(pending with { EscalatedAt = now, EscalatedTo = ["group-member", "teams:" + TeamsTestHost.ApproverAadId] }, now)),
+            ("escalation notice", TeamsCard.Escalated(pending, ["teams:" + TeamsTestHost.ApproverAadId, "slack:U1"], now)),
             ("approval, editable, with grants", TeamsCard.Approval(grantable with { Request = grantable.Request with { Editable = true } }, now)),
             ("final approved with changed arguments", TeamsCard.Final(granted with { GrantId = null, GrantUntil = null, EditedArguments = "{\"task_id\":\"T-2\",\"api_key\":\"[redacted]\"}" }, now)),
             ("final approved for a while", TeamsCard.Final(granted, now, "Approved by Ada Approver for 1h.")),

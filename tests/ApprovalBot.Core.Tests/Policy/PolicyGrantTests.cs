@@ -19,6 +19,11 @@ public class PolicyGrantTests
     [InlineData("'grants':['1 hour']", "$.rules.agentwork_cancel_task.grants[0]", "invalid duration \"1 hour\"")]
     [InlineData("'grants':['0s']", "$.rules.agentwork_cancel_task.grants[0]", "must be greater than zero")]
     [InlineData("'grant_scope':'arguments'", "$.rules.agentwork_cancel_task.grant_scope", "\"grant_scope\" has no effect without \"grants\"")]
+    [InlineData("'timeout':'5m','escalate':{'after':'10m','to':['slack:U1']}", "$.rules.agentwork_cancel_task.escalate.after", "would come after the timeout")]
+    [InlineData("'escalate':{'after':'10m'}", "$.rules.agentwork_cancel_task.escalate", "missing required field \"to\"")]
+    [InlineData("'escalate':{'after':'10m','to':['group:nobody']}", "$.rules.agentwork_cancel_task.escalate.to[0]", "unknown group \"nobody\"")]
+    [InlineData("'escalate':{'after':'10m','to':['slack:U1'],'cc':[]}", "$.rules.agentwork_cancel_task.escalate.cc", "unknown field \"cc\"")]
+    [InlineData("'editable':'no'", "$.rules.agentwork_cancel_task.editable", "expected true or false, got a string")]
     [InlineData("'grants':['1h'],'grant_scope':'args'", "$.rules.agentwork_cancel_task.grant_scope", "invalid grant_scope \"args\"; expected \"tool\" or \"arguments\"")]
     public void Invalid_grant_options_are_refused_with_their_json_path(string fields, string path, string fragment)
     {
@@ -75,5 +80,18 @@ public class PolicyGrantTests
         Assert.Equal(PolicyAction.Deny, policy.FindRule("identities.ci.rules.b")?.Action);
         Assert.Null(policy.FindRule("rules.b"));
         Assert.Null(policy.FindRule("default"));
+    }
+
+    [Fact]
+    public void Escalation_and_editable_are_compiled_with_groups_expanded()
+    {
+        var policy = Compile(J("{'version':'1','default':'deny','groups':{'oncall':['slack:U2','teams:T2']},'rules':{'agentwork_cancel_task':{'action':'require_approval','timeout':'1h','editable':false,'escalate':{'after':'10m','to':['group:oncall','slack:U3']}}}}"));
+
+        var decision = policy.Evaluate(Request("agentwork_cancel_task"));
+
+        Assert.False(decision.Editable);
+        Assert.Equal(TimeSpan.FromMinutes(10), decision.Escalation!.After);
+        Assert.Equal(["slack:U2", "teams:T2", "slack:U3"], decision.Escalation.To);
+        Assert.True(Compile(J(Rule("'timeout':'5m'"))).Evaluate(Request("agentwork_cancel_task")).Editable);
     }
 }

@@ -69,12 +69,13 @@ public sealed class LifecycleHarness : IAsyncDisposable
     /// <param name="fingerprint">Stands for the rule's content: a grant is usable only under the same one.</param>
     public static PolicyDecision Rule(
         IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null,
-        IReadOnlyList<TimeSpan>? grants = null, GrantScope scope = GrantScope.Tool, string fingerprint = "rule-v1") =>
+        IReadOnlyList<TimeSpan>? grants = null, GrantScope scope = GrantScope.Tool, string fingerprint = "rule-v1", EscalationRule? escalate = null) =>
         new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold)
         {
             Grants = grants ?? [],
             GrantScope = scope,
             Fingerprint = fingerprint,
+            Escalation = escalate,
         };
 
     public static Dictionary<string, JsonElement> Args(string task = "T-100") => new()
@@ -143,6 +144,13 @@ public sealed class LifecycleHarness : IAsyncDisposable
 
 public sealed class RecordingEvents : IApprovalEvents, IGrantEvents
 {
+    public ConcurrentQueue<ApprovalEscalated> Escalated { get; } = new();
+    public ConcurrentQueue<ApprovalReminder> Reminders { get; } = new();
+
+    public Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken) => Record(Escalated, message);
+
+    public Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken) => Record(Reminders, message);
+
     public ConcurrentQueue<GrantCreated> GrantsCreated { get; } = new();
     public ConcurrentQueue<GrantEnded> GrantsEnded { get; } = new();
 
