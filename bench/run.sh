@@ -62,7 +62,7 @@ echo "rabbitmq on 127.0.0.1:$port, virtual host $vhost"
 status=0
 echo "== policy evaluation (BenchmarkDotNet)"
 bdn_log=$(mktemp -t approvalbot-bench-bdn.XXXXXX)
-(cd "$root" && dotnet "$policy_dll" $smoke --results "$results" > "$bdn_log" 2>&1) || { status=1; echo "policy benchmark failed; see $bdn_log"; tail -20 "$bdn_log"; }
+(cd "$root" && dotnet "$policy_dll" $smoke --results "$results" > "$bdn_log" 2>&1) || { status=1; echo "policy benchmark failed; see $bdn_log"; grep -E "^ALLOCATES" "$bdn_log" || true; tail -20 "$bdn_log"; }
 # BenchmarkDotNet's own summary table (its full log stays in $bdn_log).
 grep -E "^\|" "$bdn_log" | tee "$results/policy-bdn.md" || true
 

@@ -110,5 +110,10 @@ dotnet test ApprovalBot.sln -c Release --no-build --nologo --logger "trx;LogFile
 
 echo "== bench smoke (bench/run.sh --smoke: every benchmark with tiny N, so it cannot rot)"
 bench_log=$(mktemp)
-if bench/run.sh --smoke > "$bench_log" 2>&1; then bench_outcome=passed; else bench_outcome=failed; echo "bench smoke FAILED:"; fi
+if bench/run.sh --smoke > "$bench_log" 2>&1; then bench_outcome=passed; else
+  bench_outcome=failed
+  # The table's tail rarely says why: the lines that do, wherever they are in the log.
+  echo "bench smoke FAILED; its failure lines:"
+  grep -n -i -E "failed|ALLOCATES|unhandled|exception|error[: ]" "$bench_log" | grep -v -E "^[0-9]+:\s+(0 Error|Error +:)" | head -40 || true
+fi
 tail -n 30 "$bench_log"

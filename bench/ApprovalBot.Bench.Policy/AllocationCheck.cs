@@ -23,13 +23,21 @@ public static class AllocationCheck
                     bench.Policy.Evaluate(request); // warm up (tiered JIT, lazy tables)
                 }
 
-                var before = GC.GetAllocatedBytesForCurrentThread();
-                for (var i = 0; i < 1000; i++)
+                // The least of several rounds: a one-off allocation (tier-up of the method mid-round, a
+                // lazily built table) shows once, an allocating path shows in every round (≥ 1,000 B).
+                var least = long.MaxValue;
+                for (var round = 0; round < 5; round++)
                 {
-                    bench.Policy.Evaluate(request);
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    for (var i = 0; i < 1000; i++)
+                    {
+                        bench.Policy.Evaluate(request);
+                    }
+
+                    least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
                 }
 
-                rows.Add(new Row(name, size, GC.GetAllocatedBytesForCurrentThread() - before));
+                rows.Add(new Row(name, size, least));
             }
         }
 
