@@ -166,8 +166,14 @@ public abstract class SlackHostTestBase : IAsyncLifetime
         Slack = await FakeSlackApi.StartAsync(Time);
         Slack.BotToken = SlackBotHost.BotToken;
         Slack.AppToken = SlackBotHost.AppToken;
+        BeforeStart();
         Bot = await SlackBotHost.StartAsync(Slack, socketMode: SocketMode, timeProvider: Time);
         Arrange();
+    }
+
+    /// <summary>Per-class set-up of the fake before the bot starts (what Slack answers its first calls).</summary>
+    protected virtual void BeforeStart()
+    {
     }
 
     /// <summary>Per-class set-up once the host runs.</summary>
