@@ -14,8 +14,8 @@ public sealed class SlackCardTests : SlackHostTestBase
     public async Task Card_is_posted_with_the_right_blocks_and_no_secret()
     {
         // The arguments as the agent sent them, through the gateway's own redaction (as ApprovalRequested carries them).
-        var arguments = System.Text.Json.JsonDocument.Parse($$"""{"task_id":"T-42","api_key":"{{RawSecret}}","note":"a < b & c"}""").RootElement;
-        var approval = TestApprovals.Pending(redactedArguments: new ApprovalBot.Core.Redaction.SecretRedactor().RedactToJson(arguments));
+        var sent = System.Text.Json.JsonDocument.Parse($$"""{"task_id":"T-42","api_key":"{{RawSecret}}","note":"a < b & c"}""").RootElement;
+        var approval = TestApprovals.Pending(redactedArguments: new ApprovalBot.Core.Redaction.SecretRedactor().RedactToJson(sent));
         Bot.ReadModel.Put(approval);
 
         await Bot.Channel.ShowAsync(approval, CancellationToken.None);
