@@ -455,15 +455,6 @@ public sealed class SlackEndToEndTests
     internal static string OutcomeText(SlackApiCall call) =>
         call.Blocks.FirstOrDefault(b => b["block_id"]?.GetValue<string>() == "approvalbot_outcome")?["text"]?["text"]?.GetValue<string>() ?? "";
 
-    internal static IEnumerable<string> Settings(FakeSlackApi slack) =>
-    [
-        "--ApprovalBot:Slack:Enabled=true",
-        $"--ApprovalBot:Slack:BotToken={BotToken}",
-        $"--ApprovalBot:Slack:SigningSecret={SigningSecret}",
-        $"--ApprovalBot:Slack:Channel={Channel}",
-        $"--ApprovalBot:Slack:ApiBaseUrl={slack.ApiBaseUrl}",
-    ];
-
     /// <summary>Everything the sample's real api_key could have travelled in: bodies and headers of every call Slack got.</summary>
     internal static void AssertNoSecretIn(FakeSlackApi slack)
     {
@@ -478,61 +469,30 @@ public sealed class SlackEndToEndTests
     }
 
     /// <summary>The fake Slack, the real host pointed at it, an MCP client, and HTTP clients for /slack/* and the console API.</summary>
-    internal sealed class SlackRig : IAsyncDisposable
+    internal sealed class SlackRig(ChannelRig rig) : IAsyncDisposable
     {
-        private SlackRig(FakeSlackApi slack, GatewayHost host, McpClient client)
-        {
-            Slack = slack;
-            Host = host;
-            Client = client;
-            Http = new HttpClient { BaseAddress = host.BaseUrl };
-            Console = host.ConsoleClient();
-        }
+        public FakeSlackApi Slack => rig.Slack!;
 
-        public FakeSlackApi Slack { get; }
+        public GatewayHost Host => rig.Host!;
 
-        public GatewayHost Host { get; }
-
-        public McpClient Client { get; }
+        public McpClient Client => rig.Client;
 
         /// <summary>Anonymous, as Slack calls /slack/*.</summary>
-        public HttpClient Http { get; }
+        public HttpClient Http => rig.Http;
 
         /// <summary>The console API with the admin token.</summary>
-        public HttpClient Console { get; }
+        public HttpClient Console => rig.Console;
 
-        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null)
-        {
-            var slack = await FakeSlackApi.StartAsync();
-            slack.BotToken = BotToken;
-            beforeStart?.Invoke(slack);
-            GatewayHost? host = null;
-            try
-            {
-                host = await GatewayHost.StartAsync(policy: policy, withEverything: false, settings: [.. Settings(slack), .. extraSettings ?? []]);
-                var client = await host.ConnectAsync();
-                return new SlackRig(slack, host, client);
-            }
-            catch
-            {
-                if (host is not null)
-                {
-                    await host.DisposeAsync();
-                }
-
-                await slack.DisposeAsync();
-                throw;
-            }
-        }
+        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null) =>
+            new(await ChannelRig.StartAsync(new ChannelRigOptions { Slack = true, BeforeStart = beforeStart, Settings = extraSettings ?? [], Policy = policy }));
 
         public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default, string task = "T-100") =>
-            Client.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = task, ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: cancellationToken).AsTask();
+            rig.CallCancelTaskAsync(cancellationToken, task);
 
         /// <summary>The pending approval of agentwork_cancel_task (from the console API) and its card in Slack.</summary>
         public async Task<(Guid Id, SlackApiCall Card)> WaitForCardAsync()
         {
-            var pending = await ConsoleApi.WaitForPendingAsync(Console, Tool);
-            var id = Guid.Parse(pending.GetProperty("id").GetString()!);
+            var id = await rig.WaitForPendingAsync();
             var card = await Slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId == id);
             return (id, card);
         }
@@ -547,11 +507,13 @@ public sealed class SlackEndToEndTests
             return $"17000{n:00000}.{n:000000}";
         }
 
-        public async Task<HttpResponseMessage> PostInteractionAsync(JsonNode payload, int? retryNum = null)
+        public Task<HttpResponseMessage> PostInteractionAsync(JsonNode payload, int? retryNum = null) => PostInteractionAsync(rig, payload, retryNum);
+
+        public static async Task<HttpResponseMessage> PostInteractionAsync(ChannelRig rig, JsonNode payload, int? retryNum = null)
         {
             using var request = SlackTestRequests.Signed(
                 "/slack/interactions", SlackTestRequests.InteractionBody(payload), "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow, retryNum);
-            var response = await Http.SendAsync(request);
+            var response = await rig.Http.SendAsync(request);
             await response.Content.LoadIntoBufferAsync();
             return response;
         }
@@ -575,27 +537,8 @@ public sealed class SlackEndToEndTests
             return await Host.Get<GatewayStore>().ReadAuditAsync(approvalId, 100, CancellationToken.None);
         }
 
-        public void AssertNoSecretReachedSlack() => AssertNoSecretIn(Slack);
+        public void AssertNoSecretReachedSlack() => rig.AssertNoSecretReachedSlack();
 
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await Client.DisposeAsync();
-            }
-            finally
-            {
-                Http.Dispose();
-                Console.Dispose();
-                try
-                {
-                    await Host.DisposeAsync();
-                }
-                finally
-                {
-                    await Slack.DisposeAsync();
-                }
-            }
-        }
+        public ValueTask DisposeAsync() => rig.DisposeAsync();
     }
 }

@@ -25,7 +25,7 @@ public sealed class TeamsEndToEndTests
 {
     /// <summary>The Entra object id the test policy names for agentwork_cancel_task (<c>teams:1111…</c>).</summary>
     /// <remarks>TeamsTestIds.ApproverAadId (0f5c…) is the component tests' approver and is not in the test policy.</remarks>
-    private const string PolicyApproverAadId = "11111111-2222-3333-4444-555555555555";
+    internal const string PolicyApproverAadId = "11111111-2222-3333-4444-555555555555";
 
     private const string Tool = "agentwork_cancel_task";
     private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
@@ -391,101 +391,38 @@ public sealed class TeamsEndToEndTests
     }
 
     /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
-    private sealed class TeamsRig : IAsyncDisposable
+    internal sealed class TeamsRig(ChannelRig rig) : IAsyncDisposable
     {
-        private readonly List<IAsyncDisposable> _fakes;
-
-        private TeamsRig(FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack, GatewayHost host, McpClient client, List<IAsyncDisposable> fakes)
-        {
-            Auth = auth;
-            Connector = connector;
-            Slack = slack;
-            Host = host;
-            Client = client;
-            _fakes = fakes;
-            Http = new HttpClient { BaseAddress = host.BaseUrl };
-            Console = host.ConsoleClient();
-        }
-
-        public FakeBotFrameworkAuth Auth { get; }
+        public FakeBotFrameworkAuth Auth => rig.Auth!;
 
         /// <summary>The bot's own Entra tenant on the fake (TeamsTestIds.TenantId).</summary>
         public FakeEntraTenant Tenant => Auth.Tenant(TeamsTestIds.TenantId);
 
-        public FakeTeamsConnector Connector { get; }
+        public FakeTeamsConnector Connector => rig.Connector!;
 
-        public FakeSlackApi? Slack { get; }
+        public FakeSlackApi? Slack => rig.Slack;
 
-        public GatewayHost Host { get; }
+        public GatewayHost Host => rig.Host!;
 
-        public McpClient Client { get; }
+        public McpClient Client => rig.Client;
 
-        public HttpClient Http { get; }
+        public HttpClient Http => rig.Http;
 
-        public HttpClient Console { get; }
+        public HttpClient Console => rig.Console;
 
         /// <param name="appType">ApprovalBot:Teams:AppType; null leaves the default (SingleTenant).</param>
-        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null)
-        {
-            var fakes = new List<IAsyncDisposable>();
-            try
-            {
-                var auth = await FakeBotFrameworkAuth.StartAsync();
-                fakes.Add(auth);
-                var connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
-                fakes.Add(connector);
-                FakeSlackApi? slack = null;
-                var settings = new List<string>
-                {
-                    "--ApprovalBot:Teams:Enabled=true",
-                    $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}",
-                    $"--ApprovalBot:Teams:AppPassword={TeamsTestIds.AppPassword}",
-                    $"--ApprovalBot:Teams:TenantId={TeamsTestIds.TenantId}",
-                    $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
-                    $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
-                    $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
-                    $"--ApprovalBot:Teams:TenantOpenIdMetadataUrl={auth.TenantMetadataUrlTemplate}",
-                    $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
-                };
-                _ = auth.Tenant(TeamsTestIds.TenantId); // the bot's own Entra tenant exists on the fake
-                if (appType is not null)
-                {
-                    settings.Add($"--ApprovalBot:Teams:AppType={appType}");
-                }
-                if (withSlack)
-                {
-                    slack = await FakeSlackApi.StartAsync();
-                    slack.BotToken = SlackEndToEndTests.BotToken;
-                    fakes.Add(slack);
-                    settings.AddRange(SlackEndToEndTests.Settings(slack));
-                }
+        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null) =>
+            new(await ChannelRig.StartAsync(new ChannelRigOptions { Teams = true, Slack = withSlack, TeamsAppType = appType }));
 
-                var host = await GatewayHost.StartAsync(withEverything: false, settings: settings);
-                fakes.Add(host);
-                var client = await host.ConnectAsync();
-                return new TeamsRig(auth, connector, slack, host, client, fakes);
-            }
-            catch
-            {
-                fakes.Reverse();
-                foreach (var fake in fakes)
-                {
-                    await fake.DisposeAsync();
-                }
-
-                throw;
-            }
-        }
-
-        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default) =>
-            Client.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey }, cancellationToken: cancellationToken).AsTask();
+        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default) => rig.CallCancelTaskAsync(cancellationToken);
 
         /// <summary>The pending approval (from the console API) and the Connector call that created its card.</summary>
-        public async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync()
+        public Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync() => WaitForCardAsync(rig);
+
+        public static async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync(ChannelRig rig)
         {
-            var pending = await ConsoleApi.WaitForPendingAsync(Console, Tool);
-            var id = Guid.Parse(pending.GetProperty("id").GetString()!);
-            var created = await Connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
+            var id = await rig.WaitForPendingAsync();
+            var created = await rig.Connector!.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
             return (id, created);
         }
 
@@ -493,10 +430,12 @@ public sealed class TeamsEndToEndTests
         /// The PUT that replaced the card created by <paramref name="created"/> with one mentioning <paramref name="word"/>
         /// (the fake's conversation id is <c>{channel};messageid={activityId}</c>).
         /// </summary>
-        public async Task<ConnectorCall> WaitForFinalPutAsync(ConnectorCall created, string word)
+        public Task<ConnectorCall> WaitForFinalPutAsync(ConnectorCall created, string word) => WaitForFinalPutAsync(rig, created, word);
+
+        public static async Task<ConnectorCall> WaitForFinalPutAsync(ChannelRig rig, ConnectorCall created, string word)
         {
             var channel = created.Body?["channelData"]?["channel"]?["id"]?.GetValue<string>();
-            var put = await Connector.WaitForCallAsync(c =>
+            var put = await rig.Connector!.WaitForCallAsync(c =>
                 c.Kind == "update" && c.Succeeded
                 && c.ConversationId == $"{channel};messageid={c.ActivityId}"
                 && c.Card?.ToJsonString().Contains(word, StringComparison.Ordinal) == true);
@@ -505,49 +444,22 @@ public sealed class TeamsEndToEndTests
             return put;
         }
 
-        public async Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(JsonObject activity, string? token = null)
+        public Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(JsonObject activity, string? token = null) => PostActivityAsync(rig, activity, token);
+
+        public static async Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(ChannelRig rig, JsonObject activity, string? token = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages")
             {
                 Content = new StringContent(activity.ToJsonString(), Encoding.UTF8, "application/json"),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? Auth.CreateToken(TeamsTestIds.AppId, Connector.ServiceUrl));
-            var response = await Http.SendAsync(request);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? rig.Auth!.CreateToken(TeamsTestIds.AppId, rig.Connector!.ServiceUrl));
+            var response = await rig.Http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
             return (response, text.Length == 0 ? new JsonObject() : Assert.IsType<JsonObject>(JsonNode.Parse(text)));
         }
 
-        public void AssertNoSecretReachedTeams()
-        {
-            Assert.NotEmpty(Connector.Calls);
-            foreach (var call in Connector.Calls)
-            {
-                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Body?.ToJsonString() ?? "", StringComparison.Ordinal);
-                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.RawTarget, StringComparison.Ordinal);
-                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Authorization ?? "", StringComparison.Ordinal);
-            }
+        public void AssertNoSecretReachedTeams() => rig.AssertNoSecretReachedTeams();
 
-            foreach (var token in Connector.TokenRequests)
-            {
-                Assert.DoesNotContain(token.Form.Values, v => v.Contains(GatewayHost.SampleApiKey, StringComparison.Ordinal));
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await Client.DisposeAsync();
-            }
-            finally
-            {
-                Http.Dispose();
-                Console.Dispose();
-                for (var i = _fakes.Count - 1; i >= 0; i--)
-                {
-                    await _fakes[i].DisposeAsync();
-                }
-            }
-        }
+        public ValueTask DisposeAsync() => rig.DisposeAsync();
     }
 }
