@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets up everything the tests need on a fresh Debian machine, then runs them all.
 #   - npm packages (pinned by package-lock.json): the MCP reference server, the TypeScript SDK client,
-#     playwright-core (tests/node) and the adaptivecards parser (tests/ApprovalBot.Bot.Tests)
+#     playwright-core (tests/node), the MCP conformance suite (tests/conformance) and the adaptivecards
+#     parser (tests/ApprovalBot.Bot.Tests)
 #   - Debian packages: rabbitmq-server (a throw-away node on a free port), chromium (console page test),
 #     docker-compose (checks docker-compose.yml)
 #   - dotnet restore, build, test, then bench/run.sh --smoke
@@ -90,6 +91,7 @@ fi
 
 echo "== npm packages"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/ApprovalBot.Bot.Tests && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== rabbitmq"

@@ -122,7 +122,7 @@ public sealed partial class DeploymentTests
 
         // Slack and Teams are bound by the bot from their own sections, the rest as ApprovalBotOptions.
         configuration.GetSection(SlackOptions.SectionPath).Get<SlackOptions>(strict);
-        configuration.GetSection(TeamsOptions.SectionName).Get<TeamsOptions>(strict);
+        configuration.GetSection(TeamsOptions.SectionPath).Get<TeamsOptions>(strict);
         var rest = new ConfigurationBuilder()
             .AddInMemoryCollection(configuration.GetSection(ApprovalBotOptions.Section).AsEnumerable(makePathsRelative: true)
                 .Where(p => p.Value is not null && !p.Key.StartsWith("Slack:", StringComparison.Ordinal) && !p.Key.StartsWith("Teams:", StringComparison.Ordinal)))
@@ -155,7 +155,7 @@ public sealed partial class DeploymentTests
 
         Assert.True(errors.Count == 0, "appsettings.example.json is refused:\n" + string.Join("\n", errors));
         Assert.NotNull(result);
-        Assert.Equal("all", result.Options.Role);
+        Assert.Equal(ApprovalBot.Configuration.ServerRole.All, result.Options.Role);
         Assert.Equal("RabbitMq", result.Options.Bus.Transport);
         Assert.Equal(2, result.Options.Gateway.Agents.Count);
         Assert.False(result.Options.Gateway.Upstreams["agentwork"].Enabled);

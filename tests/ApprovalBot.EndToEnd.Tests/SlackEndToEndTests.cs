@@ -76,7 +76,8 @@ public sealed class SlackEndToEndTests
         var actions = Assert.Single(blocks, b => Type(b) == "actions");
         Assert.Equal(SlackActionIds.ActionsBlock, actions["block_id"]?.GetValue<string>());
         var buttons = actions["elements"]!.AsArray().Select(e => e!).ToList();
-        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
+        // The rule does not say "editable": false, so the card also offers Edit & approve.
+        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.EditApprove, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal("button", Type(b)));
         Assert.All(buttons, b => Assert.Equal(id.ToString(), b["value"]!.GetValue<string>()));
         var approve = buttons[0];
@@ -86,8 +87,8 @@ public sealed class SlackEndToEndTests
         Assert.Contains(Tool, confirm["text"]?["text"]?.GetValue<string>());
         Assert.Equal("Approve", confirm["confirm"]?["text"]?.GetValue<string>());
         Assert.Equal("Cancel", confirm["deny"]?["text"]?.GetValue<string>());
-        Assert.Equal("danger", buttons[1]["style"]?.GetValue<string>());
-        Assert.Null(buttons[1]["confirm"]);
+        Assert.Equal("danger", buttons[2]["style"]?.GetValue<string>());
+        Assert.Null(buttons[2]["confirm"]);
 
         Assert.Single(rig.Slack.CallsTo("chat.postMessage"));
         Assert.False(call.IsCompleted);
@@ -455,6 +456,15 @@ public sealed class SlackEndToEndTests
     internal static string OutcomeText(SlackApiCall call) =>
         call.Blocks.FirstOrDefault(b => b["block_id"]?.GetValue<string>() == "approvalbot_outcome")?["text"]?["text"]?.GetValue<string>() ?? "";
 
+    internal static IEnumerable<string> Settings(FakeSlackApi slack) =>
+    [
+        "--ApprovalBot:Slack:Enabled=true",
+        $"--ApprovalBot:Slack:BotToken={BotToken}",
+        $"--ApprovalBot:Slack:SigningSecret={SigningSecret}",
+        $"--ApprovalBot:Slack:Channel={Channel}",
+        $"--ApprovalBot:Slack:ApiBaseUrl={slack.ApiBaseUrl}",
+    ];
+
     /// <summary>Everything the sample's real api_key could have travelled in: bodies and headers of every call Slack got.</summary>
     internal static void AssertNoSecretIn(FakeSlackApi slack)
     {
@@ -469,30 +479,34 @@ public sealed class SlackEndToEndTests
     }
 
     /// <summary>The fake Slack, the real host pointed at it, an MCP client, and HTTP clients for /slack/* and the console API.</summary>
-    internal sealed class SlackRig(ChannelRig rig) : IAsyncDisposable
+    internal sealed class SlackRig : ChannelRig
     {
-        public FakeSlackApi Slack => rig.Slack!;
+        private SlackRig(Started started, FakeSlackApi slack)
+            : base(started)
+        {
+            Slack = slack;
+        }
 
-        public GatewayHost Host => rig.Host!;
+        public FakeSlackApi Slack { get; }
 
-        public McpClient Client => rig.Client;
-
-        /// <summary>Anonymous, as Slack calls /slack/*.</summary>
-        public HttpClient Http => rig.Http;
-
-        /// <summary>The console API with the admin token.</summary>
-        public HttpClient Console => rig.Console;
-
-        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null) =>
-            new(await ChannelRig.StartAsync(new ChannelRigOptions { Slack = true, BeforeStart = beforeStart, Settings = extraSettings ?? [], Policy = policy }));
-
-        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default, string task = "T-100") =>
-            rig.CallCancelTaskAsync(cancellationToken, task);
+        public static async Task<SlackRig> StartAsync(Action<FakeSlackApi>? beforeStart = null, IEnumerable<string>? extraSettings = null, string? policy = null)
+        {
+            FakeSlackApi? slack = null;
+            var started = await StartAsync(async fakes =>
+            {
+                slack = await FakeSlackApi.StartAsync();
+                fakes.Add(slack);
+                slack.BotToken = BotToken;
+                beforeStart?.Invoke(slack);
+                return [.. Settings(slack), .. extraSettings ?? []];
+            }, policy);
+            return new SlackRig(started, slack!);
+        }
 
         /// <summary>The pending approval of agentwork_cancel_task (from the console API) and its card in Slack.</summary>
         public async Task<(Guid Id, SlackApiCall Card)> WaitForCardAsync()
         {
-            var id = await rig.WaitForPendingAsync();
+            var id = await WaitForPendingIdAsync();
             var card = await Slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId == id);
             return (id, card);
         }
@@ -507,13 +521,11 @@ public sealed class SlackEndToEndTests
             return $"17000{n:00000}.{n:000000}";
         }
 
-        public Task<HttpResponseMessage> PostInteractionAsync(JsonNode payload, int? retryNum = null) => PostInteractionAsync(rig, payload, retryNum);
-
-        public static async Task<HttpResponseMessage> PostInteractionAsync(ChannelRig rig, JsonNode payload, int? retryNum = null)
+        public async Task<HttpResponseMessage> PostInteractionAsync(JsonNode payload, int? retryNum = null)
         {
             using var request = SlackTestRequests.Signed(
                 "/slack/interactions", SlackTestRequests.InteractionBody(payload), "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow, retryNum);
-            var response = await rig.Http.SendAsync(request);
+            var response = await Http.SendAsync(request);
             await response.Content.LoadIntoBufferAsync();
             return response;
         }
@@ -531,14 +543,6 @@ public sealed class SlackEndToEndTests
         public Task WhenSlackWorkDoneAsync() =>
             Eventually.GetAsync(() => Task.FromResult<int?>(Host.Get<SlackWorkQueue>().Pending), p => p == 0, what: "the Slack work queue to drain");
 
-        public async Task<IReadOnlyList<AuditEntry>> AuditAsync(Guid approvalId)
-        {
-            await Host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
-            return await Host.Get<GatewayStore>().ReadAuditAsync(approvalId, 100, CancellationToken.None);
-        }
-
-        public void AssertNoSecretReachedSlack() => rig.AssertNoSecretReachedSlack();
-
-        public ValueTask DisposeAsync() => rig.DisposeAsync();
+        public void AssertNoSecretReachedSlack() => AssertNoSecretIn(Slack);
     }
 }

@@ -61,7 +61,10 @@ public sealed class TeamsEndToEndTests
         Assert.Contains(PolicyApproverAadId, text);
         Assert.Contains(id.ToString(), text);
 
-        var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
+        // The rule does not say "editable": false, so "Edit, then approve" (a ShowCard) follows the three buttons.
+        var all = card["actions"]!.AsArray().Select(a => a!).ToList();
+        Assert.Equal("Action.ShowCard", all[^1]["type"]?.GetValue<string>());
+        var actions = all[..^1];
         Assert.Equal(3, actions.Count);
         Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
         Assert.Equal(new[] { "approve", "deny", "withdraw" }, actions.Select(a => a["verb"]?.GetValue<string>()));
@@ -390,39 +393,78 @@ public sealed class TeamsEndToEndTests
         }
     }
 
+    /// <summary>The Teams channel of a host pointed at the fakes.</summary>
+    internal static IEnumerable<string> Settings(FakeBotFrameworkAuth auth, FakeTeamsConnector connector) =>
+    [
+        "--ApprovalBot:Teams:Enabled=true",
+        $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}",
+        $"--ApprovalBot:Teams:AppPassword={TeamsTestIds.AppPassword}",
+        $"--ApprovalBot:Teams:TenantId={TeamsTestIds.TenantId}",
+        $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
+        $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
+        $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
+        $"--ApprovalBot:Teams:TenantOpenIdMetadataUrl={auth.TenantMetadataUrlTemplate}",
+        $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
+    ];
+
     /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
-    internal sealed class TeamsRig(ChannelRig rig) : IAsyncDisposable
+    internal sealed class TeamsRig : ChannelRig
     {
-        public FakeBotFrameworkAuth Auth => rig.Auth!;
+        private TeamsRig(Started started, FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack)
+            : base(started)
+        {
+            Auth = auth;
+            Connector = connector;
+            Slack = slack;
+        }
+
+        public FakeBotFrameworkAuth Auth { get; }
 
         /// <summary>The bot's own Entra tenant on the fake (TeamsTestIds.TenantId).</summary>
         public FakeEntraTenant Tenant => Auth.Tenant(TeamsTestIds.TenantId);
 
-        public FakeTeamsConnector Connector => rig.Connector!;
+        public FakeTeamsConnector Connector { get; }
 
-        public FakeSlackApi? Slack => rig.Slack;
-
-        public GatewayHost Host => rig.Host!;
-
-        public McpClient Client => rig.Client;
-
-        public HttpClient Http => rig.Http;
-
-        public HttpClient Console => rig.Console;
+        public FakeSlackApi? Slack { get; }
 
         /// <param name="appType">ApprovalBot:Teams:AppType; null leaves the default (SingleTenant).</param>
-        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null) =>
-            new(await ChannelRig.StartAsync(new ChannelRigOptions { Teams = true, Slack = withSlack, TeamsAppType = appType }));
+        /// <param name="policy">The policy file; null for the standard test policy.</param>
+        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null, string? policy = null)
+        {
+            FakeBotFrameworkAuth? auth = null;
+            FakeTeamsConnector? connector = null;
+            FakeSlackApi? slack = null;
+            var started = await StartAsync(async fakes =>
+            {
+                auth = await FakeBotFrameworkAuth.StartAsync();
+                fakes.Add(auth);
+                connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
+                fakes.Add(connector);
+                var settings = new List<string>(Settings(auth, connector));
+                _ = auth.Tenant(TeamsTestIds.TenantId); // the bot's own Entra tenant exists on the fake
+                if (appType is not null)
+                {
+                    settings.Add($"--ApprovalBot:Teams:AppType={appType}");
+                }
 
-        public Task<CallToolResult> CallCancelTaskAsync(CancellationToken cancellationToken = default) => rig.CallCancelTaskAsync(cancellationToken);
+                if (withSlack)
+                {
+                    slack = await FakeSlackApi.StartAsync();
+                    slack.BotToken = SlackEndToEndTests.BotToken;
+                    fakes.Add(slack);
+                    settings.AddRange(SlackEndToEndTests.Settings(slack));
+                }
+
+                return settings;
+            }, policy);
+            return new TeamsRig(started, auth!, connector!, slack);
+        }
 
         /// <summary>The pending approval (from the console API) and the Connector call that created its card.</summary>
-        public Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync() => WaitForCardAsync(rig);
-
-        public static async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync(ChannelRig rig)
+        public async Task<(Guid Id, ConnectorCall Created)> WaitForCardAsync()
         {
-            var id = await rig.WaitForPendingAsync();
-            var created = await rig.Connector!.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
+            var id = await WaitForPendingIdAsync();
+            var created = await Connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded && c.Card?.ToJsonString().Contains(id.ToString(), StringComparison.Ordinal) == true);
             return (id, created);
         }
 
@@ -430,12 +472,10 @@ public sealed class TeamsEndToEndTests
         /// The PUT that replaced the card created by <paramref name="created"/> with one mentioning <paramref name="word"/>
         /// (the fake's conversation id is <c>{channel};messageid={activityId}</c>).
         /// </summary>
-        public Task<ConnectorCall> WaitForFinalPutAsync(ConnectorCall created, string word) => WaitForFinalPutAsync(rig, created, word);
-
-        public static async Task<ConnectorCall> WaitForFinalPutAsync(ChannelRig rig, ConnectorCall created, string word)
+        public async Task<ConnectorCall> WaitForFinalPutAsync(ConnectorCall created, string word)
         {
             var channel = created.Body?["channelData"]?["channel"]?["id"]?.GetValue<string>();
-            var put = await rig.Connector!.WaitForCallAsync(c =>
+            var put = await Connector.WaitForCallAsync(c =>
                 c.Kind == "update" && c.Succeeded
                 && c.ConversationId == $"{channel};messageid={c.ActivityId}"
                 && c.Card?.ToJsonString().Contains(word, StringComparison.Ordinal) == true);
@@ -444,22 +484,32 @@ public sealed class TeamsEndToEndTests
             return put;
         }
 
-        public Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(JsonObject activity, string? token = null) => PostActivityAsync(rig, activity, token);
-
-        public static async Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(ChannelRig rig, JsonObject activity, string? token = null)
+        public async Task<(HttpResponseMessage Response, JsonObject Body)> PostActivityAsync(JsonObject activity, string? token = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages")
             {
                 Content = new StringContent(activity.ToJsonString(), Encoding.UTF8, "application/json"),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? rig.Auth!.CreateToken(TeamsTestIds.AppId, rig.Connector!.ServiceUrl));
-            var response = await rig.Http.SendAsync(request);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? Auth.CreateToken(TeamsTestIds.AppId, Connector.ServiceUrl));
+            var response = await Http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
             return (response, text.Length == 0 ? new JsonObject() : Assert.IsType<JsonObject>(JsonNode.Parse(text)));
         }
 
-        public void AssertNoSecretReachedTeams() => rig.AssertNoSecretReachedTeams();
+        public void AssertNoSecretReachedTeams()
+        {
+            Assert.NotEmpty(Connector.Calls);
+            foreach (var call in Connector.Calls)
+            {
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Body?.ToJsonString() ?? "", StringComparison.Ordinal);
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.RawTarget, StringComparison.Ordinal);
+                Assert.DoesNotContain(GatewayHost.SampleApiKey, call.Authorization ?? "", StringComparison.Ordinal);
+            }
 
-        public ValueTask DisposeAsync() => rig.DisposeAsync();
+            foreach (var token in Connector.TokenRequests)
+            {
+                Assert.DoesNotContain(token.Form.Values, v => v.Contains(GatewayHost.SampleApiKey, StringComparison.Ordinal));
+            }
+        }
     }
 }

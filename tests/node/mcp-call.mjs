@@ -2,18 +2,20 @@
 // usage: node mcp-call.mjs URL STEPS_JSON [BEARER]
 // STEPS_JSON: [{"op":"listTools"} | {"op":"callTool","name":"…","args":{…},"progress":true,"timeoutMs":3000}
 //             | {"op":"callToolTask","name":"…","args":{…},"cancel":false}   (MCP Tasks: callToolStream; "cancel" cancels once created)
-//             | {"op":"listTasks"}]
-// Prints one JSON object: {"results":[…], "progress":[…]} — errors are results, never crashes.
+//             | {"op":"listTasks"} | {"op":"setLoggingLevel","level":"debug"}]
+// Prints one JSON object: {"results":[…], "progress":[…], "events":[…]} — errors are results, never crashes.
+// "events": progress, log messages and call results in the order this client received them.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [url, stepsJson, bearer] = process.argv.slice(2);
 const steps = JSON.parse(stepsJson);
 const headers = bearer ? { Authorization: `Bearer ${bearer}` } : {};
 const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
 const client = new Client({ name: "ts-sdk-e2e", version: "1.0.0" });
-const output = { results: [], progress: [] };
+const output = { results: [], progress: [], events: [] };
+client.setNotificationHandler(LoggingMessageNotificationSchema, n => output.events.push({ type: "log", level: n.params.level, data: n.params.data }));
 try {
   await client.connect(transport);
   output.serverInfo = client.getServerVersion();
@@ -31,12 +33,16 @@ try {
       } else if (step.op === "callTool") {
         const options = { timeout: step.timeoutMs ?? 60000 };
         if (step.progress) {
-          options.onprogress = p => output.progress.push(p);
+          options.onprogress = p => {
+            output.progress.push(p);
+            output.events.push({ type: "progress", ...p });
+          };
           options.resetTimeoutOnProgress = true;
         }
         const started = Date.now();
         const result = await client.callTool({ name: step.name, arguments: step.args ?? {} }, undefined, options);
         output.results.push({ op: step.op, result, ms: Date.now() - started });
+        output.events.push({ type: "result", name: step.name });
       } else if (step.op === "callToolTask") {
         const messages = [];
         const started = Date.now();
@@ -54,6 +60,8 @@ try {
           }
         }
         output.results.push({ op: step.op, messages });
+      } else if (step.op === "setLoggingLevel") {
+        output.results.push({ op: step.op, result: await client.setLoggingLevel(step.level) });
       } else if (step.op === "listTasks") {
         output.results.push({ op: step.op, list: await client.experimental.tasks.listTasks() });
       }

@@ -7,12 +7,16 @@ namespace ApprovalBot.Bot.Approvals;
 /// The sentences every channel (Slack, Teams, console, status) uses for where an approval stands,
 /// so they all say the same true thing. Plain text; a channel escapes or formats <c>by</c> itself.
 /// </summary>
-public static class ApprovalText
+internal static class ApprovalText
 {
     public const string AgentWaiting = "Agent waiting";
     public const string AgentWaitingDetail = "Agent waiting: the call runs as soon as it is approved.";
     public const string AgentWillCollect = "The agent will collect this on its next call";
     public const string AgentWillCollectDetail = "The agent will collect this on its next call: nothing runs until it calls again.";
+
+    /// <summary>"agent waiting" or "the agent will collect it on its next call": a pending approval in a list.</summary>
+    public static string WaitingInList(ApprovalView view) =>
+        view.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
 
     /// <summary>"Agent waiting" or "The agent will collect this on its next call" (pending approvals only).</summary>
     public static string Waiting(ApprovalView view, bool detail = false) => view.AgentWaiting
@@ -59,4 +63,28 @@ public static class ApprovalText
             ? utc.ToString("HH:mm 'UTC'", CultureInfo.InvariantCulture)
             : utc.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>"42s", "5m", "2h 10m", "3d 4h": the largest two units, rounded down; a negative span is "0s".</summary>
+    public static string Duration(TimeSpan span)
+    {
+        if (span < TimeSpan.FromMinutes(1))
+        {
+            return $"{Math.Max(0, (int)span.TotalSeconds)}s";
+        }
+
+        if (span < TimeSpan.FromHours(1))
+        {
+            return $"{(int)span.TotalMinutes}m";
+        }
+
+        return span < TimeSpan.FromDays(1)
+            ? $"{(int)span.TotalHours}h {span.Minutes}m"
+            : $"{(int)span.TotalDays}d {span.Hours}h";
+    }
+
+    /// <summary>"5m ago", or "just now" for a time not yet reached (clocks of two machines).</summary>
+    public static string Ago(DateTimeOffset then, DateTimeOffset now) => then > now ? "just now" : Duration(now - then) + " ago";
+
+    /// <summary>"in 5m", or "overdue" once <paramref name="then"/> has passed.</summary>
+    public static string Until(DateTimeOffset then, DateTimeOffset now) => then <= now ? "overdue" : "in " + Duration(then - now);
 }

@@ -2,7 +2,7 @@ using ApprovalBot.Core.Approvals;
 
 namespace ApprovalBot.Bot.Approvals;
 
-public interface IApprovalReadModel
+internal interface IApprovalReadModel
 {
     Task<ApprovalView?> GetAsync(Guid approvalId, CancellationToken cancellationToken);
 

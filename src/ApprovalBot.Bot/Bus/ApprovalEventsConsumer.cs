@@ -12,12 +12,12 @@ namespace ApprovalBot.Bot.Bus;
 /// Idempotent: the read model's conditional writes decide whether a message is new, and only a
 /// new one reaches the channels.
 /// </summary>
-public sealed partial class ApprovalEventsConsumer(
+internal sealed class ApprovalEventsConsumer(
     BotStore store,
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
     : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>, IConsumer<ApprovalVoted>,
-      IConsumer<ApprovalWaiting>, IConsumer<ApprovalLapsed>
+      IConsumer<ApprovalWaiting>, IConsumer<ApprovalLapsed>, IConsumer<ApprovalEscalated>, IConsumer<ApprovalReminder>
 {
     public async Task Consume(ConsumeContext<ApprovalRequested> context)
     {
@@ -26,8 +26,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalResolved> context)
@@ -43,8 +42,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalVoted> context)
@@ -59,8 +57,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalExecuted> context)
@@ -70,8 +67,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.ExecutedAsync(v, ct), context.CancellationToken);
     }
 
     /// <summary>"Agent waiting" ⇄ "the agent will collect this on its next call": an older or repeated message changes nothing.</summary>
@@ -88,8 +84,7 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
     /// <summary>Approved but never collected: every card says nothing ran.</summary>
@@ -107,13 +102,51 @@ public sealed partial class ApprovalEventsConsumer(
             return;
         }
 
-        LogLapsed(logger, context.Message.ApprovalId);
-        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken);
-        await ForEachChannelAsync(view!, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+        BusLog.ApprovalLapsed(logger, context.Message.ApprovalId);
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
     }
 
-    private async Task ForEachChannelAsync(ApprovalView view, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
+    /// <summary>Escalated: the read model takes the new approvers; every card shows it and the escalation channels tell the people added.</summary>
+    public async Task Consume(ConsumeContext<ApprovalEscalated> context)
     {
+        var change = await store.RecordEscalatedAsync(context.Message, context.CancellationToken);
+        if (change == ReadModelChange.NotYetKnown)
+        {
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (change == ReadModelChange.Unchanged)
+        {
+            return;
+        }
+
+        await ForEachChannelAsync(context.Message.ApprovalId, async (c, v, ct) =>
+        {
+            await c.UpdateAsync(v, ct);
+            if (c is IEscalationChannel escalation)
+            {
+                await escalation.EscalatedAsync(v, context.Message.Added, ct);
+            }
+        }, context.CancellationToken);
+    }
+
+    /// <summary>About to expire and still pending: one reminder where the channels can thread it.</summary>
+    public async Task Consume(ConsumeContext<ApprovalReminder> context)
+    {
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken) ?? throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        if (view.Status != Core.Approvals.ApprovalStatus.Pending)
+        {
+            return;
+        }
+
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) =>
+            c is IEscalationChannel escalation ? escalation.RemindAsync(v, context.Message.ExpiresAt, ct) : Task.CompletedTask, context.CancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on every channel with the approval as the read model now has it.</summary>
+    private async Task ForEachChannelAsync(Guid approvalId, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        var view = (await store.GetAsync(approvalId, cancellationToken))!;
         // One channel failing (Slack down) must not keep the others (Teams, console) from their cards.
         await Task.WhenAll(channels.Select(async channel =>
         {
@@ -123,17 +156,11 @@ public sealed partial class ApprovalEventsConsumer(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogChannelFailed(logger, channel.Name, view.Id, e.Message);
+                BusLog.ChannelFailed(logger, channel.Name, view.Id, e.Message);
             }
         }));
     }
-
-    [LoggerMessage(EventName = "ChannelFailed", Level = LogLevel.Error, Message = "Channel {Channel} failed on approval {ApprovalId}: {Reason}")]
-    private static partial void LogChannelFailed(ILogger logger, string channel, Guid approvalId, string reason);
-
-    [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} lapsed: approved, but the agent never came back for it; updating its cards")]
-    private static partial void LogLapsed(ILogger logger, Guid approvalId);
 }
 
-public sealed class ApprovalNotYetKnownException(Guid approvalId)
+internal sealed class ApprovalNotYetKnownException(Guid approvalId)
     : Exception($"Approval {approvalId} is not in the read model yet.");

@@ -4,7 +4,7 @@ namespace ApprovalBot.Bot.Channels;
 /// Where each channel remembers the messages it posted for an approval (Slack channel + ts,
 /// Teams conversation + activity id), so later updates can find them. Stored in the bot's SQLite.
 /// </summary>
-public interface ICardReferences
+internal interface ICardReferences
 {
     Task SaveAsync(Guid approvalId, string channel, string reference, CancellationToken cancellationToken);
 

@@ -6,52 +6,31 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.Timeout;
 
 namespace ApprovalBot.Bot.Slack;
 
-/// <summary>Slack answered <c>ok:false</c> (or could not be used at all); <see cref="Error"/> is Slack's error code.</summary>
-public sealed class SlackApiException(string method, string error, Exception? inner = null)
-    : Exception($"Slack Web API {method} failed: {error}", inner)
-{
-    public string Method { get; } = method;
-
-    /// <summary>Slack's error code (channel_not_found, not_in_channel, invalid_auth, ratelimited, …) or http_NNN.</summary>
-    public string Error { get; } = error;
-
-    /// <summary>Worth trying again later: rate limits, Slack-side outages, transport failures.</summary>
-    public bool IsTransient => Error is "ratelimited" or "internal_error" or "fatal_error" or "service_unavailable"
-        or "request_timeout" or "timeout" or "transport_error" or "invalid_response"
-        || Error.StartsWith("http_5", StringComparison.Ordinal);
-}
-
-/// <summary>Where a posted message lives: the channel id and the message timestamp.</summary>
-public sealed record SlackMessageRef(string Channel, string Ts)
-{
-    /// <summary>The form stored in <see cref="Channels.ICardReferences"/>: <c>channel|ts</c>.</summary>
-    public override string ToString() => $"{Channel}|{Ts}";
-
-    public static SlackMessageRef? Parse(string reference)
-    {
-        var bar = reference.IndexOf('|', StringComparison.Ordinal);
-        return bar <= 0 || bar == reference.Length - 1 ? null : new(reference[..bar], reference[(bar + 1)..]);
-    }
-}
-
 /// <summary>
 /// The few Slack Web API methods ApprovalBot uses, over an <see cref="IHttpClientFactory"/> client
-/// (so it can live in singletons). Always checks <c>ok</c>; honours 429 <c>Retry-After</c>
-/// (capped, up to <see cref="MaxRateLimitRetries"/> times) — Slack did not process a 429'd call,
-/// so that retry is safe even for posts. Other failures are thrown as <see cref="SlackApiException"/>.
+/// (so it can live in singletons). Always checks <c>ok</c>. The client's pipeline
+/// (<see cref="SlackRegistration"/>) honours 429 <c>Retry-After</c> (capped, up to
+/// <see cref="MaxRateLimitRetries"/> times) — Slack did not process a 429'd call, so that retry is
+/// safe even for posts. Other failures are thrown as <see cref="SlackApiException"/>.
 /// </summary>
-public sealed class SlackApiClient(
+internal sealed class SlackApiClient(
     IHttpClientFactory httpClientFactory,
     IOptions<SlackOptions> options,
-    TimeProvider timeProvider,
     ILogger<SlackApiClient> logger)
 {
     public const string HttpClientName = "ApprovalBot.Slack";
     public const int MaxRateLimitRetries = 3;
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The wait after a 429 without a Retry-After.</summary>
+    internal static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one attempt may take (the waits between attempts are not counted).</summary>
+    internal static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
 
     internal static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -71,8 +50,8 @@ public sealed class SlackApiClient(
         }
 
         var answer = await CallAsync("chat.postMessage", body, cancellationToken).ConfigureAwait(false);
-        var postedChannel = answer.TryGetProperty("channel", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : channel;
-        var ts = answer.TryGetProperty("ts", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : throw new SlackApiException("chat.postMessage", "invalid_response");
+        var postedChannel = SlackJson.ReadString(answer, "channel") ?? channel;
+        var ts = SlackJson.ReadString(answer, "ts") ?? throw new SlackApiException("chat.postMessage", "invalid_response");
         return new SlackMessageRef(postedChannel, ts);
     }
 
@@ -97,91 +76,63 @@ public sealed class SlackApiClient(
     /// <summary>Calls a Web API method with a JSON body; returns the answer when <c>ok</c> is true.</summary>
     public async Task<JsonElement> CallAsync(string method, JsonObject body, CancellationToken cancellationToken, string? token = null)
     {
-        var json = body.ToJsonString(JsonOptions);
         var http = httpClientFactory.CreateClient(HttpClientName);
-        var uri = new Uri(_options.ApiBaseUri(), method);
-
-        for (var attempt = 1; ; attempt++)
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ApiBaseUri(), method))
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri)
-            {
-                Content = new StringContent(json, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? _options.BotToken);
+            Content = new StringContent(body.ToJsonString(JsonOptions), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? _options.BotToken);
 
-            HttpResponseMessage response;
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new SlackApiException(method, "transport_error", e);
+        }
+        catch (Exception e) when (e is TimeoutRejectedException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new SlackApiException(method, "timeout", e);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // Still rate limited after the pipeline's retries.
+                SlackLog.ApiError(logger, method, "ratelimited");
+                throw new SlackApiException(method, "ratelimited");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                SlackLog.ApiHttpError(logger, method, (int)response.StatusCode);
+                throw new SlackApiException(method, $"http_{(int)response.StatusCode}");
+            }
+
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            JsonElement answer;
             try
             {
-                response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var document = JsonDocument.Parse(bytes);
+                answer = document.RootElement.Clone();
             }
-            catch (HttpRequestException e)
+            catch (JsonException e)
             {
-                throw new SlackApiException(method, "transport_error", e);
+                SlackLog.ApiError(logger, method, "invalid_response");
+                throw new SlackApiException(method, "invalid_response", e);
             }
-            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+
+            if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
             {
-                throw new SlackApiException(method, "timeout", e);
+                var error = SlackJson.ReadString(answer, "error") ?? "unknown_error";
+                SlackLog.ApiError(logger, method, error);
+                throw new SlackApiException(method, error);
             }
 
-            using (response)
-            {
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    if (attempt > MaxRateLimitRetries)
-                    {
-                        logger.ApiError(method, "ratelimited");
-                        throw new SlackApiException(method, "ratelimited");
-                    }
-
-                    var delay = RetryAfter(response);
-                    logger.RateLimited(method, delay, attempt);
-                    await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (!response.IsSuccessStatusCode)
-                {
-                    logger.ApiHttpError(method, (int)response.StatusCode);
-                    throw new SlackApiException(method, $"http_{(int)response.StatusCode}");
-                }
-
-                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                JsonElement answer;
-                try
-                {
-                    using var document = JsonDocument.Parse(bytes);
-                    answer = document.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    logger.ApiError(method, "invalid_response");
-                    throw new SlackApiException(method, "invalid_response", e);
-                }
-
-                if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("ok", out var ok) || ok.ValueKind != JsonValueKind.True)
-                {
-                    var error = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
-                        ? e.GetString()!
-                        : "unknown_error";
-                    logger.ApiError(method, error);
-                    throw new SlackApiException(method, error);
-                }
-
-                return answer;
-            }
+            return answer;
         }
-    }
-
-    private TimeSpan RetryAfter(HttpResponseMessage response)
-    {
-        var retryAfter = response.Headers.RetryAfter;
-        var delay = retryAfter?.Delta
-            ?? (retryAfter?.Date is { } date ? date - timeProvider.GetUtcNow() : TimeSpan.FromSeconds(1));
-        if (delay < TimeSpan.Zero)
-        {
-            delay = TimeSpan.Zero;
-        }
-
-        return delay > MaxRetryAfter ? MaxRetryAfter : delay;
     }
 }

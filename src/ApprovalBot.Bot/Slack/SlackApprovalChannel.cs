@@ -14,12 +14,12 @@ namespace ApprovalBot.Bot.Slack;
 /// that cannot be posted is retried with back-off and logged, and the approval can still be decided
 /// in another channel.
 /// </summary>
-public sealed class SlackApprovalChannel(
+internal sealed class SlackApprovalChannel(
     SlackApiClient api,
     IServiceScopeFactory scopes,
     IOptions<SlackOptions> options,
     TimeProvider timeProvider,
-    ILogger<SlackApprovalChannel> logger) : IApprovalChannel
+    ILogger<SlackApprovalChannel> logger) : IApprovalChannel, IEscalationChannel
 {
     public const string ChannelName = "slack";
 
@@ -36,7 +36,7 @@ public sealed class SlackApprovalChannel(
             var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
             if ((await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false)).Count > 0)
             {
-                logger.CardAlreadyPosted(approval.Id);
+                SlackLog.CardAlreadyPosted(logger, approval.Id);
                 return;
             }
 
@@ -52,18 +52,18 @@ public sealed class SlackApprovalChannel(
                 }
                 catch (SlackApiException e) when (e.IsTransient && attempt <= RetryDelays.Count)
                 {
-                    logger.CardPostRetry(approval.Id, attempt, e.Error, RetryDelays[attempt - 1]);
+                    SlackLog.CardPostRetry(logger, approval.Id, attempt, e.Error, RetryDelays[attempt - 1]);
                     await Task.Delay(RetryDelays[attempt - 1], timeProvider, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SlackApiException e)
                 {
-                    logger.CardPostFailed(approval.Id, e.Error);
+                    SlackLog.CardPostFailed(logger, approval.Id, e.Error);
                     return;
                 }
             }
 
             await cards.SaveAsync(approval.Id, ChannelName, posted.ToString(), cancellationToken).ConfigureAwait(false);
-            logger.CardPosted(approval.Id, approval.Request.Tool, posted.Channel, posted.Ts);
+            SlackLog.CardPosted(logger, approval.Id, approval.Request.Tool, posted.Channel, posted.Ts);
 
             // Decided (on another channel, or by expiry), or the agent's call handed back, while the card
             // was on its way: show that now, because that update may have found no card to update.
@@ -76,7 +76,7 @@ public sealed class SlackApprovalChannel(
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.CardPostFailed(approval.Id, e.GetType().Name);
+            SlackLog.CardPostFailed(logger, approval.Id, e.GetType().Name);
         }
     }
 
@@ -89,7 +89,7 @@ public sealed class SlackApprovalChannel(
             var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
             if (references.Count == 0)
             {
-                logger.CardMissing(approval.Id);
+                SlackLog.CardMissing(logger, approval.Id);
                 return;
             }
 
@@ -97,7 +97,7 @@ public sealed class SlackApprovalChannel(
             {
                 if (SlackMessageRef.Parse(reference) is not { } message)
                 {
-                    logger.CardUpdateFailed(approval.Id, reference, "malformed_reference");
+                    SlackLog.CardUpdateFailed(logger, approval.Id, reference, "malformed_reference");
                     continue;
                 }
 
@@ -106,7 +106,7 @@ public sealed class SlackApprovalChannel(
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.CardUpdateFailed(approval.Id, "*", e.GetType().Name);
+            SlackLog.CardUpdateFailed(logger, approval.Id, "*", e.GetType().Name);
         }
     }
 
@@ -149,13 +149,58 @@ public sealed class SlackApprovalChannel(
                 }
                 catch (SlackApiException e)
                 {
-                    logger.ThreadReplyFailed(approval.Id, reference, e.Error);
+                    SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
                 }
             }
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.ThreadReplyFailed(approval.Id, "*", e.GetType().Name);
+            SlackLog.ThreadReplyFailed(logger, approval.Id, "*", e.GetType().Name);
+        }
+    }
+
+    /// <summary>A reply in the card's thread that mentions the people the approval was escalated to.</summary>
+    public Task EscalatedAsync(ApprovalView approval, IReadOnlyList<string> added, CancellationToken cancellationToken)
+    {
+        var who = added.Count == 0 ? "nobody new" : string.Join(", ", added.Take(20).Select(SlackText.Principal)) + (added.Count > 20 ? $" and {added.Count - 20} more" : "");
+        var text = $":rotating_light: Still no decision on `{SlackText.Short(approval.Request.Tool, 200)}` for {SlackText.Short(approval.Request.Agent, 100)} — escalated to {who}: you may decide it now (expires {SlackText.Date(approval.Request.ExpiresAt)}).";
+        return ThreadReplyAsync(approval, text, cancellationToken);
+    }
+
+    /// <summary>One reply in the card's thread when the approval is about to expire.</summary>
+    public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        ThreadReplyAsync(
+            approval,
+            $":alarm_clock: Nobody has decided on `{SlackText.Short(approval.Request.Tool, 200)}` yet; it expires {SlackText.Date(expiresAt)} ({ApprovalText.Until(expiresAt, timeProvider.GetUtcNow())}).",
+            cancellationToken);
+
+    private async Task ThreadReplyAsync(ApprovalView approval, string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
+            foreach (var reference in (await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
+            {
+                if (SlackMessageRef.Parse(reference) is not { } message)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    // A thread reply is not idempotent: only the client's 429 handling retries it.
+                    await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlackApiException e)
+                {
+                    SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
+                }
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            SlackLog.ThreadReplyFailed(logger, approval.Id, "*", e.GetType().Name);
         }
     }
 
@@ -169,7 +214,7 @@ public sealed class SlackApprovalChannel(
             {
                 // chat.update is idempotent, so transient failures are retried.
                 await api.UpdateMessageAsync(message, text, (JsonArray)blocks.DeepClone(), cancellationToken).ConfigureAwait(false);
-                logger.CardUpdated(approval.Id, message.ToString(), approval.Status.ToString());
+                SlackLog.CardUpdated(logger, approval.Id, message.ToString(), approval.Status.ToString());
                 return;
             }
             catch (SlackApiException e) when (e.IsTransient && attempt <= RetryDelays.Count)
@@ -178,7 +223,7 @@ public sealed class SlackApprovalChannel(
             }
             catch (SlackApiException e)
             {
-                logger.CardUpdateFailed(approval.Id, message.ToString(), e.Error);
+                SlackLog.CardUpdateFailed(logger, approval.Id, message.ToString(), e.Error);
                 return;
             }
         }

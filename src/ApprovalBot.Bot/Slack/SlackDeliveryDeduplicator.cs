@@ -7,7 +7,7 @@ namespace ApprovalBot.Bot.Slack;
 /// that Slack's retries, and the same envelope arriving twice over Socket Mode, change nothing twice.
 /// In memory: retries come within minutes, and the gateway still refuses a second transition.
 /// </summary>
-public sealed class SlackDeliveryDeduplicator(TimeProvider timeProvider)
+internal sealed class SlackDeliveryDeduplicator(TimeProvider timeProvider)
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
     private const int SweepAbove = 10_000;

@@ -56,7 +56,7 @@ internal static class SlackEndpoints
             now);
         if (verdict != SlackSignatureResult.Valid)
         {
-            logger.SignatureRejected(request.Path, verdict, context.Connection.RemoteIpAddress?.ToString());
+            SlackLog.SignatureRejected(logger, request.Path, verdict, context.Connection.RemoteIpAddress?.ToString());
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;
         }
@@ -77,7 +77,7 @@ internal static class SlackEndpoints
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or FormatException or InvalidOperationException)
         {
-            logger.MalformedPayload(request.Path, e.GetType().Name);
+            SlackLog.MalformedPayload(logger, request.Path, e.GetType().Name);
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return;
         }

@@ -5,17 +5,17 @@ using Microsoft.Extensions.Logging;
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>Events API: answers <c>url_verification</c>; every other event is acknowledged and ignored.</summary>
-public sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
+internal sealed class SlackEventHandler(ILogger<SlackEventHandler> logger)
 {
     public JsonNode? Handle(JsonElement payload)
     {
-        var type = SlackInteractionHandler.ReadString(payload, "type");
+        var type = SlackJson.ReadString(payload, "type");
         if (type == "url_verification")
         {
-            return new JsonObject { ["challenge"] = SlackInteractionHandler.ReadString(payload, "challenge") ?? "" };
+            return new JsonObject { ["challenge"] = SlackJson.ReadString(payload, "challenge") ?? "" };
         }
 
-        logger.UnhandledPayload("event", type == "event_callback" ? SlackInteractionHandler.ReadString(payload, "event", "type") : type);
+        SlackLog.UnhandledPayload(logger, "event", type == "event_callback" ? SlackJson.ReadString(payload, "event", "type") : type);
         return null;
     }
 }

@@ -18,7 +18,7 @@ namespace ApprovalBot.Bot.Slack;
 /// as an ephemeral message. <see cref="IApprovalReadModel"/> and <see cref="IApprovalDecisions"/> are
 /// resolved in a scope per piece of work, so they may be scoped services.
 /// </summary>
-public sealed class SlackInteractionHandler(
+internal sealed class SlackInteractionHandler(
     SlackApiClient api,
     IServiceScopeFactory scopes,
     SlackWorkQueue queue,
@@ -29,7 +29,7 @@ public sealed class SlackInteractionHandler(
     /// <summary>Handles one interaction payload; returns the JSON to answer Slack with, or null for an empty 200.</summary>
     public JsonNode? Handle(JsonElement payload, string? retryNum = null)
     {
-        var type = ReadString(payload, "type");
+        var type = SlackJson.ReadString(payload, "type");
         switch (type)
         {
             case "block_actions":
@@ -38,7 +38,7 @@ public sealed class SlackInteractionHandler(
             case "view_submission":
                 return HandleViewSubmission(payload, retryNum);
             default:
-                logger.UnhandledPayload("interaction", type);
+                SlackLog.UnhandledPayload(logger, "interaction", type);
                 return null;
         }
     }
@@ -47,12 +47,12 @@ public sealed class SlackInteractionHandler(
     {
         if (Clicker(payload) is not { } approver)
         {
-            logger.UnhandledPayload("block_actions without a user", null);
+            SlackLog.UnhandledPayload(logger, "block_actions without a user", null);
             return;
         }
 
-        var channel = ReadString(payload, "container", "channel_id") ?? ReadString(payload, "channel", "id");
-        var triggerId = ReadString(payload, "trigger_id");
+        var channel = SlackJson.ReadString(payload, "container", "channel_id") ?? SlackJson.ReadString(payload, "channel", "id");
+        var triggerId = SlackJson.ReadString(payload, "trigger_id");
         if (!payload.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
         {
             return;
@@ -60,23 +60,27 @@ public sealed class SlackInteractionHandler(
 
         foreach (var action in actions.EnumerateArray())
         {
-            var actionId = ReadString(action, "action_id");
-            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw))
+            var actionId = SlackJson.ReadString(action, "action_id");
+            // "Approve for 1h": the duration is the rest of the action id; the gateway checks that the approval offers it.
+            var grant = actionId?.StartsWith(SlackActionIds.ApproveForPrefix, StringComparison.Ordinal) == true
+                ? actionId[SlackActionIds.ApproveForPrefix.Length..]
+                : null;
+            if (grant is null && actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw or SlackActionIds.EditApprove))
             {
-                logger.UnhandledPayload("block_actions", actionId);
+                SlackLog.UnhandledPayload(logger, "block_actions", actionId);
                 continue;
             }
 
-            if (!Guid.TryParse(ReadString(action, "value"), out var approvalId))
+            if (!Guid.TryParse(SlackJson.ReadString(action, "value"), out var approvalId))
             {
-                logger.UnhandledPayload("block_actions without an approval id", actionId);
+                SlackLog.UnhandledPayload(logger, "block_actions without an approval id", actionId);
                 continue;
             }
 
-            var key = $"action|{ReadString(action, "action_ts") ?? triggerId}|{approver.UserId}|{actionId}|{approvalId}";
+            var key = $"action|{SlackJson.ReadString(action, "action_ts") ?? triggerId}|{approver.UserId}|{actionId}|{approvalId}";
             if (!deduplicator.TryBegin(key))
             {
-                logger.DuplicateDelivery(key, retryNum);
+                SlackLog.DuplicateDelivery(logger, key, retryNum);
                 continue;
             }
 
@@ -85,10 +89,20 @@ public sealed class SlackInteractionHandler(
                 queue.Enqueue($"open the deny dialog for approval {approvalId}",
                     ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct));
             }
+            else if (actionId == SlackActionIds.EditApprove)
+            {
+                queue.Enqueue($"open the edit dialog for approval {approvalId}",
+                    ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct, edit: true));
+            }
             else if (actionId == SlackActionIds.Withdraw)
             {
                 queue.Enqueue($"withdraw approval {approvalId} for Slack user {approver.UserId}",
                     ct => DecideAsync(approvalId, false, approver, null, channel, ct, withdraw: true));
+            }
+            else if (grant is not null)
+            {
+                queue.Enqueue($"approve approval {approvalId} for {grant} for Slack user {approver.UserId}",
+                    ct => DecideAsync(approvalId, true, approver, null, channel, ct, grant: grant));
             }
             else
             {
@@ -101,19 +115,24 @@ public sealed class SlackInteractionHandler(
 
     private JsonNode? HandleViewSubmission(JsonElement payload, string? retryNum)
     {
-        if (!payload.TryGetProperty("view", out var view) || ReadString(view, "callback_id") != SlackActionIds.DenyReasonModal)
+        if (payload.TryGetProperty("view", out var editView) && SlackJson.ReadString(editView, "callback_id") == SlackActionIds.EditModal)
         {
-            logger.UnhandledPayload("view_submission", payload.TryGetProperty("view", out var v) ? ReadString(v, "callback_id") : null);
+            return HandleEditSubmission(payload, editView, retryNum);
+        }
+
+        if (!payload.TryGetProperty("view", out var view) || SlackJson.ReadString(view, "callback_id") != SlackActionIds.DenyReasonModal)
+        {
+            SlackLog.UnhandledPayload(logger, "view_submission", payload.TryGetProperty("view", out var v) ? SlackJson.ReadString(v, "callback_id") : null);
             return null;
         }
 
-        if (Clicker(payload) is not { } approver || !TryReadMetadata(ReadString(view, "private_metadata"), out var approvalId, out var channel))
+        if (Clicker(payload) is not { } approver || !TryReadMetadata(SlackJson.ReadString(view, "private_metadata"), out var approvalId, out var channel))
         {
-            logger.UnhandledPayload("view_submission without a user or approval id", SlackActionIds.DenyReasonModal);
+            SlackLog.UnhandledPayload(logger, "view_submission without a user or approval id", SlackActionIds.DenyReasonModal);
             return null;
         }
 
-        var reason = ReadString(view, "state", "values", SlackActionIds.ReasonBlock, SlackActionIds.ReasonInput, "value")?.Trim();
+        var reason = SlackJson.ReadString(view, "state", "values", SlackActionIds.ReasonBlock, SlackActionIds.ReasonInput, "value")?.Trim();
         if (string.IsNullOrEmpty(reason))
         {
             return new JsonObject
@@ -123,10 +142,10 @@ public sealed class SlackInteractionHandler(
             };
         }
 
-        var key = $"view|{ReadString(view, "id") ?? ReadString(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
+        var key = $"view|{SlackJson.ReadString(view, "id") ?? SlackJson.ReadString(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
         if (!deduplicator.TryBegin(key))
         {
-            logger.DuplicateDelivery(key, retryNum);
+            SlackLog.DuplicateDelivery(logger, key, retryNum);
             return null;
         }
 
@@ -135,8 +154,43 @@ public sealed class SlackInteractionHandler(
         return null;
     }
 
+    /// <summary>The edit dialog submitted: checked for JSON at once (errors stay in the dialog), then approved with the edit.</summary>
+    private JsonNode? HandleEditSubmission(JsonElement payload, JsonElement view, string? retryNum)
+    {
+        if (Clicker(payload) is not { } approver || !TryReadMetadata(SlackJson.ReadString(view, "private_metadata"), out var approvalId, out var channel))
+        {
+            SlackLog.UnhandledPayload(logger, "view_submission without a user or approval id", SlackActionIds.EditModal);
+            return null;
+        }
+
+        var edited = SlackJson.ReadString(view, "state", "values", SlackActionIds.ArgumentsBlock, SlackActionIds.ArgumentsInput, "value") ?? "";
+        if (BusApprovalDecisions.EditProblem(edited) is { } problem)
+        {
+            return new JsonObject
+            {
+                ["response_action"] = "errors",
+                ["errors"] = new JsonObject { [SlackActionIds.ArgumentsBlock] = SlackText.Plain(char.ToUpperInvariant(problem[0]) + problem[1..] + ".", 2000) },
+            };
+        }
+
+        var key = $"view|{SlackJson.ReadString(view, "id") ?? SlackJson.ReadString(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
+        if (!deduplicator.TryBegin(key))
+        {
+            SlackLog.DuplicateDelivery(logger, key, retryNum);
+            return null;
+        }
+
+        queue.Enqueue($"approve approval {approvalId} with edited arguments for Slack user {approver.UserId}",
+            ct => DecideAsync(approvalId, true, approver, null, channel, ct, edited: edited));
+        return null;
+    }
+
     /// <param name="withdraw">Withdraw instead of deciding: the same checks and path, and the gateway ends it as Cancelled.</param>
-    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken, bool withdraw = false)
+    /// <param name="grant">Approve for a while (a duration the approval offers).</param>
+    /// <param name="edited">Edit, then approve: the arguments as changed in the dialog.</param>
+    private async Task DecideAsync(
+        Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken,
+        bool withdraw = false, string? grant = null, string? edited = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is null)
@@ -148,21 +202,22 @@ public sealed class SlackInteractionHandler(
         try
         {
             var decisions = scope.ServiceProvider.GetRequiredService<IApprovalDecisions>();
-            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw), cancellationToken).ConfigureAwait(false);
+            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw, grant, edited), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.DecisionFailed(e, approver.UserId, approvalId);
+            SlackLog.DecisionFailed(logger, e, approver.UserId, approvalId);
             await EphemeralAsync(channel, approver.UserId, approvalId,
                 $"Your decision on approval `{approvalId}` did not reach the gateway; please try again.", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        logger.DecisionSent(approver.UserId, approver.TenantId, withdraw ? "withdrew" : approve ? "approved" : "denied", approvalId, outcome.Message);
+        SlackLog.DecisionSent(logger, approver.UserId, approver.TenantId, withdraw ? "withdrew" : approve ? "approved" : "denied", approvalId, outcome.Message);
         await EphemeralAsync(channel, approver.UserId, approvalId, SlackText.Escape(outcome.Message), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task OpenDenyDialogAsync(Guid approvalId, Approver approver, string? channel, string? triggerId, CancellationToken cancellationToken)
+    /// <param name="edit">Open the edit dialog instead (edit, then approve).</param>
+    private async Task OpenDenyDialogAsync(Guid approvalId, Approver approver, string? channel, string? triggerId, CancellationToken cancellationToken, bool edit = false)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is not { } view)
@@ -180,17 +235,25 @@ public sealed class SlackInteractionHandler(
 
         if (string.IsNullOrEmpty(triggerId))
         {
-            logger.ModalFailed(approver.UserId, approvalId, "no trigger_id");
+            SlackLog.ModalFailed(logger, approver.UserId, approvalId, "no trigger_id");
+            return;
+        }
+
+        var modal = edit ? SlackCard.EditModal(view, channel) : SlackCard.DenyReasonModal(view, channel);
+        if (modal is null || (edit && !view.Request.Editable))
+        {
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                edit && !view.Request.Editable ? "The arguments of this call may not be edited." : "The arguments are too long to edit in Slack; use the console.", cancellationToken).ConfigureAwait(false);
             return;
         }
 
         try
         {
-            await api.OpenViewAsync(triggerId, SlackCard.DenyReasonModal(view, channel), cancellationToken).ConfigureAwait(false);
+            await api.OpenViewAsync(triggerId, modal, cancellationToken).ConfigureAwait(false);
         }
         catch (SlackApiException e)
         {
-            logger.ModalFailed(approver.UserId, approvalId, e.Error);
+            SlackLog.ModalFailed(logger, approver.UserId, approvalId, e.Error);
             await EphemeralAsync(channel, approver.UserId, approvalId,
                 "The deny-with-reason dialog could not be opened; press *Deny with reason* again, or *Deny*.", cancellationToken).ConfigureAwait(false);
         }
@@ -203,7 +266,7 @@ public sealed class SlackInteractionHandler(
         var view = await readModel.GetAsync(approvalId, cancellationToken).ConfigureAwait(false);
         if (view is null)
         {
-            logger.UnknownApproval(approvalId);
+            SlackLog.UnknownApproval(logger, approvalId);
             await EphemeralAsync(channel, approver.UserId, approvalId,
                 $"ApprovalBot does not know approval `{approvalId}`.", cancellationToken).ConfigureAwait(false);
             return null;
@@ -214,7 +277,7 @@ public sealed class SlackInteractionHandler(
         if (!ApprovalJudge.MayDecide(view.Request.Approvers, approver)
             || (teams.Length > 0 && !teams.Contains(approver.TenantId, StringComparer.Ordinal)))
         {
-            logger.NotAnApprover(approver.UserId, approver.TenantId, approvalId, view.Request.Tool);
+            SlackLog.NotAnApprover(logger, approver.UserId, approver.TenantId, approvalId, view.Request.Tool);
             await EphemeralAsync(channel, approver.UserId, approvalId,
                 $"You are not an approver for {SlackText.Short(view.Request.Tool, 200)} (approval {approvalId}).", cancellationToken).ConfigureAwait(false);
             return null;
@@ -236,21 +299,21 @@ public sealed class SlackInteractionHandler(
         }
         catch (SlackApiException e)
         {
-            logger.EphemeralFailed(user, approvalId, e.Error);
+            SlackLog.EphemeralFailed(logger, user, approvalId, e.Error);
         }
     }
 
     /// <summary>Who clicked: user id + team id identify them; the name is for display only.</summary>
     private static Approver? Clicker(JsonElement payload)
     {
-        var userId = ReadString(payload, "user", "id");
+        var userId = SlackJson.ReadString(payload, "user", "id");
         if (string.IsNullOrEmpty(userId))
         {
             return null;
         }
 
-        var name = ReadString(payload, "user", "name") ?? ReadString(payload, "user", "username") ?? userId;
-        var team = ReadString(payload, "team", "id") ?? ReadString(payload, "user", "team_id");
+        var name = SlackJson.ReadString(payload, "user", "name") ?? SlackJson.ReadString(payload, "user", "username") ?? userId;
+        var team = SlackJson.ReadString(payload, "team", "id") ?? SlackJson.ReadString(payload, "user", "team_id");
         return new Approver("slack", userId, name, team);
     }
 
@@ -271,25 +334,12 @@ public sealed class SlackInteractionHandler(
         try
         {
             using var document = JsonDocument.Parse(metadata);
-            channel = ReadString(document.RootElement, "channel_id");
-            return Guid.TryParse(ReadString(document.RootElement, "approval_id"), out approvalId);
+            channel = SlackJson.ReadString(document.RootElement, "channel_id");
+            return Guid.TryParse(SlackJson.ReadString(document.RootElement, "approval_id"), out approvalId);
         }
         catch (JsonException)
         {
             return false;
         }
-    }
-
-    internal static string? ReadString(JsonElement element, params string[] path)
-    {
-        foreach (var name in path)
-        {
-            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
-            {
-                return null;
-            }
-        }
-
-        return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using ApprovalBot.Bot.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -6,7 +7,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace ApprovalBot.Bot.Slack;
 
@@ -38,8 +42,8 @@ public static class SlackRegistration
         services.AddHttpClient(SlackApiClient.HttpClientName, (sp, client) =>
         {
             client.BaseAddress = sp.GetRequiredService<IOptions<SlackOptions>>().Value.ApiBaseUri();
-            client.Timeout = TimeSpan.FromSeconds(30);
-        });
+            client.Timeout = Timeout.InfiniteTimeSpan; // per attempt, in the pipeline: a rate-limit wait is not a timeout
+        }).AddResilienceHandler("slack-web-api", ConfigureApiResilience);
         services.TryAddSingleton<SlackApiClient>();
         services.TryAddSingleton<SlackDeliveryDeduplicator>();
         services.TryAddSingleton<SlackWorkQueue>();
@@ -70,6 +74,33 @@ public static class SlackRegistration
         group.MapPost("/events", context => SlackEndpoints.HandleAsync(context, SlackEndpoints.Kind.Events));
         group.AllowAnonymous().DisableAntiforgery();
         return endpoints;
+    }
+
+    /// <summary>
+    /// The <see cref="HttpRetry"/> rules for the Web API: only a 429 is retried, after its
+    /// Retry-After (capped; one second when it names none), up to
+    /// <see cref="SlackApiClient.MaxRateLimitRetries"/> times. Slack answers its other failures with
+    /// HTTP 200 and <c>ok:false</c>; <see cref="SlackApprovalChannel"/> retries the transient ones.
+    /// </summary>
+    private static void ConfigureApiResilience(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
+    {
+        var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlackApiClient).FullName!);
+        var time = context.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+        builder.AddRetry(new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = SlackApiClient.MaxRateLimitRetries,
+            ShouldRetryAfterHeader = false, // DelayGenerator below reads it, with a cap
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                HttpRetry.RetryAfter(args.Outcome.Result, time.GetUtcNow(), SlackApiClient.MaxRetryAfter) ?? SlackApiClient.DefaultRetryAfter),
+            OnRetry = args =>
+            {
+                var method = args.Context.GetRequestMessage()?.RequestUri?.Segments[^1] ?? "?";
+                SlackLog.RateLimited(logger, method, args.RetryDelay, args.AttemptNumber + 1);
+                return default;
+            },
+        });
+        builder.AddTimeout(SlackApiClient.AttemptTimeout);
     }
 
     private sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>

@@ -15,7 +15,7 @@ namespace ApprovalBot.Bot.Slack;
 /// slash commands). On <c>disconnect</c> a new socket is opened before the old one is closed; failures
 /// reconnect with back-off.
 /// </summary>
-public sealed class SlackSocketModeService(
+internal sealed class SlackSocketModeService(
     SlackApiClient api,
     SlackInteractionHandler interactions,
     SlackCommandHandler commands,
@@ -30,7 +30,7 @@ public sealed class SlackSocketModeService(
 
     private int _connections;
 
-    private ILogger Log { get; } = logger;
+    private ILogger Logger { get; } = logger;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,7 +48,7 @@ public sealed class SlackSocketModeService(
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     var delay = ReconnectDelays[Math.Min(failures++, ReconnectDelays.Count - 1)];
-                    Log.SocketFailed(e, delay);
+                    SlackLog.SocketFailed(Logger, e, delay);
                     await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
@@ -72,11 +72,11 @@ public sealed class SlackSocketModeService(
                 var wait = ReconnectDelays[Math.Min(failures++, ReconnectDelays.Count - 1)];
                 if (current.Completion.Exception?.GetBaseException() is { } error)
                 {
-                    Log.SocketFailed(error, wait);
+                    SlackLog.SocketFailed(Logger, error, wait);
                 }
                 else
                 {
-                    Log.SocketClosed(current.Id);
+                    SlackLog.SocketClosed(Logger, current.Id);
                 }
 
                 await current.CloseAsync().ConfigureAwait(false);
@@ -111,7 +111,7 @@ public sealed class SlackSocketModeService(
         }
 
         var connection = new Connection(this, socket, Interlocked.Increment(ref _connections), stoppingToken);
-        Log.SocketConnected(connection.Id);
+        SlackLog.SocketConnected(Logger, connection.Id);
         connection.Start();
         return connection;
     }
@@ -140,7 +140,7 @@ public sealed class SlackSocketModeService(
 
         public Task DisconnectRequested => _disconnect.Task;
 
-        private ILogger Logger => owner.Log;
+        private ILogger Logger => owner.Logger;
 
         public void Start() => Completion = Task.Run(() => ReceiveLoopAsync(_stop.Token));
 
@@ -185,7 +185,7 @@ public sealed class SlackSocketModeService(
 
             socket.Dispose();
             _stop.Dispose();
-            Logger.SocketClosed(Id);
+            SlackLog.SocketClosed(Logger, Id);
         }
 
         private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
@@ -248,27 +248,27 @@ public sealed class SlackSocketModeService(
             }
             catch (JsonException)
             {
-                Logger.MalformedPayload("socket mode", "not JSON");
+                SlackLog.MalformedPayload(Logger, "socket mode", "not JSON");
                 return;
             }
 
-            var type = SlackInteractionHandler.ReadString(root, "type");
+            var type = SlackJson.ReadString(root, "type");
             switch (type)
             {
                 case "hello":
                     SaidHello = true;
-                    Logger.SocketHello(Id);
+                    SlackLog.SocketHello(Logger, Id);
                     return;
                 case "disconnect":
-                    Logger.SocketDisconnectRequested(Id, SlackInteractionHandler.ReadString(root, "reason"));
+                    SlackLog.SocketDisconnectRequested(Logger, Id, SlackJson.ReadString(root, "reason"));
                     _disconnect.TrySetResult();
                     return;
             }
 
-            var envelopeId = SlackInteractionHandler.ReadString(root, "envelope_id");
+            var envelopeId = SlackJson.ReadString(root, "envelope_id");
             if (envelopeId is null)
             {
-                Logger.UnhandledPayload("socket mode", type);
+                SlackLog.UnhandledPayload(Logger, "socket mode", type);
                 return;
             }
 
@@ -286,7 +286,7 @@ public sealed class SlackSocketModeService(
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 // Still acknowledged below: Slack would only redeliver the same failing envelope.
-                owner.Log.SocketEnvelopeFailed(e, envelopeId, type);
+                SlackLog.SocketEnvelopeFailed(Logger, e, envelopeId, type);
             }
 
             var ack = new JsonObject { ["envelope_id"] = envelopeId };

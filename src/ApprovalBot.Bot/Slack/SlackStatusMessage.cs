@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using static ApprovalBot.Bot.Slack.SlackText;
 
 namespace ApprovalBot.Bot.Slack;
 
 /// <summary>Renders <see cref="StatusSnapshot"/> as the ephemeral Block Kit reply of <c>/policy status</c>.</summary>
-public static class SlackStatusMessage
+internal static class SlackStatusMessage
 {
     private const int MaxSectionChars = 2900;
 
@@ -34,6 +35,13 @@ public static class SlackStatusMessage
             text.Append(awaiting).Append('\n');
         }
 
+        if (!pendingOnly && (snapshot.ActiveGrantsTotal > 0 || snapshot.ActiveGrants.Count > 0))
+        {
+            var grants = Grants(snapshot.ActiveGrants, snapshot.ActiveGrantsTotal, snapshot.At);
+            blocks.Add(Section(grants));
+            text.Append(grants).Append('\n');
+        }
+
         if (!pendingOnly)
         {
             var today = Today(snapshot.Today);
@@ -50,6 +58,41 @@ public static class SlackStatusMessage
         };
     }
 
+    /// <summary><c>/policy grants</c>: the active grants, each with its id for <c>/policy revoke ID</c>.</summary>
+    public static JsonObject GrantList(IReadOnlyList<GrantView> grants, int total, DateTimeOffset now, string command)
+    {
+        var list = Grants(grants, total, now);
+        var blocks = new JsonArray { Section(list) };
+        if (grants.Count > 0)
+        {
+            blocks.Add(Context($"Revoke one with `{Escape(command)} revoke ID`. As of {Date(now)}"));
+        }
+
+        return new JsonObject
+        {
+            ["response_type"] = "ephemeral",
+            ["text"] = Plain(list, MaxSectionChars),
+            ["blocks"] = blocks,
+        };
+    }
+
+    /// <summary>"*Active grants* — 2" and one line per grant (tool, agent, scope, until, who gave it, id).</summary>
+    private static string Grants(IReadOnlyList<GrantView> grants, int total, DateTimeOffset now)
+    {
+        var lines = new StringBuilder($"*Active grants* — {total}\n");
+        if (total == 0 && grants.Count == 0)
+        {
+            lines.Append("No grant is active: every guarded call asks for approval.");
+        }
+
+        return List(lines, grants.Select(g =>
+        {
+            var grant = g.Grant;
+            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
+            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({scope}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
+        }), total - grants.Count);
+    }
+
     public static JsonObject Usage(string command, string? problem)
     {
         var usage = new StringBuilder();
@@ -62,6 +105,8 @@ public static class SlackStatusMessage
         usage.Append("*Usage*\n")
             .Append($"`{c}` or `{c} status` — gateways, upstream health, pending approvals, today's counts and the active policy\n")
             .Append($"`{c} pending` — only the pending approvals, oldest first\n")
+            .Append($"`{c} grants` — the active grants (approvals given for a while)\n")
+            .Append($"`{c} revoke ID` — end a grant now: the agent's next call asks for approval again\n")
             .Append($"`{c} help` — this message");
         var text = usage.ToString();
         return new JsonObject
@@ -95,7 +140,8 @@ public static class SlackStatusMessage
                 + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})")
                 + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
-                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n";
+                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n"
+                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short(webhooks, 400)}\n" : "");
             if (lines.Length + line.Length > MaxSectionChars)
             {
                 lines.Append("…");
@@ -116,26 +162,11 @@ public static class SlackStatusMessage
             lines.Append("Nothing is waiting for a decision.");
         }
 
-        foreach (var approval in snapshot.Pending.OrderBy(a => a.Request.RequestedAt))
+        return List(lines, snapshot.Pending.OrderBy(a => a.Request.RequestedAt).Select(approval =>
         {
             var request = approval.Request;
-            var waiting = approval.AgentWaiting ? "agent waiting" : "the agent will collect it on its next call";
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {waiting} · `{request.ApprovalId}`\n";
-            if (lines.Length + line.Length > MaxSectionChars - 40)
-            {
-                break;
-            }
-
-            lines.Append(line);
-        }
-
-        var more = snapshot.PendingTotal - snapshot.Pending.Count;
-        if (more > 0)
-        {
-            lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");
-        }
-
-        return lines.ToString().TrimEnd();
+            return $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} on {Short(request.Upstream, 60)} — asked {ApprovalText.Duration(snapshot.At - request.RequestedAt)} ago, expires {Date(request.ExpiresAt)}, {ApprovalText.WaitingInList(approval)} · `{request.ApprovalId}`\n";
+        }), snapshot.PendingTotal - snapshot.Pending.Count);
     }
 
     /// <summary>Approved while nobody waited and not collected yet; null when there are none.</summary>
@@ -147,10 +178,18 @@ public static class SlackStatusMessage
         }
 
         var lines = new StringBuilder($"*Approved, waiting for the agent to call again* — {snapshot.AwaitingCollectionTotal}\n");
-        foreach (var approval in snapshot.AwaitingCollection)
+        return List(lines, snapshot.AwaitingCollection.Select(approval =>
         {
             var request = approval.Request;
-            var line = $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} — approved by {Who(approval.DecidedBy)}, {Escape(ApprovalText.RunsOnNextCall(approval.CollectBy!.Value, snapshot.At))} · `{request.ApprovalId}`\n";
+            return $"• `{Short(request.Tool, 100)}` by {Short(request.Agent, 80)} — approved by {Who(approval.DecidedBy)}, {Escape(ApprovalText.RunsOnNextCall(approval.CollectBy!.Value, snapshot.At))} · `{request.ApprovalId}`\n";
+        }), snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count);
+    }
+
+    /// <summary>Appends <paramref name="items"/> while the section stays within Slack's limit, then "…and N more." for the <paramref name="more"/> not fetched.</summary>
+    private static string List(StringBuilder lines, IEnumerable<string> items, int more)
+    {
+        foreach (var line in items)
+        {
             if (lines.Length + line.Length > MaxSectionChars - 40)
             {
                 break;
@@ -159,7 +198,6 @@ public static class SlackStatusMessage
             lines.Append(line);
         }
 
-        var more = snapshot.AwaitingCollectionTotal - snapshot.AwaitingCollection.Count;
         if (more > 0)
         {
             lines.Append(CultureInfo.InvariantCulture, $"…and {more} more.");

@@ -83,19 +83,6 @@ internal static class SlackText
         _ => $"{Escape(approver.DisplayName)} ({Escape(approver.Platform)})",
     };
 
-    public static string Duration(TimeSpan span)
-    {
-        if (span < TimeSpan.Zero)
-        {
-            span = TimeSpan.Zero;
-        }
-
-        return span.TotalDays >= 1 ? $"{(int)span.TotalDays}d {span.Hours}h"
-            : span.TotalHours >= 1 ? $"{(int)span.TotalHours}h {span.Minutes}m"
-            : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m"
-            : $"{Math.Max(0, (int)span.TotalSeconds)}s";
-    }
-
     public static JsonObject PlainText(string text, int max = 3000, bool emoji = true) =>
         new() { ["type"] = "plain_text", ["text"] = Plain(text, max), ["emoji"] = emoji };
 

@@ -37,7 +37,7 @@ public sealed class SlackWorkQueue(ILogger<SlackWorkQueue> logger) : BackgroundS
         }
 
         Interlocked.Decrement(ref _pending);
-        logger.WorkQueueFull(description);
+        SlackLog.WorkQueueFull(logger, description);
         return false;
     }
 
@@ -60,7 +60,7 @@ public sealed class SlackWorkQueue(ILogger<SlackWorkQueue> logger) : BackgroundS
                 }
                 catch (Exception e)
                 {
-                    logger.WorkFailed(e, item.Description);
+                    SlackLog.WorkFailed(logger, e, item.Description);
                 }
                 finally
                 {

@@ -6,7 +6,7 @@ using Microsoft.Identity.Client.AppConfig;
 namespace ApprovalBot.Bot.Teams;
 
 /// <summary>Bearer tokens for calls to the Bot Connector service.</summary>
-public interface IConnectorTokenSource
+internal interface IConnectorTokenSource
 {
     Task<string> GetTokenAsync(CancellationToken cancellationToken);
 }

@@ -68,8 +68,6 @@ internal sealed class SigningKeySet(
 
     private sealed record KeySet(IReadOnlyDictionary<string, SigningKey> Keys, DateTimeOffset LoadedAt);
 
-    public KeyIssuer Issuer => issuer;
-
     /// <summary>For log lines: "Bot Framework" or "Entra tenant".</summary>
     public string Name => name;
 

@@ -12,11 +12,9 @@ internal sealed record TeamsActivity(
     string? Text,
     string? ConversationId,
     string? ConversationTenantId,
-    string? FromId,
     string? FromAadObjectId,
     string? FromName,
     string? RecipientId,
-    string? ReplyToId,
     JsonElement? Value,
     string? ChannelDataTenantId,
     string? TeamId,
@@ -59,11 +57,9 @@ internal sealed record TeamsActivity(
             Text: String(root, "text"),
             ConversationId: String(conversation, "id"),
             ConversationTenantId: String(conversation, "tenantId"),
-            FromId: String(from, "id"),
             FromAadObjectId: String(from, "aadObjectId"),
             FromName: String(from, "name"),
             RecipientId: String(recipient, "id"),
-            ReplyToId: String(root, "replyToId"),
             Value: root.TryGetProperty("value", out var value) && value.ValueKind != JsonValueKind.Null ? value.Clone() : null,
             ChannelDataTenantId: String(Child(channelData, "tenant"), "id"),
             TeamId: String(Child(channelData, "team"), "id"),
@@ -81,23 +77,4 @@ internal sealed record TeamsActivity(
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
-}
-
-/// <summary>Where a posted card lives, stored through ICardReferences as <c>conversationId|activityId|serviceUrl</c>.</summary>
-internal readonly record struct TeamsCardReference(string ConversationId, string ActivityId, string ServiceUrl)
-{
-    public override string ToString() => $"{ConversationId}|{ActivityId}|{ServiceUrl}";
-
-    public static bool TryParse(string? text, out TeamsCardReference reference)
-    {
-        reference = default;
-        var parts = text?.Split('|', 3);
-        if (parts is not { Length: 3 } || parts.Any(string.IsNullOrEmpty))
-        {
-            return false;
-        }
-
-        reference = new TeamsCardReference(parts[0], parts[1], parts[2]);
-        return true;
-    }
 }

@@ -20,7 +20,7 @@ internal sealed class TeamsApprovalChannel(
     TeamsConversationStore conversations,
     IOptions<TeamsOptions> options,
     TimeProvider time,
-    ILogger<TeamsApprovalChannel> logger) : IApprovalChannel
+    ILogger<TeamsApprovalChannel> logger) : IApprovalChannel, IEscalationChannel
 {
     public const string ChannelName = "teams";
 
@@ -44,7 +44,7 @@ internal sealed class TeamsApprovalChannel(
 
             var serviceUrl = await conversations.GetServiceUrlAsync(cancellationToken);
             var card = Card(approval);
-            var activity = TeamsCards.Activity(card, $"Approval needed: {approval.Request.Tool}");
+            var activity = TeamsText.Activity(card, $"Approval needed: {approval.Request.Tool}");
             var created = await connector.CreateConversationAsync(serviceUrl, channel, options.Value.TenantId ?? "", activity, cancellationToken);
             var reference = new TeamsCardReference(created.ConversationId, created.ActivityId, serviceUrl);
             await cardReferences.SaveAsync(approval.Id, ChannelName, reference.ToString(), cancellationToken);
@@ -74,7 +74,7 @@ internal sealed class TeamsApprovalChannel(
         // final card would read "Pending"; the ApprovalResolved update follows and shows both.
         if (approval.Status != ApprovalStatus.Pending)
         {
-            await PutEverywhereAsync(approval, TeamsCards.Final(approval, time.GetUtcNow()), cancellationToken);
+            await PutEverywhereAsync(approval, TeamsCard.Final(approval, time.GetUtcNow()), cancellationToken);
         }
 
         var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
@@ -100,9 +100,59 @@ internal sealed class TeamsApprovalChannel(
         }
     }
 
+    /// <summary>A card in the approval's thread that mentions the Teams users it was escalated to.</summary>
+    public async Task EscalatedAsync(ApprovalView approval, IReadOnlyList<string> added, CancellationToken cancellationToken)
+    {
+        var activity = TeamsText.Activity(TeamsCard.Escalated(approval, added, time.GetUtcNow()), $"Escalated: {approval.Request.Tool}");
+        // Mentions travel on the activity (entities with the Entra object id), so the card stays plain Adaptive Card 1.5.
+        var mentions = added.Where(p => p.StartsWith("teams:", StringComparison.Ordinal) && p.Length > 6).Select(p => p[6..]).ToList();
+        if (mentions.Count > 0)
+        {
+            activity["text"] = "Escalated to " + string.Join(", ", mentions.Select(id => $"<at>{id}</at>")) + $": nobody has decided on {approval.Request.Tool} yet.";
+            activity["entities"] = new JsonArray(mentions.Select(id => (JsonNode)new JsonObject
+            {
+                ["type"] = "mention",
+                ["text"] = $"<at>{id}</at>",
+                ["mentioned"] = new JsonObject { ["id"] = id, ["name"] = id },
+            }).ToArray());
+        }
+
+        await ReplyInThreadAsync(approval, activity, "post the escalation", cancellationToken);
+    }
+
+    /// <summary>One reply in the approval's thread when it is about to expire.</summary>
+    public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        ReplyInThreadAsync(
+            approval,
+            new JsonObject
+            {
+                ["type"] = "message",
+                ["text"] = $"⏰ Nobody has decided on {approval.Request.Tool} yet; it expires {TeamsText.Time(expiresAt)} ({ApprovalText.Until(expiresAt, time.GetUtcNow())}).",
+                ["textFormat"] = "plain",
+            },
+            "post the reminder",
+            cancellationToken);
+
+    private async Task ReplyInThreadAsync(ApprovalView approval, JsonObject activity, string operation, CancellationToken cancellationToken)
+    {
+        foreach (var reference in await ReferencesAsync(approval, cancellationToken))
+        {
+            try
+            {
+                var reply = activity.DeepClone().AsObject();
+                reply["replyToId"] = reference.ActivityId;
+                await connector.SendToConversationAsync(reference.ServiceUrl, reference.ConversationId, reply, cancellationToken);
+            }
+            catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
+            {
+                Report(exception, operation, approval);
+            }
+        }
+    }
+
     private JsonObject Card(ApprovalView approval) => approval.Status == ApprovalStatus.Pending
-        ? TeamsCards.Approval(approval, time.GetUtcNow())
-        : TeamsCards.Final(approval, time.GetUtcNow());
+        ? TeamsCard.Approval(approval, time.GetUtcNow())
+        : TeamsCard.Final(approval, time.GetUtcNow());
 
     private async Task PutEverywhereAsync(ApprovalView approval, JsonObject card, CancellationToken cancellationToken)
     {
@@ -110,7 +160,7 @@ internal sealed class TeamsApprovalChannel(
         {
             try
             {
-                await connector.UpdateActivityAsync(reference.ServiceUrl, reference.ConversationId, reference.ActivityId, TeamsCards.Activity(card.DeepClone().AsObject()), cancellationToken);
+                await connector.UpdateActivityAsync(reference.ServiceUrl, reference.ConversationId, reference.ActivityId, TeamsText.Activity(card.DeepClone().AsObject()), cancellationToken);
                 TeamsLog.CardUpdated(logger, approval.Id, approval.Status.ToString());
             }
             catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Client;
 using Polly.Timeout;
 
@@ -30,9 +31,10 @@ internal sealed record ConversationResource(string ConversationId, string Activi
 /// (see <see cref="TeamsRegistration"/>). Safe to hold as a singleton: a client is taken from the
 /// factory per call.
 /// </summary>
-internal sealed class TeamsConnectorClient(IHttpClientFactory httpClientFactory)
+internal sealed class TeamsConnectorClient(IHttpClientFactory httpClientFactory, ILogger<TeamsConnectorClient> logger)
 {
     public const string HttpClientName = "ApprovalBot.Teams.Connector";
+
     /// <summary><c>POST {serviceUrl}/v3/conversations</c>: a new thread in a channel, opened with <paramref name="activity"/>.</summary>
     public async Task<ConversationResource> CreateConversationAsync(string serviceUrl, string channelId, string tenantId, JsonObject activity, CancellationToken cancellationToken)
     {
@@ -85,6 +87,40 @@ internal sealed class TeamsConnectorClient(IHttpClientFactory httpClientFactory)
         activity["id"] = activityId;
         var url = Url(serviceUrl, $"v3/conversations/{Uri.EscapeDataString(conversationId)}/activities/{Uri.EscapeDataString(activityId)}");
         using var _ = await SendAsync("update an activity", HttpMethod.Put, url, activity, cancellationToken);
+    }
+
+    /// <summary>
+    /// Answers <paramref name="activity"/> in its conversation (as a reply to it when it has an id).
+    /// A failure is logged, not thrown: the person asked for something, and nothing else waits on it.
+    /// </summary>
+    /// <param name="command">What is answered, for the log ("policy status", "Action.Submit").</param>
+    public async Task ReplyAsync(TeamsActivity activity, JsonObject reply, string command, CancellationToken cancellationToken)
+    {
+        if (activity.ServiceUrl is null || activity.ConversationId is null)
+        {
+            return;
+        }
+
+        if (activity.Id is { Length: > 0 } id)
+        {
+            reply["replyToId"] = id;
+        }
+
+        try
+        {
+            await SendToConversationAsync(activity.ServiceUrl, activity.ConversationId, reply, cancellationToken);
+        }
+        catch (Exception exception) when (IsFailure(exception, cancellationToken))
+        {
+            if (exception is TeamsConnectorException { WritesBlocked: true })
+            {
+                TeamsLog.WritesBlocked(logger, "reply to a " + command + " command");
+            }
+            else
+            {
+                TeamsLog.ReplyFailed(logger, exception, command);
+            }
+        }
     }
 
     /// <summary>Whether an exception from a Connector call is a failure to log (rather than a bug or a shutdown).</summary>

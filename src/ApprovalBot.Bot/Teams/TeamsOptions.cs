@@ -23,7 +23,7 @@ public enum TeamsAppType
 /// </summary>
 public sealed record TeamsOptions
 {
-    public const string SectionName = "ApprovalBot:Teams";
+    public const string SectionPath = "ApprovalBot:Teams";
     public const string DefaultServiceUrl = "https://smba.trafficmanager.net/teams/";
     public const string DefaultOpenIdMetadataUrl = "https://login.botframework.com/v1/.well-known/openidconfiguration";
     public const string DefaultTenantOpenIdMetadataUrl = "https://login.microsoftonline.com/{TenantId}/v2.0/.well-known/openid-configuration";
@@ -93,6 +93,10 @@ public sealed record TeamsOptions
     /// <summary>The managed identity that signs in (UserAssignedMSI).</summary>
     public string? ResolvedManagedIdentityClientId => string.IsNullOrWhiteSpace(ManagedIdentityClientId) ? AppId : ManagedIdentityClientId;
 
+    /// <summary>Whether <paramref name="tenantId"/> is the configured tenant, the only one whose users may act.</summary>
+    internal bool IsOwnTenant(string? tenantId) =>
+        !string.IsNullOrEmpty(tenantId) && string.Equals(tenantId, TenantId, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>One line per problem, naming the key; never a secret's value. Nothing when Teams is disabled.</summary>
     public IEnumerable<string> Validate()
     {
@@ -101,7 +105,7 @@ public sealed record TeamsOptions
             yield break;
         }
 
-        const string prefix = SectionName + ":";
+        const string prefix = SectionPath + ":";
         if (!TryParseAppType(AppType, out var appType))
         {
             yield return $"{prefix}AppType must be SingleTenant, MultiTenant or UserAssignedMSI (got '{AppType}'); use the Type of App shown on the Azure Bot resource's Configuration page.";

@@ -64,6 +64,8 @@ public static class TeamsRegistration
         services.TryAddSingleton<TeamsConversationStore>();
         services.TryAddSingleton<TeamsMessagesEndpoint>();
         services.TryAddScoped<TeamsActivityHandler>();
+        services.TryAddScoped<TeamsInteractionHandler>();
+        services.TryAddScoped<TeamsCommandHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IApprovalChannel, TeamsApprovalChannel>());
         return services;
     }
@@ -83,8 +85,8 @@ public static class TeamsRegistration
     }
 
     /// <summary>
-    /// 429 and 412 mean the Connector did nothing, so any request is retried; 502 and 504 (and
-    /// transport failures) leave a POST's fate unknown, so only idempotent PUTs are retried then —
+    /// The <see cref="HttpRetry"/> rules for the Connector: 429 and 412 mean the Connector did
+    /// nothing, so any request is retried; 502 and 504 (and transport failures) leave a POST's fate unknown, so only idempotent PUTs are retried then —
     /// never a blind second post. Exponential back-off with jitter; a Retry-After is honoured.
     /// </summary>
     private static void ConfigureConnectorResilience(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
@@ -130,17 +132,8 @@ public static class TeamsRegistration
     }
 
     /// <summary>The Retry-After of a response (capped), or null to use the exponential back-off.</summary>
-    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now)
-    {
-        var header = response?.Headers.RetryAfter;
-        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - now : null);
-        if (delay is not { } value)
-        {
-            return null;
-        }
-
-        return value < TimeSpan.Zero ? TimeSpan.Zero : value > MaxRetryDelay ? MaxRetryDelay : value;
-    }
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now) =>
+        HttpRetry.RetryAfter(response, now, MaxRetryDelay);
 
     private sealed class TeamsOptionsValidation : IValidateOptions<TeamsOptions>
     {

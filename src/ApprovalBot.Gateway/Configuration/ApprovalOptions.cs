@@ -3,7 +3,7 @@ namespace ApprovalBot.Gateway.Configuration;
 /// <summary>Bound from <c>ApprovalBot:Approvals</c>.</summary>
 public sealed record ApprovalOptions
 {
-    public const string SectionName = "Approvals";
+    public const string SectionPath = "ApprovalBot:Approvals";
 
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromMinutes(10);
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -25,41 +25,41 @@ public sealed record ApprovalOptions
     public TimeSpan OutcomeRetention { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Every problem, one line each, naming the key.</summary>
-    public IEnumerable<string> Validate(string section)
+    public IEnumerable<string> Validate()
     {
         if (DefaultTimeout <= TimeSpan.Zero)
         {
-            yield return $"{section}:DefaultTimeout must be positive (e.g. 00:10:00).";
+            yield return $"{SectionPath}:DefaultTimeout must be positive (e.g. 00:10:00).";
         }
 
         if (ProgressInterval <= TimeSpan.Zero)
         {
-            yield return $"{section}:ProgressInterval must be positive (e.g. 00:00:10).";
+            yield return $"{SectionPath}:ProgressInterval must be positive (e.g. 00:00:10).";
         }
 
         if (MaxPendingPerAgent < 1)
         {
-            yield return $"{section}:MaxPendingPerAgent must be at least 1.";
+            yield return $"{SectionPath}:MaxPendingPerAgent must be at least 1.";
         }
 
         if (SweepInterval <= TimeSpan.Zero)
         {
-            yield return $"{section}:SweepInterval must be positive (e.g. 00:00:01).";
+            yield return $"{SectionPath}:SweepInterval must be positive (e.g. 00:00:01).";
         }
 
         if (HoldFor < TimeSpan.Zero)
         {
-            yield return $"{section}:HoldFor must not be negative (00:00:00 hands every guarded call back at once).";
+            yield return $"{SectionPath}:HoldFor must not be negative (00:00:00 hands every guarded call back at once).";
         }
 
         if (RedeemWindow <= TimeSpan.Zero)
         {
-            yield return $"{section}:RedeemWindow must be positive (e.g. 00:30:00).";
+            yield return $"{SectionPath}:RedeemWindow must be positive (e.g. 00:30:00).";
         }
 
         if (OutcomeRetention < TimeSpan.Zero)
         {
-            yield return $"{section}:OutcomeRetention must not be negative (e.g. 01:00:00).";
+            yield return $"{SectionPath}:OutcomeRetention must not be negative (e.g. 01:00:00).";
         }
     }
 }

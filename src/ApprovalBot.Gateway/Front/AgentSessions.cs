@@ -20,8 +20,6 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
     private readonly ConcurrentDictionary<string, InFlightCall> _callsByToken = new(StringComparer.Ordinal);
     private long _nextCall;
 
-    public int Count => _sessions.Count;
-
     public void Touch(McpServer server) => _sessions.GetOrAdd(SessionOf(server), _ => new SessionState());
 
     public void Remove(McpServer server)
@@ -105,7 +103,10 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
                 {
                     if (server.LoggingLevel is { } wanted && level >= wanted)
                     {
-                        await SendQuietlyAsync(server, method, parameters?.DeepClone(), cancellationToken);
+                        // While the session has a call at this upstream, the message goes with that call,
+                        // so it reaches the agent before the call's answer (on HTTP: on the call's own stream).
+                        var during = LatestCall(upstream, server);
+                        await SendQuietlyAsync(during?.Server ?? server, method, parameters?.DeepClone(), cancellationToken);
                     }
                 }
 
@@ -125,18 +126,22 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
     /// An upstream request belongs to the call that triggered it; over a shared connection the
     /// protocol does not say which, so the most recent call in flight to that upstream is used.
     /// </summary>
-    private McpServer CallerOf(UpstreamConnection upstream)
+    private McpServer CallerOf(UpstreamConnection upstream) =>
+        LatestCall(upstream, session: null)?.Server ?? throw new McpException($"No agent call is in flight to upstream '{upstream.Name}' to answer its request.");
+
+    /// <summary>The most recent call in flight to <paramref name="upstream"/>: of any session, or of <paramref name="session"/>.</summary>
+    private InFlightCall? LatestCall(UpstreamConnection upstream, McpServer? session)
     {
         InFlightCall? latest = null;
         foreach (var call in _callsByToken.Values)
         {
-            if (ReferenceEquals(call.Upstream, upstream) && (latest is null || call.Id > latest.Id))
+            if (ReferenceEquals(call.Upstream, upstream) && (session is null || call.Server.SessionId == session.SessionId) && (latest is null || call.Id > latest.Id))
             {
                 latest = call;
             }
         }
 
-        return latest?.Server ?? throw new McpException($"No agent call is in flight to upstream '{upstream.Name}' to answer its request.");
+        return latest;
     }
 
     private async ValueTask SendQuietlyAsync(McpServer server, string method, JsonNode? parameters, CancellationToken cancellationToken)

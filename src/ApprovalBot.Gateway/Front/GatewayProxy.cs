@@ -193,6 +193,12 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         return (page, next);
     }
 
+    /// <summary>
+    /// What a 2026-07-28 client puts in every request's _meta to describe itself and its protocol: true of
+    /// the agent's hop only. Forwarded, they would pass the agent's protocol version off as the gateway's.
+    /// </summary>
+    private static readonly string[] HopMetaKeys = [MetaKeys.ProtocolVersion, MetaKeys.ClientInfo, MetaKeys.ClientCapabilities, MetaKeys.LogLevel];
+
     /// <summary>Keeps the agent's _meta but swaps its progress token for the gateway's own.</summary>
     private static JsonObject? ForwardMeta(JsonObject? meta, InFlightCall call)
     {
@@ -202,6 +208,11 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         }
 
         var forwarded = meta?.DeepClone().AsObject() ?? new JsonObject();
+        foreach (var key in HopMetaKeys)
+        {
+            forwarded.Remove(key);
+        }
+
         if (call.AgentToken is not null)
         {
             forwarded["progressToken"] = call.GatewayToken.ToString();

@@ -8,7 +8,11 @@ namespace ApprovalBot.Gateway.Storage;
 /// Appends audit rows off the call path: a call records its decision without waiting for the disk,
 /// and a single writer drains the queue. <see cref="FlushAsync"/> waits for what was recorded so far.
 /// </summary>
-public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> logger) : BackgroundService
+/// <remarks>
+/// With an <see cref="IAuditOutbox"/>, each batch also queues the webhook deliveries its rows cause, in
+/// the same transaction: a decision is never recorded without its events, and no call waits for a webhook.
+/// </remarks>
+public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> logger, IAuditOutbox? outbox = null) : BackgroundService
 {
     private readonly Channel<(AuditEntry? Entry, TaskCompletionSource? Flushed)> _queue =
         Channel.CreateUnbounded<(AuditEntry?, TaskCompletionSource?)>(new UnboundedChannelOptions { SingleReader = true });
@@ -76,7 +80,8 @@ public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> l
 
         try
         {
-            await store.AppendAuditAsync(batch, cancellationToken);
+            var deliveries = await store.AppendAuditAsync(batch, outbox, cancellationToken);
+            outbox?.Committed(deliveries);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -17,6 +18,13 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 {
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private static readonly IReadOnlySet<string> RelayedNotifications = new HashSet<string>(StringComparer.Ordinal)
+    {
+        NotificationMethods.ProgressNotification,
+        NotificationMethods.LoggingMessageNotification,
+        NotificationMethods.ResourceUpdatedNotification,
+    };
 
     private readonly UpstreamOptions _options;
     private readonly IUpstreamBridge _bridge;
@@ -70,8 +78,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     /// <summary>The last lists fetched; kept while the upstream is down (the last known catalogue).</summary>
     public UpstreamLists Lists => _lists;
-
-    public string? ServerName { get; private set; }
 
     public TimeSpan CallTimeout => _options.CallTimeout;
 
@@ -271,9 +277,15 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 },
                 _loggerFactory);
 
+        // Progress, logging and resource updates bypass the SDK's handlers: relayed in order, before later responses.
+        transport = new OrderedRelayTransport(
+            transport, RelayedNotifications, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct), _time, _logger);
         var options = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "approvalbot-gateway", Version = GatewayInfo.Version },
+            // The version the front speaks: what agents send (resources/subscribe, logging/setLevel) exists
+            // upstream too. Left open, an upstream on 2026-07-28 would have neither.
+            ProtocolVersion = "2025-11-25",
             Handlers = new McpClientHandlers
             {
                 SamplingHandler = (request, _, ct) => _bridge.SampleAsync(this, request, ct),
@@ -281,9 +293,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 RootsHandler = (request, ct) => _bridge.ListRootsAsync(this, request, ct),
                 NotificationHandlers =
                 [
-                    new(NotificationMethods.ProgressNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
-                    new(NotificationMethods.LoggingMessageNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
-                    new(NotificationMethods.ResourceUpdatedNotification, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct)),
                     new(NotificationMethods.ToolListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
                     new(NotificationMethods.PromptListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
                     new(NotificationMethods.ResourceListChangedNotification, (n, ct) => OnUpstreamListChangedAsync(ct)),
@@ -292,7 +301,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         };
 
         var client = await McpClient.CreateAsync(transport, options, _loggerFactory, cancellationToken);
-        ServerName = client.ServerInfo?.Name;
         return client;
     }
 

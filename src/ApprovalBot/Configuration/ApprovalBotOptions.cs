@@ -1,5 +1,7 @@
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Webhooks;
 
 namespace ApprovalBot.Configuration;
 
@@ -8,8 +10,7 @@ public sealed record ApprovalBotOptions
 {
     public const string Section = "ApprovalBot";
 
-    /// <summary>all, gateway or bot.</summary>
-    public string Role { get; init; } = "all";
+    public ServerRole Role { get; init; } = ServerRole.All;
 
     public string DataDirectory { get; init; } = "data";
 
@@ -25,9 +26,22 @@ public sealed record ApprovalBotOptions
 
     public TelemetryOptions Telemetry { get; init; } = new();
 
-    public bool RunsGateway => Role is "all" or "gateway";
+    public AuditOptions Audit { get; init; } = new();
 
-    public bool RunsBot => Role is "all" or "bot";
+    /// <summary>Outbound webhooks, keyed by name (so configuration layers add to each other).</summary>
+    public Dictionary<string, WebhookOptions> Webhooks { get; init; } = new(StringComparer.Ordinal);
+
+    public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
+
+    public bool RunsBot => Role is ServerRole.All or ServerRole.Bot;
+}
+
+/// <summary>What this process runs; configured as <c>all</c>, <c>gateway</c> or <c>bot</c> (any case).</summary>
+public enum ServerRole
+{
+    All,
+    Gateway,
+    Bot,
 }
 
 public sealed record BusOptions

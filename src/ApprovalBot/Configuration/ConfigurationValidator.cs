@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Webhooks;
 using Microsoft.Extensions.Configuration;
 
 namespace ApprovalBot.Configuration;
@@ -22,6 +24,12 @@ public static partial class ConfigurationValidator
     {
         var errors = new List<string>();
         var section = configuration.GetSection(ApprovalBotOptions.Section);
+        // Checked before binding: the binder's own message for a bad enum does not name the key.
+        if (configuration[ApprovalBotOptions.Section + ":Role"] is { } role && !Enum.TryParse<ServerRole>(role, ignoreCase: true, out var parsed) | !Enum.IsDefined(parsed))
+        {
+            return (null, [$"{ApprovalBotOptions.Section}:Role must be all, gateway or bot (got '{role}')."]);
+        }
+
         ApprovalBotOptions options;
         try
         {
@@ -33,17 +41,21 @@ public static partial class ConfigurationValidator
             return (null, [$"ApprovalBot: {e.InnerException?.Message ?? e.Message}"]);
         }
 
-        if (options.Role is not ("all" or "gateway" or "bot"))
+        // "Events=a,b" (one environment variable) has no array children, so the binder skips it: take it as written.
+        foreach (var (name, webhook) in options.Webhooks.ToList())
         {
-            errors.Add($"ApprovalBot:Role must be all, gateway or bot (got '{options.Role}').");
+            if (configuration.GetSection($"{WebhookOptions.SectionPath}:{name}:Events").Value is { Length: > 0 } list)
+            {
+                options.Webhooks[name] = webhook with { Events = [.. webhook.Events, list] };
+            }
         }
 
         switch (options.Bus.Transport)
         {
             case "InMemory":
-                if (options.Role != "all")
+                if (options.Role != ServerRole.All)
                 {
-                    errors.Add($"ApprovalBot:Bus:Transport InMemory works only with Role all; a separate {options.Role} process needs RabbitMq.");
+                    errors.Add($"ApprovalBot:Bus:Transport InMemory works only with Role all; a separate {options.Role.ToString().ToLowerInvariant()} process needs RabbitMq.");
                 }
 
                 break;
@@ -74,7 +86,10 @@ public static partial class ConfigurationValidator
         Policy? policy = null;
         if (options.RunsGateway)
         {
-            ValidateGateway(options, errors);
+            errors.AddRange(options.Gateway.Validate());
+            errors.AddRange(options.Approvals.Validate());
+            errors.AddRange(options.Audit.Validate());
+            errors.AddRange(WebhookOptions.ValidateAll(options.Webhooks));
             var loaded = PolicyStore.Load(policyPath);
             if (loaded.Success)
             {
@@ -86,16 +101,23 @@ public static partial class ConfigurationValidator
             }
         }
 
+        // The gateway's audit API takes the same token as the bot's console API.
+        if (options.Console.AdminToken is { Length: > 0 and < 16 })
+        {
+            errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+        }
+
         if (options.RunsBot)
         {
-            if (options.Console.AdminToken is { Length: > 0 and < 16 })
+            if (options.Console.GatewayUrl is { Length: > 0 } gatewayUrl
+                && (!Uri.TryCreate(gatewayUrl, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https")))
             {
-                errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+                errors.Add($"ApprovalBot:Console:GatewayUrl must be an absolute http(s) URL of a gateway (got '{gatewayUrl}').");
             }
 
-            var slack = configuration.GetSection("ApprovalBot:Slack").Get<SlackOptions>() ?? new SlackOptions();
+            var slack = configuration.GetSection(SlackOptions.SectionPath).Get<SlackOptions>() ?? new SlackOptions();
             errors.AddRange(slack.Validate());
-            var teams = configuration.GetSection("ApprovalBot:Teams").Get<TeamsOptions>() ?? new TeamsOptions();
+            var teams = configuration.GetSection(TeamsOptions.SectionPath).Get<TeamsOptions>() ?? new TeamsOptions();
             errors.AddRange(teams.Validate());
         }
 
@@ -134,90 +156,4 @@ public static partial class ConfigurationValidator
             return root is { Length: > 0 } && File.Exists(Path.Combine(root, "ApprovalBot.sln")) ? root : null;
         }
     }
-
-    private static void ValidateGateway(ApprovalBotOptions options, List<string> errors)
-    {
-        var gateway = options.Gateway;
-        if (gateway.Upstreams.Count(u => u.Value.Enabled) == 0)
-        {
-            errors.Add("ApprovalBot:Gateway:Upstreams has no enabled upstream: configure at least one (Command or Url).");
-        }
-
-        foreach (var (name, upstream) in gateway.Upstreams.Where(u => u.Value.Enabled))
-        {
-            var key = $"ApprovalBot:Gateway:Upstreams:{name}";
-            if (!UpstreamName().IsMatch(name))
-            {
-                errors.Add($"{key}: the name may contain only letters, digits, '_' and '-'.");
-            }
-
-            var hasCommand = !string.IsNullOrWhiteSpace(upstream.Command);
-            var hasUrl = !string.IsNullOrWhiteSpace(upstream.Url);
-            if (hasCommand && hasUrl)
-            {
-                errors.Add($"{key} has both Command and Url; an upstream is either stdio (Command) or Streamable HTTP (Url).");
-            }
-            else if (!hasCommand && !hasUrl)
-            {
-                errors.Add($"{key} needs Command (stdio) or Url (Streamable HTTP).");
-            }
-
-            if (hasUrl && (!Uri.TryCreate(upstream.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-            {
-                errors.Add($"{key}:Url must be an absolute http(s) URL.");
-            }
-
-            if (upstream.CallTimeout <= TimeSpan.Zero)
-            {
-                errors.Add($"{key}:CallTimeout must be positive (e.g. 00:01:00).");
-            }
-
-            if (upstream.PingInterval < TimeSpan.Zero)
-            {
-                errors.Add($"{key}:PingInterval must not be negative (00:00:00 turns pings off).");
-            }
-
-            if (upstream.WorkingDirectory is { Length: > 0 } wd && !Directory.Exists(wd))
-            {
-                errors.Add($"{key}:WorkingDirectory '{wd}' does not exist.");
-            }
-        }
-
-        foreach (var (name, agent) in gateway.Agents)
-        {
-            if (agent.ApiKeySha256 is null || !Sha256Hex().IsMatch(agent.ApiKeySha256.Trim()))
-            {
-                errors.Add($"ApprovalBot:Gateway:Agents:{name}:ApiKeySha256 must be 64 hex characters (the SHA-256 of the key; see 'approvalbot hash-key').");
-            }
-        }
-
-        for (var i = 0; i < gateway.AllowedHosts.Length; i++)
-        {
-            if (!AllowedHost().IsMatch(gateway.AllowedHosts[i]))
-            {
-                errors.Add($"ApprovalBot:Gateway:AllowedHosts:{i} '{gateway.AllowedHosts[i]}' must be a host name or address (optionally *.domain, or * for any), without scheme or path.");
-            }
-        }
-
-        if (gateway.StartupWait < TimeSpan.Zero)
-        {
-            errors.Add("ApprovalBot:Gateway:StartupWait must not be negative (00:00:00 serves lists without waiting for upstreams).");
-        }
-
-        if (gateway.MaxRequestBodyBytes < 1024)
-        {
-            errors.Add("ApprovalBot:Gateway:MaxRequestBodyBytes must be at least 1024.");
-        }
-
-        errors.AddRange(options.Approvals.Validate("ApprovalBot:" + ApprovalOptions.SectionName));
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
-    private static partial Regex UpstreamName();
-
-    [GeneratedRegex(@"^(\*|(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$")]
-    private static partial Regex AllowedHost();
-
-    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
-    private static partial Regex Sha256Hex();
 }

@@ -1,6 +1,6 @@
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Channels;
-using ApprovalBot.Bot.Console;
+using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Status;
 using Microsoft.AspNetCore.Builder;

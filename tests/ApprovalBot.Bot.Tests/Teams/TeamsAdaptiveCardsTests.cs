@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Approvals;
@@ -52,34 +53,50 @@ public sealed class TeamsAdaptiveCardsTests(ITestOutputHelper output)
             Today = snapshot.Today with { Lapsed = 1 },
         };
 
+        var grantable = pending with { Request = pending.Request with { Grants = ["15m", "1h", "8h"], GrantScope = "arguments" } };
+        var granted = grantable with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now, GrantId = Guid.NewGuid(), GrantUntil = now.AddHours(1) };
+        var grant = new GrantView(new GrantCreated(
+            Guid.NewGuid(), pending.Id, "ci-bot", "agentwork_cancel_task", "agentwork", "rules.agentwork_cancel_task", "tool", null, ada, "teams",
+            now, now.AddHours(1), [], new Uri("queue:approvalbot-gateway-gw"), "gw"));
+        var withGrants = snapshot with { ActiveGrants = [grant, grant with { Grant = grant.Grant with { GrantId = Guid.NewGuid(), Scope = "arguments" } }], ActiveGrantsTotal = 12 };
+
         return
         [
-            ("approval", TeamsCards.Approval(pending, now)),
-            ("approval, anyone, quorum, notice", TeamsCards.Approval(anyone, now, "Approval 1 of 2 recorded; 1 more needed.")),
-            ("approval, huge arguments", TeamsCards.Approval(huge, now)),
-            ("approval, arguments not JSON", TeamsCards.Approval(notJson, now)),
-            ("approval, overdue", TeamsCards.Approval(pending, now.AddHours(1))),
-            ("approval, agent not waiting", TeamsCards.Approval(notWaiting, now)),
-            ("final approved", TeamsCards.Final(pending with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now }, now, "Approved by Ada Approver.")),
-            ("final approved, awaiting collection", TeamsCards.Final(awaiting, now)),
-            ("final approved, awaiting collection past midnight", TeamsCards.Final(awaiting with { CollectBy = now.AddDays(1) }, now)),
-            ("final approved, collected and executed", TeamsCards.Final(awaiting with { Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
-            ("final executed", TeamsCards.Final(pending with { Status = ApprovalStatus.Executed, DecidedBy = ada, ResolvedAt = now, Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
-            ("final execution failed", TeamsCards.Final(pending with { Status = ApprovalStatus.ExecutionFailed, DecidedBy = ada, ResolvedAt = now, Succeeded = false, ExecutionSummary = "upstream error: 500" }, now)),
-            ("final lapsed", TeamsCards.Final(awaiting with { Status = ApprovalStatus.Lapsed }, now)),
-            ("final denied with comment", TeamsCards.Final(pending with { Status = ApprovalStatus.Denied, DecidedBy = sam, Comment = "use the AWX UI", ResolvedAt = now }, now)),
-            ("final expired", TeamsCards.Final(pending with { Status = ApprovalStatus.Expired, ResolvedAt = now }, now)),
-            ("final cancelled", TeamsCards.Final(pending with { Status = ApprovalStatus.Cancelled, ResolvedAt = now }, now)),
-            ("final withdrawn with comment", TeamsCards.Final(pending with { Status = ApprovalStatus.Cancelled, DecidedBy = ada, Comment = "[not needed](https://evil.example)", ResolvedAt = now }, now)),
-            ("error with approval", TeamsCards.Error("Not an approver", "Bob is not an approver for agentwork_cancel_task. Nothing was decided.", pending)),
-            ("error alone", TeamsCards.Error("Unknown approval", "Approval 123 is not known to ApprovalBot. Nothing was decided.")),
-            ("status", TeamsCards.Status(snapshot)),
-            ("status, nothing yet", TeamsCards.Status(empty)),
-            ("status, waiting and awaiting collection", TeamsCards.Status(withCollection)),
-            ("pending, awaiting collection", TeamsCards.Pending(withCollection)),
-            ("pending", TeamsCards.Pending(snapshot)),
-            ("pending, none", TeamsCards.Pending(empty)),
-            ("help", TeamsCards.Help()),
+            ("approval", TeamsCard.Approval(pending, now)),
+            ("approval with three grant durations", TeamsCard.Approval(grantable, now)),
+            ("approval, escalated", TeamsCard.Approval(pending with { EscalatedAt = now, EscalatedTo = ["group-member", "teams:" + TeamsTestHost.ApproverAadId] }, now)),
+            ("escalation notice", TeamsCard.Escalated(pending, ["teams:" + TeamsTestHost.ApproverAadId, "slack:U1"], now)),
+            ("approval, editable, with grants", TeamsCard.Approval(grantable with { Request = grantable.Request with { Editable = true } }, now)),
+            ("final approved with changed arguments", TeamsCard.Final(granted with { GrantId = null, GrantUntil = null, EditedArguments = "{\"task_id\":\"T-2\",\"api_key\":\"[redacted]\"}" }, now)),
+            ("final approved for a while", TeamsCard.Final(granted, now, "Approved by Ada Approver for 1h.")),
+            ("grants", TeamsStatusCard.Grants(withGrants.ActiveGrants, withGrants.ActiveGrantsTotal, now)),
+            ("grants, none, with notice", TeamsStatusCard.Grants([], 0, now, "Grant revoked: calls ask for approval again.")),
+            ("status with grants", TeamsStatusCard.Status(withGrants)),
+            ("approval, anyone, quorum, notice", TeamsCard.Approval(anyone, now, "Approval 1 of 2 recorded; 1 more needed.")),
+            ("approval, huge arguments", TeamsCard.Approval(huge, now)),
+            ("approval, arguments not JSON", TeamsCard.Approval(notJson, now)),
+            ("approval, overdue", TeamsCard.Approval(pending, now.AddHours(1))),
+            ("approval, agent not waiting", TeamsCard.Approval(notWaiting, now)),
+            ("final approved", TeamsCard.Final(pending with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now }, now, "Approved by Ada Approver.")),
+            ("final approved, awaiting collection", TeamsCard.Final(awaiting, now)),
+            ("final approved, awaiting collection past midnight", TeamsCard.Final(awaiting with { CollectBy = now.AddDays(1) }, now)),
+            ("final approved, collected and executed", TeamsCard.Final(awaiting with { Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
+            ("final executed", TeamsCard.Final(pending with { Status = ApprovalStatus.Executed, DecidedBy = ada, ResolvedAt = now, Succeeded = true, ExecutionSummary = "Task T-1042 cancelled." }, now)),
+            ("final execution failed", TeamsCard.Final(pending with { Status = ApprovalStatus.ExecutionFailed, DecidedBy = ada, ResolvedAt = now, Succeeded = false, ExecutionSummary = "upstream error: 500" }, now)),
+            ("final lapsed", TeamsCard.Final(awaiting with { Status = ApprovalStatus.Lapsed }, now)),
+            ("final denied with comment", TeamsCard.Final(pending with { Status = ApprovalStatus.Denied, DecidedBy = sam, Comment = "use the AWX UI", ResolvedAt = now }, now)),
+            ("final expired", TeamsCard.Final(pending with { Status = ApprovalStatus.Expired, ResolvedAt = now }, now)),
+            ("final cancelled", TeamsCard.Final(pending with { Status = ApprovalStatus.Cancelled, ResolvedAt = now }, now)),
+            ("final withdrawn with comment", TeamsCard.Final(pending with { Status = ApprovalStatus.Cancelled, DecidedBy = ada, Comment = "[not needed](https://evil.example)", ResolvedAt = now }, now)),
+            ("error with approval", TeamsCard.Error("Not an approver", "Bob is not an approver for agentwork_cancel_task. Nothing was decided.", pending)),
+            ("error alone", TeamsCard.Error("Unknown approval", "Approval 123 is not known to ApprovalBot. Nothing was decided.")),
+            ("status", TeamsStatusCard.Status(snapshot)),
+            ("status, nothing yet", TeamsStatusCard.Status(empty)),
+            ("status, waiting and awaiting collection", TeamsStatusCard.Status(withCollection)),
+            ("pending, awaiting collection", TeamsStatusCard.Pending(withCollection)),
+            ("pending", TeamsStatusCard.Pending(snapshot)),
+            ("pending, none", TeamsStatusCard.Pending(empty)),
+            ("help", TeamsStatusCard.Help()),
         ];
     }
 

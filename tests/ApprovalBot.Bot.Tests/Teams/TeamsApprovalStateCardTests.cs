@@ -50,7 +50,7 @@ public sealed class TeamsApprovalStateCardTests
     [Fact]
     public void Pending_with_the_agent_waiting_says_so_and_offers_approve_deny_withdraw()
     {
-        var card = TeamsCards.Approval(TeamsTestApprovals.Pending(Now), Now);
+        var card = TeamsCard.Approval(TeamsTestApprovals.Pending(Now), Now);
 
         var text = AllText(card);
         Assert.Contains("Agent waiting: the call runs as soon as it is approved.", text, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class TeamsApprovalStateCardTests
     [Fact]
     public void Pending_with_the_call_handed_back_says_the_agent_collects_it_on_its_next_call()
     {
-        var card = TeamsCards.Approval(TeamsTestApprovals.Pending(Now) with { AgentWaiting = false }, Now);
+        var card = TeamsCard.Approval(TeamsTestApprovals.Pending(Now) with { AgentWaiting = false }, Now);
 
         var text = AllText(card);
         Assert.Contains("The agent will collect this on its next call: nothing runs until it calls again.", text, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class TeamsApprovalStateCardTests
             CollectBy = new DateTimeOffset(2025, 6, 2, 10, 5, 0, TimeSpan.Zero),
         };
 
-        var card = TeamsCards.Final(view, Now);
+        var card = TeamsCard.Final(view, Now);
 
         var text = AllText(card);
         Assert.Contains("Approved by Ada Approver — runs when the agent calls again (until 10:05 UTC).", text, StringComparison.Ordinal);
@@ -89,7 +89,7 @@ public sealed class TeamsApprovalStateCardTests
         Assert.Empty(Verbs(card));
 
         // Past midnight UTC the date is part of it.
-        var tomorrow = TeamsCards.Final(view with { CollectBy = new DateTimeOffset(2025, 6, 3, 0, 10, 0, TimeSpan.Zero) }, Now);
+        var tomorrow = TeamsCard.Final(view with { CollectBy = new DateTimeOffset(2025, 6, 3, 0, 10, 0, TimeSpan.Zero) }, Now);
         Assert.Contains("(until 2025-06-03 00:10 UTC)", AllText(tomorrow), StringComparison.Ordinal);
     }
 
@@ -106,7 +106,7 @@ public sealed class TeamsApprovalStateCardTests
             ExecutionSummary = "Task T-1042 cancelled.",
         };
 
-        var text = AllText(TeamsCards.Final(view, Now));
+        var text = AllText(TeamsCard.Final(view, Now));
 
         Assert.Contains("Approved and executed", text, StringComparison.Ordinal);
         Assert.DoesNotContain("calls again", text, StringComparison.Ordinal);
@@ -117,7 +117,7 @@ public sealed class TeamsApprovalStateCardTests
     {
         var view = TeamsTestApprovals.Pending(Now) with { Status = ApprovalStatus.Lapsed, DecidedBy = Ada, ResolvedAt = Now, CollectBy = Now };
 
-        var card = TeamsCards.Final(view, Now);
+        var card = TeamsCard.Final(view, Now);
 
         var text = AllText(card);
         Assert.Contains("Lapsed", text, StringComparison.Ordinal);
@@ -132,14 +132,14 @@ public sealed class TeamsApprovalStateCardTests
         var mallory = new Approver("teams", TeamsTestHost.ApproverAadId, "[Ada](https://evil.example)", TeamsTestHost.TenantId);
         var view = TeamsTestApprovals.Pending(Now) with { Status = ApprovalStatus.Cancelled, DecidedBy = mallory, ResolvedAt = Now };
 
-        var card = TeamsCards.Final(view, Now);
+        var card = TeamsCard.Final(view, Now);
 
         Assert.Contains("Withdrawn by [Ada](https://evil.example).", AllText(card), StringComparison.Ordinal);
         Assert.DoesNotContain(Objects(card), o => (string?)o["type"] == "TextBlock" && ((string?)o["text"])!.Contains("evil.example", StringComparison.Ordinal));
         Assert.Empty(Verbs(card));
 
         // Without a person it was the agent (tasks/cancel).
-        Assert.Contains("Cancelled by the agent", AllText(TeamsCards.Final(view with { DecidedBy = null }, Now)), StringComparison.Ordinal);
+        Assert.Contains("Cancelled by the agent", AllText(TeamsCard.Final(view with { DecidedBy = null }, Now)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class TeamsApprovalStateCardTests
             AwaitingCollectionTotal = 1,
         };
 
-        var text = AllText(TeamsCards.Status(snapshot));
+        var text = AllText(TeamsStatusCard.Status(snapshot));
 
         var lines = text.Split('\n');
         Assert.Contains(lines, l => l.Contains(waiting.Id.ToString()[..8], StringComparison.Ordinal) && l.Contains("agent waiting", StringComparison.Ordinal));
@@ -171,6 +171,6 @@ public sealed class TeamsApprovalStateCardTests
         Assert.Contains("Lapsed (approved, never collected)", text, StringComparison.Ordinal);
 
         // "policy pending" lists them too.
-        Assert.Contains("until 09:55 UTC", AllText(TeamsCards.Pending(snapshot)), StringComparison.Ordinal);
+        Assert.Contains("until 09:55 UTC", AllText(TeamsStatusCard.Pending(snapshot)), StringComparison.Ordinal);
     }
 }

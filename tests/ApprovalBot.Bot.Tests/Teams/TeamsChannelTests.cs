@@ -110,7 +110,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         Assert.Contains("Cancels a running task; cannot be undone", text, StringComparison.Ordinal);
         Assert.Contains($"teams:{TeamsTestHost.ApproverAadId}", text, StringComparison.Ordinal);
         Assert.Contains(view.Id.ToString(), text, StringComparison.Ordinal);
-        Assert.Contains(ApprovalBot.Bot.Teams.TeamsCards.Time(view.Request.ExpiresAt), text, StringComparison.Ordinal);
+        Assert.Contains(ApprovalBot.Bot.Teams.TeamsText.Time(view.Request.ExpiresAt), text, StringComparison.Ordinal);
         Assert.Contains("\"task_id\": \"T-1042\"", text, StringComparison.Ordinal);
         Assert.Contains("[redacted]", text, StringComparison.Ordinal);
         Assert.DoesNotContain(TeamsTestApprovals.RawSecret, create.Body.ToJsonString(), StringComparison.Ordinal);
@@ -588,9 +588,9 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     [Fact]
     public void Card_reference_and_command_parsing()
     {
-        Assert.Equal("policy status", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("<at>Approval Bot</at> <p>Policy&nbsp;STATUS</p>"));
-        Assert.Equal("status", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("  /status "));
-        Assert.Equal("", ApprovalBot.Bot.Teams.TeamsActivityHandler.NormalizeCommand("<at>ApprovalBot</at>"));
+        Assert.Equal("policy status", ApprovalBot.Bot.Teams.TeamsCommandHandler.NormalizeCommand("<at>Approval Bot</at> <p>Policy&nbsp;STATUS</p>"));
+        Assert.Equal("status", ApprovalBot.Bot.Teams.TeamsCommandHandler.NormalizeCommand("  /status "));
+        Assert.Equal("", ApprovalBot.Bot.Teams.TeamsCommandHandler.NormalizeCommand("<at>ApprovalBot</at>"));
         Assert.True(ApprovalBot.Bot.Teams.TeamsCardReference.TryParse("19:a@thread.tacv2;messageid=1|1|https://smba.trafficmanager.net/emea/x|y/", out var reference));
         Assert.Equal("https://smba.trafficmanager.net/emea/x|y/", reference.ServiceUrl);
         Assert.False(ApprovalBot.Bot.Teams.TeamsCardReference.TryParse("only|two", out _));
@@ -606,7 +606,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         }
 
         var view = TeamsTestApprovals.Pending(DateTimeOffset.UtcNow, arguments: arguments.ToJsonString());
-        var activity = ApprovalBot.Bot.Teams.TeamsCards.Activity(ApprovalBot.Bot.Teams.TeamsCards.Approval(view, DateTimeOffset.UtcNow));
+        var activity = ApprovalBot.Bot.Teams.TeamsText.Activity(ApprovalBot.Bot.Teams.TeamsCard.Approval(view, DateTimeOffset.UtcNow));
         var size = System.Text.Encoding.UTF8.GetByteCount(activity.ToJsonString());
 
         Assert.True(size < 28 * 1024, $"activity is {size} bytes");

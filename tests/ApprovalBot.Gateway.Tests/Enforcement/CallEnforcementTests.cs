@@ -187,7 +187,7 @@ public sealed class CallEnforcementTests
         await rig.CallAsync("agentwork_ping", null, (ClaimsPrincipal?)null);
         await rig.CallAsync("agentwork_ping", null, new ClaimsPrincipal(new ClaimsIdentity()));
 
-        Assert.Equal(["ci-bot", "desktop", CallEnforcement.AnonymousAgent], (await rig.AuditAsync()).Select(a => a.Agent));
+        Assert.Equal(["ci-bot", "desktop", ApprovalBot.Gateway.Identity.AgentIdentity.Anonymous], (await rig.AuditAsync()).Select(a => a.Agent));
     }
 
     [Fact]

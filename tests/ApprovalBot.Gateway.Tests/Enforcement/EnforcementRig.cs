@@ -35,7 +35,7 @@ public sealed class EnforcementRig : IAsyncDisposable
         Policies = policies;
         _services = services;
         Enforcement = new CallEnforcement(
-            policies, upstreams.Registry, new RateLimiter(harness.Time), harness.Gate, harness.Digests, harness.Audit, options,
+            policies, upstreams.Registry, new RateLimiter(harness.Time), harness.Gate, harness.Digests, harness.Audit, new ApprovalBot.Gateway.Identity.AgentIdentity(options),
             new GatewayTelemetry(services.GetRequiredService<IMeterFactory>(), () => 0), harness.Time, NullLogger<CallEnforcement>.Instance);
     }
 

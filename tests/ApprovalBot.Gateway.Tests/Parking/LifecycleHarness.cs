@@ -5,6 +5,8 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,8 +39,10 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public (ApprovalLifecycle Lifecycle, ApprovalGate Gate) NewProcess()
     {
         var held = new HeldCalls();
-        var lifecycle = new ApprovalLifecycle(Store, held, Events, Audit, new GatewayInstance("unit-gw"), Options, new SecretRedactor(), Time, NullLogger<ApprovalLifecycle>.Instance);
-        return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance));
+        var grants = new GrantLifecycle(Store, Events, Audit, new GatewayInstance("unit-gw"), Time, NullLogger<GrantLifecycle>.Instance);
+        var lifecycle = new ApprovalLifecycle(Store, held, Events, Audit, new GatewayInstance("unit-gw"), Options, new SecretRedactor(), Time, NullLogger<ApprovalLifecycle>.Instance, grants: grants);
+        Grants = grants;
+        return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance, grants));
     }
 
     /// <summary>The fake clock; <see cref="TimerClock.WaitForTimerAsync"/> says when a held call's timer is armed.</summary>
@@ -50,6 +54,9 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public RecordingEvents Events { get; } = new();
     public ApprovalLifecycle Lifecycle { get; }
     public ApprovalGate Gate { get; }
+
+    /// <summary>The grants of the latest <see cref="NewProcess"/>.</summary>
+    public GrantLifecycle Grants { get; private set; } = null!;
     public ConcurrentQueue<IDictionary<string, JsonElement>?> Executed { get; } = new();
 
     public async Task InitializeAsync()
@@ -58,8 +65,18 @@ public sealed class LifecycleHarness : IAsyncDisposable
         await Audit.StartAsync(CancellationToken.None);
     }
 
-    public static PolicyDecision Rule(IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null) =>
-        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold);
+    /// <param name="grants">The rule's <c>grants</c> (durations an approver may approve for).</param>
+    /// <param name="fingerprint">Stands for the rule's content: a grant is usable only under the same one.</param>
+    public static PolicyDecision Rule(
+        IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null,
+        IReadOnlyList<TimeSpan>? grants = null, GrantScope scope = GrantScope.Tool, string fingerprint = "rule-v1", EscalationRule? escalate = null) =>
+        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold)
+        {
+            Grants = grants ?? [],
+            GrantScope = scope,
+            Fingerprint = fingerprint,
+            Escalation = escalate,
+        };
 
     public static Dictionary<string, JsonElement> Args(string task = "T-100") => new()
     {
@@ -76,9 +93,9 @@ public sealed class LifecycleHarness : IAsyncDisposable
         var args = arguments ?? Args();
         return (gate ?? Gate).HoldAsync(
             new GuardedCall(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
-            async _ =>
+            async (sent, _) =>
             {
-                Executed.Enqueue(args);
+                Executed.Enqueue(sent);
                 if (upstreamTakes is { } takes)
                 {
                     await Task.Delay(takes);
@@ -101,8 +118,8 @@ public sealed class LifecycleHarness : IAsyncDisposable
         return Events.Requested.ElementAt(count - 1).ApprovalId;
     }
 
-    public Task<ApprovalDecisionOutcome> DecideAsync(Guid id, Approver who, bool approve, string? comment = null) =>
-        Lifecycle.DecideAsync(new ApprovalDecision(id, Guid.NewGuid(), approve, who, comment, Time.GetUtcNow(), "slack"), CancellationToken.None);
+    public Task<ApprovalDecisionOutcome> DecideAsync(Guid id, Approver who, bool approve, string? comment = null, string? grant = null) =>
+        Lifecycle.DecideAsync(new ApprovalDecision(id, Guid.NewGuid(), approve, who, comment, Time.GetUtcNow(), "slack", Grant: grant), CancellationToken.None);
 
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(Guid id)
     {
@@ -125,8 +142,22 @@ public sealed class LifecycleHarness : IAsyncDisposable
     }
 }
 
-public sealed class RecordingEvents : IApprovalEvents
+public sealed class RecordingEvents : IApprovalEvents, IGrantEvents
 {
+    public ConcurrentQueue<ApprovalEscalated> Escalated { get; } = new();
+    public ConcurrentQueue<ApprovalReminder> Reminders { get; } = new();
+
+    public Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken) => Record(Escalated, message);
+
+    public Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken) => Record(Reminders, message);
+
+    public ConcurrentQueue<GrantCreated> GrantsCreated { get; } = new();
+    public ConcurrentQueue<GrantEnded> GrantsEnded { get; } = new();
+
+    public Task PublishGrantCreatedAsync(GrantCreated message, CancellationToken cancellationToken) => Record(GrantsCreated, message);
+
+    public Task PublishGrantEndedAsync(GrantEnded message, CancellationToken cancellationToken) => Record(GrantsEnded, message);
+
     public ConcurrentQueue<ApprovalRequested> Requested { get; } = new();
     public ConcurrentQueue<ApprovalResolved> Resolved { get; } = new();
     public ConcurrentQueue<ApprovalExecuted> Executed { get; } = new();

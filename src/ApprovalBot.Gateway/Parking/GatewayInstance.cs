@@ -1,4 +1,0 @@
-namespace ApprovalBot.Gateway.Parking;
-
-/// <summary>This gateway process's stable name on the bus.</summary>
-public sealed record GatewayInstance(string Id);
