@@ -42,7 +42,7 @@ dotnet build bench/ApprovalBot.Bench.Policy/ApprovalBot.Bench.Policy.csproj "${b
 echo "== rabbitmq"
 # Reuse the node of scripts/rabbitmq-test.sh when it is up (as under scripts/test.sh); else start it and stop it after.
 state="${APPROVALBOT_RABBITMQ_DIR:-${TMPDIR:-/tmp}/approvalbot-rabbitmq}"
-node="approvalbot-test@localhost"
+node=$(scripts/rabbitmq-test.sh node)
 ctl() {
   HOME="$state" RABBITMQ_NODENAME="$node" RABBITMQ_MNESIA_BASE="$state/mnesia" RABBITMQ_LOG_BASE="$state/log" \
     /usr/lib/rabbitmq/bin/rabbitmqctl -n "$node" "$@"

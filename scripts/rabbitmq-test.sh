@@ -2,10 +2,16 @@
 # A throw-away RabbitMQ node for the tests, on a free loopback port, with its own data folder.
 #   rabbitmq-test.sh start   installs rabbitmq-server (Debian) when absent, starts the node, prints its AMQP port
 #   rabbitmq-test.sh stop    stops it
-# Idempotent: "start" on a running node prints the port again.
+#   rabbitmq-test.sh node    prints the node's name (for rabbitmqctl -n)
+# Idempotent: "start" on a running node prints the port again. APPROVALBOT_RABBITMQ_DIR gives a node
+# of its own (its own folder and node name), so runs in several checkouts on one machine do not meet.
 set -euo pipefail
 state="${APPROVALBOT_RABBITMQ_DIR:-${TMPDIR:-/tmp}/approvalbot-rabbitmq}"
-node="approvalbot-test@localhost"
+if [ -n "${APPROVALBOT_RABBITMQ_DIR:-}" ]; then
+  node="approvalbot-test-$(printf '%s' "$state" | cksum | cut -d' ' -f1)@localhost"
+else
+  node="approvalbot-test@localhost"
+fi
 export RABBITMQ_NODENAME="$node" RABBITMQ_MNESIA_BASE="$state/mnesia" RABBITMQ_LOG_BASE="$state/log" \
        RABBITMQ_PID_FILE="$state/rabbit.pid" RABBITMQ_CONFIG_FILE="$state/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$state/enabled_plugins" \
        HOME="$state"
@@ -50,5 +56,8 @@ CONF
     ctl stop >/dev/null 2>&1 || true
     rm -f "$state/port"
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2;;
+  node)
+    echo "$node"
+    ;;
+  *) echo "usage: $0 start|stop|node" >&2; exit 2;;
 esac

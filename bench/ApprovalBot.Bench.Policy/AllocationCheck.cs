@@ -12,20 +12,21 @@ public static class AllocationCheck
     public static IReadOnlyList<Row> Run(IEnumerable<int> sizes)
     {
         var rows = new List<Row>();
+
         foreach (var size in sizes)
         {
             var bench = new PolicyBenchmarks { Rules = size };
             bench.Setup();
             foreach (var (name, request) in bench.Requests())
             {
-                for (var i = 0; i < 100; i++)
+                for (var i = 0; i < 1000; i++)
                 {
                     bench.Policy.Evaluate(request); // warm up (tiered JIT, lazy tables)
                 }
 
-                // The least of several rounds: a one-off allocation (tier-up of the method mid-round, a
-                // lazily built table) shows once, an allocating path shows in every round (≥ 1,000 B).
-                var least = long.MaxValue;
+                // The steady state: the fewest bytes of five rounds, so a one-off of the runtime (code being
+                // replaced by its optimized version mid-round) is not taken for the policy's.
+                var fewest = long.MaxValue;
                 for (var round = 0; round < 5; round++)
                 {
                     var before = GC.GetAllocatedBytesForCurrentThread();
@@ -34,10 +35,10 @@ public static class AllocationCheck
                         bench.Policy.Evaluate(request);
                     }
 
-                    least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+                    fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
                 }
 
-                rows.Add(new Row(name, size, least));
+                rows.Add(new Row(name, size, fewest));
             }
         }
 

@@ -166,6 +166,37 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Identical_waiting_calls_approved_once_share_one_upstream_execution()
+    {
+        await using var client = await _host.ConnectAsync();
+        await using var second = await _host.ConnectAsync(); // another session of the same agent
+        using var console = _host.ConsoleClient();
+        var first = client.CallToolAsync("agentwork_cancel_task", CancelArgs("T-101")).AsTask();
+        var pending = await ConsoleApi.WaitForPendingAsync(console, "agentwork_cancel_task");
+        var id = Guid.Parse(pending.GetProperty("id").GetString()!);
+        var joined = second.CallToolAsync("agentwork_cancel_task", CancelArgs("T-101")).AsTask();
+        await Eventually.GetAsync(
+            async () =>
+            {
+                await _host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
+                return await _host.Get<GatewayStore>().ReadAuditAsync(id, 50, CancellationToken.None);
+            },
+            rows => rows?.Any(r => r.Decision == "held_duplicate") == true,
+            what: "the second call to join the first approval");
+
+        await ConsoleApi.DecideAsync(console, id.ToString(), approve: true);
+
+        // The sample answers "already cancelled" to a second execution: both got the one real one.
+        var results = await Task.WhenAll(first, joined).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(results, r => Assert.Equal("Task T-101 (Rebuild search index) cancelled.", Assert.IsType<TextContentBlock>(r.Content[0]).Text));
+        await _host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
+        var audit = await _host.Get<GatewayStore>().ReadAuditAsync(id, 50, CancellationToken.None);
+        Assert.Single(audit, a => a.Decision == "claimed");
+        Assert.Single(audit, a => a.Decision == "executed");
+        Assert.Equal(ApprovalBot.Core.Approvals.ApprovalStatus.Executed, (await _host.Get<GatewayStore>().GetApprovalAsync(id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task Pending_cap_per_agent_refuses_at_once()
     {
         await using var host = await GatewayHost.StartAsync(withEverything: false, settings: ["--ApprovalBot:Approvals:MaxPendingPerAgent=1"]);

@@ -18,6 +18,10 @@ public sealed class ConsoleBrowserTests
         var deleteInventory = client.CallToolAsync("agentwork_delete_inventory", new Dictionary<string, object?> { ["name"] = "prod" }).AsTask();
         await ConsoleApi.WaitForPendingAsync(console, "agentwork_cancel_task");
         await ConsoleApi.WaitForPendingAsync(console, "agentwork_delete_inventory");
+        // An agent controls its arguments: markup in them must show as text, never become an element or run.
+        const string markup = """<img src=x onerror="window.__pwned=true"><b id="injected">bold</b><script>window.__pwned=true</script>""";
+        var hostile = await client.CallToolAsync("agentwork_delete_inventory", new Dictionary<string, object?> { ["name"] = markup });
+        Assert.True(hostile.IsError);
         // Retry-mode call returned at once; the guarded one still waits.
         Assert.True((await deleteInventory).IsError);
 
@@ -29,6 +33,8 @@ public sealed class ConsoleBrowserTests
         }, screenshot);
 
         Assert.Null(report["error"]);
+        Assert.False(report["markupRan"]!.GetValue<bool>());
+        Assert.Contains("<script>window.__pwned=true</script>", report["pageText"]!.GetValue<string>()); // shown, as text
         var before = report["pendingBefore"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
         Assert.Contains("agentwork_cancel_task", before);
         Assert.Contains("agentwork_delete_inventory", before);

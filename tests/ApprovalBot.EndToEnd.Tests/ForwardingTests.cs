@@ -84,19 +84,24 @@ public sealed class ForwardingTests : IAsyncLifetime
         var prompts = (await client.ListPromptsAsync()).Select(p => p.Name).ToList();
         Assert.Contains("everything_simple-prompt", prompts);
         var prompt = await client.GetPromptAsync("everything_simple-prompt");
-        Assert.NotEmpty(prompt.Messages);
+        Assert.Equal("This is a simple prompt without arguments.", Assert.IsType<TextContentBlock>(Assert.Single(prompt.Messages).Content).Text);
 
         var resources = await client.ListResourcesAsync();
         var first = resources.First(r => r.Uri.StartsWith("demo://", StringComparison.Ordinal));
         var read = await client.ReadResourceAsync(first.Uri);
-        Assert.NotEmpty(read.Contents);
+        Assert.Equal(first.Uri, Assert.Single(read.Contents).Uri);
 
         var templates = (await client.ListResourceTemplatesAsync()).Select(t => t.UriTemplate).ToList();
         Assert.Contains("demo://resource/dynamic/text/{resourceId}", templates);
         var dynamic = await client.ReadResourceAsync("demo://resource/dynamic/text/1");
-        Assert.NotEmpty(dynamic.Contents);
+        Assert.StartsWith("Resource 1: This is a plaintext resource", Assert.IsType<TextResourceContents>(Assert.Single(dynamic.Contents)).Text);
 
+        // Completions go to the upstream under its own prompt name and come back as it answered.
         var completion = await client.CompleteAsync(new PromptReference { Name = "everything_completable-prompt" }, "department", "E");
-        Assert.NotNull(completion.Completion);
+        Assert.Equal(["Engineering"], completion.Completion.Values);
+        var several = await client.CompleteAsync(new PromptReference { Name = "everything_completable-prompt" }, "department", "S");
+        Assert.Equal(["Sales", "Support"], several.Completion.Values);
+        var none = await client.CompleteAsync(new PromptReference { Name = "everything_completable-prompt" }, "department", "X");
+        Assert.Empty(none.Completion.Values);
     }
 }

@@ -66,4 +66,36 @@ public sealed class HttpUpstreamTests
             upstream.Kill(entireProcessTree: true);
         }
     }
+
+    [Fact]
+    public async Task Configured_headers_reach_the_http_upstream_on_every_request_and_the_agents_key_does_not()
+    {
+        await using var upstream = await ApprovalBot.Tests.Upstreams.InProcessUpstream.StartAsync("remote-server", "echo");
+        const string policy = """{ "version": "1", "default": "deny", "rules": { "remote_echo": { "action": "allow" } } }""";
+        await using var host = await GatewayHost.StartAsync(
+            policy: policy,
+            withEverything: false,
+            settings:
+            [
+                "--ApprovalBot:Gateway:Upstreams:agentwork:Enabled=false",
+                $"--ApprovalBot:Gateway:Upstreams:remote:Url={upstream.Url}",
+                "--ApprovalBot:Gateway:Upstreams:remote:Headers:X-Trace=approvalbot-test",
+                "--ApprovalBot:Gateway:Upstreams:remote:Headers:Authorization=Bearer upstream-service-token",
+            ]);
+        await using var client = await host.ConnectAsync();
+
+        var echo = await client.CallToolAsync("remote_echo", new Dictionary<string, object?> { ["message"] = "traced" });
+
+        Assert.Equal("""echo: {"message":"traced"}""", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+        var requests = upstream.RequestHeaders.ToList();
+        Assert.True(requests.Count >= 3, $"only {requests.Count} requests"); // initialize, initialized, tools/list, tools/call, …
+        Assert.All(requests, headers =>
+        {
+            Assert.Equal("approvalbot-test", headers.GetValueOrDefault("X-Trace"));
+            Assert.Equal("Bearer upstream-service-token", headers.GetValueOrDefault("Authorization"));
+        });
+        // The agent authenticates to the gateway; its key is the gateway's business, never the upstream's.
+        Assert.DoesNotContain(requests, headers => headers.Values.Any(v => v.Contains(GatewayHost.AgentKey, StringComparison.Ordinal)));
+        Assert.Equal("echo", Assert.Single(upstream.Calls).Tool);
+    }
 }

@@ -110,9 +110,23 @@ public sealed class ProxyTests(SharedGatewayFixture fixture)
     [Fact]
     public async Task Sample_upstream_state_really_changes_through_the_gateway()
     {
-        await using var client = await Host.ConnectAsync();
-        var result = await client.CallToolAsync("agentwork_list_jobs");
-        Assert.Contains("deploy-web", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        // Its own gateway: this changes the sample's state, which the shared one must not.
+        const string policy = """{ "version": "1", "default": "deny", "rules": { "agentwork_list_jobs": { "action": "allow" }, "agentwork_cancel_job": { "action": "allow" } } }""";
+        await using var host = await GatewayHost.StartAsync(policy: policy, withEverything: false);
+        await using var client = await host.ConnectAsync();
+        string Jobs(CallToolResult r) => Assert.IsType<TextContentBlock>(r.Content[0]).Text;
+        var before = Jobs(await client.CallToolAsync("agentwork_list_jobs"));
+        Assert.Contains("deploy-web", before);
+        var job = System.Text.Json.JsonDocument.Parse(before).RootElement.EnumerateArray().First(j => j.GetProperty("Status").GetString() != "canceled");
+        var id = job.GetProperty("Id").GetInt32();
+
+        var cancelled = await client.CallToolAsync("agentwork_cancel_job", new Dictionary<string, object?> { ["id"] = id });
+        var after = Jobs(await client.CallToolAsync("agentwork_list_jobs"));
+
+        Assert.Equal($"Job {id} ({job.GetProperty("Name").GetString()}) canceled.", Jobs(cancelled));
+        var now = System.Text.Json.JsonDocument.Parse(after).RootElement.EnumerateArray().Single(j => j.GetProperty("Id").GetInt32() == id);
+        Assert.Equal("canceled", now.GetProperty("Status").GetString());
+        Assert.NotEqual(before, after);
     }
 
     [Fact]

@@ -393,6 +393,20 @@ public sealed class TeamsEndToEndTests
         }
     }
 
+    /// <summary>The Teams channel of a host pointed at the fakes.</summary>
+    internal static IEnumerable<string> Settings(FakeBotFrameworkAuth auth, FakeTeamsConnector connector) =>
+    [
+        "--ApprovalBot:Teams:Enabled=true",
+        $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}",
+        $"--ApprovalBot:Teams:AppPassword={TeamsTestIds.AppPassword}",
+        $"--ApprovalBot:Teams:TenantId={TeamsTestIds.TenantId}",
+        $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
+        $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
+        $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
+        $"--ApprovalBot:Teams:TenantOpenIdMetadataUrl={auth.TenantMetadataUrlTemplate}",
+        $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
+    ];
+
     /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
     internal sealed class TeamsRig : ChannelRig
     {
@@ -426,18 +440,7 @@ public sealed class TeamsEndToEndTests
                 fakes.Add(auth);
                 connector = await FakeTeamsConnector.StartAsync(TeamsTestIds.AppId, TeamsTestIds.AppPassword);
                 fakes.Add(connector);
-                var settings = new List<string>
-                {
-                    "--ApprovalBot:Teams:Enabled=true",
-                    $"--ApprovalBot:Teams:AppId={TeamsTestIds.AppId}",
-                    $"--ApprovalBot:Teams:AppPassword={TeamsTestIds.AppPassword}",
-                    $"--ApprovalBot:Teams:TenantId={TeamsTestIds.TenantId}",
-                    $"--ApprovalBot:Teams:ChannelId={TeamsTestIds.ChannelId}",
-                    $"--ApprovalBot:Teams:ServiceUrl={connector.ServiceUrl}",
-                    $"--ApprovalBot:Teams:OpenIdMetadataUrl={auth.MetadataUrl}",
-                    $"--ApprovalBot:Teams:TenantOpenIdMetadataUrl={auth.TenantMetadataUrlTemplate}",
-                    $"--ApprovalBot:Teams:TokenEndpoint={connector.TokenEndpoint}",
-                };
+                var settings = new List<string>(Settings(auth, connector));
                 _ = auth.Tenant(TeamsTestIds.TenantId); // the bot's own Entra tenant exists on the fake
                 if (appType is not null)
                 {

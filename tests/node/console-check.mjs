@@ -1,7 +1,7 @@
 // Drives the web console in Debian's headless chromium, as a person would.
 // usage: node console-check.mjs BASE_URL ADMIN_TOKEN ACTIONS_JSON SCREENSHOT_PATH
 // ACTIONS_JSON: [{"tool":"…","do":"approve"} | {"tool":"…","do":"deny","comment":"…"}], applied in order,
-// each to the first pending card for that tool. Prints {"pendingBefore":[…], "messages":[…], "recent":[…], "pageText":…}.
+// each to the first pending card for that tool. Prints {"pendingBefore":[…], "messages":[…], "recent":[…], "pageText":…, "markupRan":bool}.
 import { chromium } from "playwright-core";
 
 const [base, token, actionsJson, screenshot] = process.argv.slice(2);
@@ -17,6 +17,8 @@ try {
   await page.waitForSelector(".card.pending", { timeout: 20000 });
   report.pendingBefore = await page.$$eval(".card.pending .title strong:first-child", els => els.map(e => e.textContent));
   report.urlAfterLoad = page.url();
+  // Approval text (arguments, reasons) must arrive as text: nothing of it may become an element or run.
+  report.markupRan = await page.evaluate(() => !!document.querySelector("#injected") || window.__pwned === true);
   for (const action of actions) {
     const card = page.locator(".card.pending", { hasText: action.tool }).first();
     await card.waitFor({ timeout: 20000 });

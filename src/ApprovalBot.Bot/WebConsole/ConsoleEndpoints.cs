@@ -43,12 +43,13 @@ public static class ConsoleEndpoints
             ApprovalStatus? filter = null;
             if (!string.IsNullOrEmpty(status) && !string.Equals(status, "all", StringComparison.OrdinalIgnoreCase))
             {
-                if (!Enum.TryParse<ApprovalStatus>(status, ignoreCase: true, out var parsed))
+                // By name only: Enum.TryParse also takes numbers ("1", "42"), which are not statuses.
+                if (Enum.GetNames<ApprovalStatus>().FirstOrDefault(n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase)) is not { } name)
                 {
                     return Results.BadRequest(new { error = "bad_status", message = $"Unknown status '{status}'. Use one of: all, {string.Join(", ", Enum.GetNames<ApprovalStatus>()).ToLowerInvariant()}." });
                 }
 
-                filter = parsed;
+                filter = Enum.Parse<ApprovalStatus>(name);
             }
 
             var list = await readModel.ListAsync(filter, Math.Clamp(limit ?? 200, 1, 1000), ct);

@@ -102,11 +102,25 @@ public sealed class FakeSlackApi : IAsyncDisposable
     /// <summary>e.g. http://127.0.0.1:54321/api/ — the value for ApprovalBot:Slack:ApiBaseUrl.</summary>
     public Uri ApiBaseUrl { get; private set; } = null!;
 
-    /// <summary>When set, calls with another bot token are answered ok:false invalid_auth.</summary>
-    public string? BotToken { get; set; }
+    public const string DefaultBotToken = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
+    public const string DefaultAppToken = "xapp-1-A0APP-1234567890-abcdef";
 
-    /// <summary>When set, apps.connections.open with another token is answered ok:false invalid_auth.</summary>
-    public string? AppToken { get; set; }
+    /// <summary>The workspace's bot token: Web API calls without it are answered not_authed, with another invalid_auth (as Slack does).</summary>
+    public string BotToken { get; set; } = DefaultBotToken;
+
+    /// <summary>The app-level token apps.connections.open needs (an xapp- token; a bot token is not_allowed_token_type).</summary>
+    public string AppToken { get; set; } = DefaultAppToken;
+
+    /// <summary>Every payload refused for breaking Block Kit's limits (<see cref="BlockKitLimits"/>): method and problems.</summary>
+    public IReadOnlyList<(string Method, IReadOnlyList<string> Problems)> InvalidPayloads => _invalid.ToArray();
+
+    private readonly ConcurrentQueue<(string Method, IReadOnlyList<string> Problems)> _invalid = new();
+
+    /// <summary>Messages Slack knows, by channel and ts: chat.update of any other is message_not_found.</summary>
+    private readonly ConcurrentDictionary<(string Channel, string Ts), byte> _messages = new();
+
+    /// <summary>A message posted before the test started (e.g. one an interaction payload refers to).</summary>
+    public void RememberMessage(string channel, string ts) => _messages[(channel, ts)] = 0;
 
     /// <summary>Whether a new Socket Mode connection is greeted with {"type":"hello"} (true by default).</summary>
     public bool SendHelloOnConnect { get; set; } = true;
@@ -274,13 +288,30 @@ public sealed class FakeSlackApi : IAsyncDisposable
         }
 
         var token = authorization[7..];
-        var expected = method == "apps.connections.open" ? AppToken : BotToken;
-        return expected is not null && token != expected ? "invalid_auth" : null;
+        var appLevel = method == "apps.connections.open";
+        if (appLevel != token.StartsWith("xapp-", StringComparison.Ordinal))
+        {
+            return "not_allowed_token_type";
+        }
+
+        return token != (appLevel ? AppToken : BotToken) ? "invalid_auth" : null;
     }
 
     private JsonObject Answer(string method, JsonNode? json)
     {
         var channel = json?["channel"]?.GetValue<string>();
+        var problems = method switch
+        {
+            "chat.postMessage" or "chat.update" or "chat.postEphemeral" => BlockKitLimits.CheckMessage(json),
+            "views.open" or "views.update" or "views.push" => BlockKitLimits.CheckView(json?["view"]),
+            _ => [],
+        };
+        if (problems.Count > 0)
+        {
+            _invalid.Enqueue((method, problems));
+            return new JsonObject { ["ok"] = false, ["error"] = "invalid_blocks", ["errors"] = new JsonArray(problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()) };
+        }
+
         switch (method)
         {
             case "chat.postMessage":
@@ -291,6 +322,7 @@ public sealed class FakeSlackApi : IAsyncDisposable
 
                 var n = Interlocked.Increment(ref _messageTs);
                 var ts = $"17000{n:00000}.{n:000000}";
+                _messages[(channel, ts)] = 0;
                 return new JsonObject
                 {
                     ["ok"] = true,
@@ -299,6 +331,11 @@ public sealed class FakeSlackApi : IAsyncDisposable
                     ["message"] = new JsonObject { ["text"] = json?["text"]?.DeepClone(), ["ts"] = ts, ["blocks"] = json?["blocks"]?.DeepClone() },
                 };
             case "chat.update":
+                if (channel is null || json?["ts"]?.GetValue<string>() is not { } updated || !_messages.ContainsKey((channel, updated)))
+                {
+                    return new JsonObject { ["ok"] = false, ["error"] = string.IsNullOrEmpty(channel) ? "channel_not_found" : "message_not_found" };
+                }
+
                 return new JsonObject { ["ok"] = true, ["channel"] = channel, ["ts"] = json?["ts"]?.DeepClone(), ["text"] = json?["text"]?.DeepClone() };
             case "chat.postEphemeral":
                 return new JsonObject { ["ok"] = true, ["message_ts"] = $"{_timeProvider.GetUtcNow().ToUnixTimeSeconds()}.000001" };

@@ -13,6 +13,7 @@ public static class SlackBlockKit
 
     public static void AssertValid(JsonArray blocks)
     {
+        Assert.Empty(BlockKitLimits.CheckMessage(new JsonObject { ["blocks"] = blocks.DeepClone() }));
         Assert.InRange(blocks.Count, 1, 50);
         var blockIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var block in blocks.Select(b => b!.AsObject()))

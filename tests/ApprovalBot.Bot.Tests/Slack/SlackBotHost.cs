@@ -19,8 +19,8 @@ namespace ApprovalBot.Bot.Tests.Slack;
 public sealed class SlackBotHost : IAsyncDisposable
 {
     public const string SigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
-    public const string BotToken = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
-    public const string AppToken = "xapp-1-A0APP-1234567890-abcdef";
+    public const string BotToken = FakeSlackApi.DefaultBotToken;
+    public const string AppToken = FakeSlackApi.DefaultAppToken;
     public const string ChannelId = "C0APPROVALS";
     public const string ConsoleToken = "console-admin-token-for-tests";
 
@@ -166,8 +166,14 @@ public abstract class SlackHostTestBase : IAsyncLifetime
         Slack = await FakeSlackApi.StartAsync(Time);
         Slack.BotToken = SlackBotHost.BotToken;
         Slack.AppToken = SlackBotHost.AppToken;
+        BeforeStart();
         Bot = await SlackBotHost.StartAsync(Slack, socketMode: SocketMode, timeProvider: Time);
         Arrange();
+    }
+
+    /// <summary>Per-class set-up of the fake before the bot starts (what Slack answers its first calls).</summary>
+    protected virtual void BeforeStart()
+    {
     }
 
     /// <summary>Per-class set-up once the host runs.</summary>
@@ -179,5 +185,10 @@ public abstract class SlackHostTestBase : IAsyncLifetime
     {
         await Bot.DisposeAsync();
         await Slack.DisposeAsync();
+        // Every payload this test made the bot send was checked against Block Kit's limits by the fake.
+        Assert.Empty(Slack.InvalidPayloads.Where(p => !ExpectsInvalidPayloads).Select(p => $"{p.Method}: {string.Join("; ", p.Problems)}"));
     }
+
+    /// <summary>True for a test that sends a payload Slack refuses on purpose.</summary>
+    protected bool ExpectsInvalidPayloads { get; set; }
 }

@@ -13,7 +13,9 @@ public sealed class SlackCardTests : SlackHostTestBase
     [Fact]
     public async Task Card_is_posted_with_the_right_blocks_and_no_secret()
     {
-        var approval = TestApprovals.Pending(redactedArguments: """{"task_id":"T-42","api_key":"[redacted]","note":"a < b & c"}""");
+        // The arguments as the agent sent them, through the gateway's own redaction (as ApprovalRequested carries them).
+        var sent = System.Text.Json.JsonDocument.Parse($$"""{"task_id":"T-42","api_key":"{{RawSecret}}","note":"a < b & c"}""").RootElement;
+        var approval = TestApprovals.Pending(redactedArguments: new ApprovalBot.Core.Redaction.SecretRedactor().RedactToJson(sent));
         Bot.ReadModel.Put(approval);
 
         await Bot.Channel.ShowAsync(approval, CancellationToken.None);
@@ -71,7 +73,7 @@ public sealed class SlackCardTests : SlackHostTestBase
         Assert.Equal(approval.Id, call.ApprovalId);
         Assert.True(call.HasActionsBlock);
 
-        // Redaction: the raw secret was never given to the card, and nothing but the mask is shown for api_key.
+        // Redaction: the raw secret the agent sent does not reach Slack; the mask is shown for api_key.
         Assert.DoesNotContain(RawSecret, call.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(SlackBotHost.BotToken, call.Body, StringComparison.Ordinal);
 

@@ -112,6 +112,12 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
 
     public IReadOnlyList<ConnectorCall> Calls => _calls.ToArray();
 
+    /// <summary>The expires_in of the tokens the token endpoint issues (Entra's is about an hour).</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromSeconds(3599);
+
+    /// <summary>When a new token is issued, the earlier ones stop working (as if they had expired).</summary>
+    public bool EarlierTokensExpire { get; set; }
+
     public IReadOnlyList<TokenRequest> TokenRequests => _tokenRequests.ToArray();
 
     /// <param name="clientId">The app id (client_id) the token endpoint accepts.</param>
@@ -179,8 +185,14 @@ public sealed class FakeTeamsConnector : IAsyncDisposable
         }
 
         var token = $"fake-access-token-{Interlocked.Increment(ref _sequence)}";
+        if (EarlierTokensExpire)
+        {
+            _issuedTokens.Clear();
+        }
+
         _issuedTokens[token] = 0;
-        return Results.Json(new { token_type = "Bearer", expires_in = 3599, ext_expires_in = 3599, access_token = token });
+        var lifetime = (int)TokenLifetime.TotalSeconds;
+        return Results.Json(new { token_type = "Bearer", expires_in = lifetime, ext_expires_in = lifetime, access_token = token });
     }
 
     // As IMDS answers: GET with the Metadata header, resource (not scope), and expiry fields as strings.

@@ -1,0 +1,122 @@
+using System.Net;
+using ApprovalBot.Bot.Teams;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ApprovalBot.Bot.Tests.Teams;
+
+/// <summary>The Connector client's retries and tokens: Retry-After and its cap, retries running out, the token renewed.</summary>
+public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private FakeBotFrameworkAuth _auth = null!;
+    private FakeTeamsConnector _connector = null!;
+    private TeamsTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _auth = await FakeBotFrameworkAuth.StartAsync();
+        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        _host = await TeamsTestHost.StartAsync(_auth, _connector, _time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _connector.DisposeAsync();
+        await _auth.DisposeAsync();
+    }
+
+    private static HttpResponseMessage TooManyRequests(Action<System.Net.Http.Headers.HttpResponseHeaders> header)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        header(response.Headers);
+        return response;
+    }
+
+    [Fact]
+    public void Retry_After_is_honoured_up_to_its_cap_of_30_s()
+    {
+        var now = new DateTimeOffset(2026, 3, 10, 10, 0, 0, TimeSpan.Zero);
+        TimeSpan? For(Action<System.Net.Http.Headers.HttpResponseHeaders> header)
+        {
+            using var response = TooManyRequests(header);
+            return TeamsRegistration.RetryAfter(response, now);
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(30), TeamsRegistration.MaxRetryDelay);
+        Assert.Equal(TimeSpan.FromSeconds(7), For(h => h.RetryAfter = new(TimeSpan.FromSeconds(7))));
+        Assert.Equal(TimeSpan.FromSeconds(30), For(h => h.RetryAfter = new(TimeSpan.FromHours(1))));
+        Assert.Equal(TimeSpan.FromSeconds(20), For(h => h.RetryAfter = new(now.AddSeconds(20))));
+        Assert.Equal(TimeSpan.FromSeconds(30), For(h => h.RetryAfter = new(now.AddMinutes(5))));
+        Assert.Equal(TimeSpan.Zero, For(h => h.RetryAfter = new(now.AddSeconds(-5))));
+        Assert.Null(For(_ => { })); // no header: exponential back-off
+    }
+
+    [Fact]
+    public async Task A_post_told_to_wait_an_hour_is_retried_after_the_cap()
+    {
+        _connector.FailNext(429, retryAfter: TimeSpan.FromHours(1));
+        var view = _host.AddPending();
+
+        var show = _host.Channel.ShowAsync(view, CancellationToken.None);
+        await _connector.WaitForCallAsync(c => c.Kind == "create" && c.StatusCode == 429);
+        var step = TimeSpan.FromSeconds(5);
+        var advanced = TimeSpan.Zero;
+        while (!_connector.Calls.Any(c => c.Kind == "create" && c.Succeeded))
+        {
+            Assert.True(advanced < TimeSpan.FromMinutes(5), "never retried");
+            _time.Advance(step);
+            advanced += step;
+            try
+            {
+                await _connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded, TimeSpan.FromMilliseconds(200));
+            }
+            catch (TimeoutException)
+            {
+                // The clock has not reached the retry yet.
+            }
+        }
+
+        await show;
+        Assert.InRange(advanced, TeamsRegistration.MaxRetryDelay, TeamsRegistration.MaxRetryDelay + step);
+        Assert.Equal([429, 201], _connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
+        Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task When_the_retries_run_out_the_card_is_given_up_logged_and_the_next_one_still_posts()
+    {
+        _connector.FailNext(429, times: 1 + TeamsRegistration.MaxRetryAttempts, retryAfter: TimeSpan.Zero);
+        var lost = _host.AddPending();
+
+        await _host.Channel.ShowAsync(lost, CancellationToken.None);
+
+        Assert.Equal(Enumerable.Repeat(429, 1 + TeamsRegistration.MaxRetryAttempts), _connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
+        Assert.Empty(await _host.CardReferences.GetAsync(lost.Id, "teams", CancellationToken.None));
+        Assert.Equal(TeamsRegistration.MaxRetryAttempts, _host.Logs.Entries.Count(e => e.EventName == "TeamsConnectorRetry"));
+        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
+
+        var next = _host.AddPending();
+        await _host.Channel.ShowAsync(next, CancellationToken.None);
+        Assert.Single(await _host.CardReferences.GetAsync(next.Id, "teams", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_token_about_to_expire_is_renewed_before_the_next_call()
+    {
+        // Entra hands out a token with two minutes left: MSAL renews it for the next call rather than use it.
+        _connector.TokenLifetime = TimeSpan.FromMinutes(2);
+        _connector.EarlierTokensExpire = true;
+
+        var first = _host.AddPending();
+        await _host.Channel.ShowAsync(first, CancellationToken.None);
+        var second = _host.AddPending();
+        await _host.Channel.ShowAsync(second, CancellationToken.None);
+
+        Assert.Equal(2, _connector.TokenRequests.Count(t => t.Granted));
+        var creates = _connector.Calls.Where(c => c.Kind == "create").ToList();
+        Assert.Equal([201, 201], creates.Select(c => c.StatusCode));
+        Assert.NotEqual(creates[0].Authorization, creates[1].Authorization);
+        Assert.Single(await _host.CardReferences.GetAsync(second.Id, "teams", CancellationToken.None));
+    }
+}
