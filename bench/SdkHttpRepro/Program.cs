@@ -22,9 +22,11 @@ var arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(argument
 
 var variants = new (string Name, Func<Task<Func<Task>>> Open)[]
 {
-    ("sdk HttpClientTransport (defaults)", () => OpenSdk(enableGet: true)),
-    ("sdk HttpClientTransport, EnableStandaloneGetStream=false", () => OpenSdk(enableGet: false)),
-    ("raw HttpClient, same headers and body", OpenRaw),
+    ("SDK HttpClientTransport, protocol 2025-11-25", () => OpenSdk("2025-11-25", enableGet: true)),
+    ("SDK HttpClientTransport, protocol 2025-11-25, EnableStandaloneGetStream=false", () => OpenSdk("2025-11-25", enableGet: false)),
+    ("SDK HttpClientTransport, protocol 2025-06-18", () => OpenSdk("2025-06-18", enableGet: true)),
+    ("raw HttpClient, protocol 2025-11-25", () => OpenRaw("2025-11-25")),
+    ("raw HttpClient, protocol 2025-06-18", () => OpenRaw("2025-06-18")),
 };
 
 var samples = variants.Select(_ => new List<double>()).ToArray();
@@ -78,7 +80,7 @@ static long ContextSwitches() =>
 
 static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
 
-async Task<Func<Task>> OpenSdk(bool enableGet)
+async Task<Func<Task>> OpenSdk(string protocolVersion, bool enableGet)
 {
     var transport = new HttpClientTransport(new HttpClientTransportOptions
     {
@@ -86,11 +88,11 @@ async Task<Func<Task>> OpenSdk(bool enableGet)
         TransportMode = HttpTransportMode.StreamableHttp,
         EnableStandaloneGetStream = enableGet,
     });
-    var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" });
+    var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocolVersion });
     return async () => await client.CallToolAsync(tool, arguments);
 }
 
-async Task<Func<Task>> OpenRaw()
+async Task<Func<Task>> OpenRaw(string protocolVersion)
 {
     var http = new HttpClient();
     string? session = null;
@@ -104,7 +106,7 @@ async Task<Func<Task>> OpenRaw()
         if (session is not null)
         {
             request.Headers.Add("Mcp-Session-Id", session);
-            request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+            request.Headers.Add("MCP-Protocol-Version", protocolVersion);
         }
 
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -117,7 +119,7 @@ async Task<Func<Task>> OpenRaw()
         return await response.Content.ReadAsStringAsync();
     }
 
-    await Post("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"repro","version":"1"}}}""");
+    await Post($$$$"""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"{{{{protocolVersion}}}}","capabilities":{},"clientInfo":{"name":"repro","version":"1"}}}""");
     await Post("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
     return async () =>
     {
