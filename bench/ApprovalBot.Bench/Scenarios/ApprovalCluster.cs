@@ -18,6 +18,7 @@ public sealed partial class ApprovalCluster : IAsyncDisposable
           "default": "deny",
           "rules": {
             "stamp": { "action": "require_approval", "reason": "benchmark", "timeout": "1h" },
+            "stamp_later": { "action": "require_approval", "reason": "benchmark", "timeout": "1h", "wait": "retry" },
             "ping": { "action": "allow" }
           }
         }
