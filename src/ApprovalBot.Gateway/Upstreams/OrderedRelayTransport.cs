@@ -128,9 +128,14 @@ internal sealed partial class OrderedRelayTransport(
                 }
 
                 await _inner.SendMessageAsync(request, cancellationToken);
-                using (cancellationToken.Register(static state => ((Session)((object[])state!)[0]).SendCancelled((RequestId)((object[])state!)[1]), new object[] { this, request.Id }))
+                try
                 {
                     return await answer.Task.WaitAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    SendCancelled(request.Id);
+                    throw;
                 }
             }
             finally
