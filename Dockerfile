@@ -21,6 +21,7 @@ COPY src/ApprovalBot/ApprovalBot.csproj src/ApprovalBot/
 COPY src/ApprovalBot.Core/ApprovalBot.Core.csproj src/ApprovalBot.Core/
 COPY src/ApprovalBot.Gateway/ApprovalBot.Gateway.csproj src/ApprovalBot.Gateway/
 COPY src/ApprovalBot.Bot/ApprovalBot.Bot.csproj src/ApprovalBot.Bot/
+COPY src/ApprovalBot.Storage/ApprovalBot.Storage.csproj src/ApprovalBot.Storage/
 COPY samples/Agentwork.Sample/Agentwork.Sample.csproj samples/Agentwork.Sample/
 RUN dotnet restore src/ApprovalBot/ApprovalBot.csproj
 

@@ -47,6 +47,18 @@ public class PolicyBenchmarks
         Check(_noMatch, PolicyAction.Deny);
     }
 
+    /// <summary>Every evaluated case of this size, named as in the table (for the allocation check).</summary>
+    public IReadOnlyList<(string Case, PolicyRequest Request)> Requests() =>
+    [
+        ("allow: exact name", _exact),
+        ("allow: glob", _glob),
+        ("allow: glob + when (args, annotations)", _when),
+        ("when fails → default deny", _whenFails),
+        ("no rule → default deny", _noMatch),
+    ];
+
+    public Core.Policy.Policy Policy => _policy;
+
     [Benchmark(Description = "allow: exact name")]
     public PolicyDecision Exact() => _policy.Evaluate(_exact);
 

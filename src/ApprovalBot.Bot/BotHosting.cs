@@ -1,6 +1,7 @@
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Bus;
 using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Storage;
@@ -24,10 +25,13 @@ public static class BotHosting
         services.AddHostedService<BotStartup>();
         services.AddSingleton(new BotStore(Path.Combine(settings.DataDirectory, "bot.db")));
         services.AddSingleton<IApprovalReadModel>(sp => sp.GetRequiredService<BotStore>());
-        services.AddSingleton<ICardReferences>(sp => sp.GetRequiredService<BotStore>());
+        // Each posted card is also reported to the approval's gateway, for its audit timeline.
+        services.AddSingleton<ICardReferences, AnnouncedCardReferences>();
         services.AddSingleton<HeartbeatTracker>();
         services.AddSingleton<IStatusReport, StatusReport>();
         services.AddSingleton<IApprovalDecisions, BusApprovalDecisions>();
+        services.AddSingleton<IGrantReadModel>(sp => sp.GetRequiredService<BotStore>());
+        services.AddSingleton<IGrantCommands, BusGrantCommands>();
         return services;
     }
 }

@@ -2,17 +2,21 @@ using System.Security.Cryptography;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Bus;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Enforcement;
 using ApprovalBot.Gateway.Front;
+using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Identity;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Tasks;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
+using ApprovalBot.Gateway.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +33,9 @@ public sealed record GatewaySettings(
     string DataDirectory,
     string PolicyPath,
     Policy Policy,
-    string ChannelsDescription);
+    string ChannelsDescription,
+    AuditOptions? Audit = null,
+    WebhookSettings? Webhooks = null);
 
 public static class GatewayHosting
 {
@@ -58,19 +64,38 @@ public static class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<UpstreamRegistry>());
         services.AddSingleton<CatalogAnnouncer>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogAnnouncer>());
+        services.AddSingleton(settings.Audit ?? new AuditOptions());
+        services.AddSingleton(settings.Webhooks ?? WebhookSettings.None);
+        // The outbox is written by the audit writer, in the same transaction as the rows.
+        services.AddSingleton<WebhookRouter>();
+        services.AddSingleton<IAuditOutbox>(sp => sp.GetRequiredService<WebhookRouter>());
         services.AddSingleton<AuditTrail>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
+        // No redirects: a signed body goes only to the configured URL.
+        services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddSingleton<WebhookHealthReport>();
+        services.AddSingleton<AuditRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddSingleton<GatewayProxy>();
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<HeldCalls>();
         services.AddMetrics();
         services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => sp.GetRequiredService<HeldCalls>().Count));
-        services.AddSingleton<IApprovalEvents, BusApprovalEvents>();
+        services.AddSingleton<BusApprovalEvents>();
+        services.AddSingleton<IApprovalEvents>(sp => sp.GetRequiredService<BusApprovalEvents>());
+        services.AddSingleton<IGrantEvents>(sp => sp.GetRequiredService<BusApprovalEvents>());
+        services.AddSingleton<GrantLifecycle>();
+        services.AddHostedService<GrantMaintenance>();
+        services.AddSingleton<IArgumentEdits, ArgumentEdits>();
         services.AddSingleton<ApprovalLifecycle>();
         services.AddSingleton<ApprovalGate>();
         services.AddHttpContextAccessor();
         services.AddSingleton<CallEnforcement>();
         services.AddSingleton<AgentAuthentication>();
+        services.AddSingleton<AgentIdentity>();
         services.AddSingleton<FrontHygiene>();
         services.AddHostedService<ApprovalMaintenance>();
         services.AddSingleton<McpTaskRunner>();

@@ -5,7 +5,7 @@ using ModelContextProtocol.Protocol;
 
 namespace ApprovalBot.EndToEnd.Tests;
 
-/// <summary>The console page in Debian's headless chromium (playwright-core): list, approve, deny with a comment.</summary>
+/// <summary>The console page in Debian's headless chromium (playwright-core): list, approve, deny with a comment; the History view and a timeline.</summary>
 public sealed class ConsoleBrowserTests
 {
     [Fact]
@@ -46,10 +46,45 @@ public sealed class ConsoleBrowserTests
         Assert.True(again.IsError);
     }
 
-    private static async Task<JsonObject> RunBrowserAsync(Uri baseUrl, object actions, string screenshot)
+    [Fact]
+    public async Task A_person_filters_the_history_and_opens_an_approvals_timeline_in_the_browser()
+    {
+        await using var host = await GatewayHost.StartAsync(withEverything: false);
+        await using var client = await host.ConnectAsync();
+        using var console = host.ConsoleClient();
+        Assert.NotEqual(true, (await client.CallToolAsync("agentwork_list_tasks")).IsError);
+        var cancelTask = client.CallToolAsync("agentwork_cancel_task", new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey }).AsTask();
+        var id = (await ConsoleApi.WaitForPendingAsync(console, "agentwork_cancel_task")).GetProperty("id").GetString()!;
+        await ConsoleApi.DecideAsync(console, id, approve: true, "export finished");
+        await cancelTask.WaitAsync(TimeSpan.FromSeconds(30));
+        await host.Get<Gateway.Storage.AuditTrail>().FlushAsync(CancellationToken.None);
+
+        var screenshot = Path.Combine(host.DataDirectory, "history.png");
+        var report = await RunScriptAsync("history-check.mjs", host.BaseUrl, "approved", screenshot);
+
+        Assert.Null(report["error"]);
+        Assert.Empty(report["errors"]!.AsArray());
+        var all = report["all"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        Assert.Contains("allowed", all);
+        Assert.Contains("held", all);
+        Assert.Contains("executed", all);
+        Assert.Equal(["approved"], report["filtered"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Contains("agentwork_cancel_task", report["title"]!.GetValue<string>());
+        Assert.Contains("Executed", report["title"]!.GetValue<string>());
+        var events = report["events"]!.AsArray().Select(e => (Kind: e!["kind"]!.GetValue<string>(), Text: e["text"]!.GetValue<string>())).ToList();
+        Assert.Equal(["requested", "decision", "claimed", "execution"], events.Select(e => e.Kind));
+        Assert.Contains("Approved by console:admin in console: export finished", events[1].Text);
+        Assert.DoesNotContain(GatewayHost.SampleApiKey, report["pageText"]!.GetValue<string>());
+        Assert.True(File.Exists(screenshot));
+    }
+
+    private static Task<JsonObject> RunBrowserAsync(Uri baseUrl, object actions, string screenshot) =>
+        RunScriptAsync("console-check.mjs", baseUrl, System.Text.Json.JsonSerializer.Serialize(actions), screenshot);
+
+    private static async Task<JsonObject> RunScriptAsync(string script, Uri baseUrl, string argument, string screenshot)
     {
         var start = new ProcessStartInfo("node") { WorkingDirectory = RepoPaths.NodeTools, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "console-check.mjs", baseUrl.ToString().TrimEnd('/'), GatewayHost.AdminToken, System.Text.Json.JsonSerializer.Serialize(actions), screenshot })
+        foreach (var arg in new[] { script, baseUrl.ToString().TrimEnd('/'), GatewayHost.AdminToken, argument, screenshot })
         {
             start.ArgumentList.Add(arg);
         }

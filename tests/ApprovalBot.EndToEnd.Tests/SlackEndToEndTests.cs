@@ -76,7 +76,8 @@ public sealed class SlackEndToEndTests
         var actions = Assert.Single(blocks, b => Type(b) == "actions");
         Assert.Equal(SlackActionIds.ActionsBlock, actions["block_id"]?.GetValue<string>());
         var buttons = actions["elements"]!.AsArray().Select(e => e!).ToList();
-        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
+        // The rule does not say "editable": false, so the card also offers Edit & approve.
+        Assert.Equal(new[] { SlackActionIds.Approve, SlackActionIds.EditApprove, SlackActionIds.Deny, SlackActionIds.DenyWithReason, SlackActionIds.Withdraw }, buttons.Select(b => b["action_id"]!.GetValue<string>()));
         Assert.All(buttons, b => Assert.Equal("button", Type(b)));
         Assert.All(buttons, b => Assert.Equal(id.ToString(), b["value"]!.GetValue<string>()));
         var approve = buttons[0];
@@ -86,8 +87,8 @@ public sealed class SlackEndToEndTests
         Assert.Contains(Tool, confirm["text"]?["text"]?.GetValue<string>());
         Assert.Equal("Approve", confirm["confirm"]?["text"]?.GetValue<string>());
         Assert.Equal("Cancel", confirm["deny"]?["text"]?.GetValue<string>());
-        Assert.Equal("danger", buttons[1]["style"]?.GetValue<string>());
-        Assert.Null(buttons[1]["confirm"]);
+        Assert.Equal("danger", buttons[2]["style"]?.GetValue<string>());
+        Assert.Null(buttons[2]["confirm"]);
 
         Assert.Single(rig.Slack.CallsTo("chat.postMessage"));
         Assert.False(call.IsCompleted);

@@ -25,7 +25,7 @@ public sealed class TeamsEndToEndTests
 {
     /// <summary>The Entra object id the test policy names for agentwork_cancel_task (<c>teams:1111…</c>).</summary>
     /// <remarks>TeamsTestIds.ApproverAadId (0f5c…) is the component tests' approver and is not in the test policy.</remarks>
-    private const string PolicyApproverAadId = "11111111-2222-3333-4444-555555555555";
+    internal const string PolicyApproverAadId = "11111111-2222-3333-4444-555555555555";
 
     private const string Tool = "agentwork_cancel_task";
     private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
@@ -61,7 +61,10 @@ public sealed class TeamsEndToEndTests
         Assert.Contains(PolicyApproverAadId, text);
         Assert.Contains(id.ToString(), text);
 
-        var actions = card["actions"]!.AsArray().Select(a => a!).ToList();
+        // The rule does not say "editable": false, so "Edit, then approve" (a ShowCard) follows the three buttons.
+        var all = card["actions"]!.AsArray().Select(a => a!).ToList();
+        Assert.Equal("Action.ShowCard", all[^1]["type"]?.GetValue<string>());
+        var actions = all[..^1];
         Assert.Equal(3, actions.Count);
         Assert.All(actions, a => Assert.Equal("Action.Execute", a["type"]?.GetValue<string>()));
         Assert.Equal(new[] { "approve", "deny", "withdraw" }, actions.Select(a => a["verb"]?.GetValue<string>()));
@@ -391,7 +394,7 @@ public sealed class TeamsEndToEndTests
     }
 
     /// <summary>The Teams fakes, the real host pointed at them (optionally with the fake Slack too), an MCP client and HTTP clients.</summary>
-    private sealed class TeamsRig : ChannelRig
+    internal sealed class TeamsRig : ChannelRig
     {
         private TeamsRig(Started started, FakeBotFrameworkAuth auth, FakeTeamsConnector connector, FakeSlackApi? slack)
             : base(started)
@@ -411,7 +414,8 @@ public sealed class TeamsEndToEndTests
         public FakeSlackApi? Slack { get; }
 
         /// <param name="appType">ApprovalBot:Teams:AppType; null leaves the default (SingleTenant).</param>
-        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null)
+        /// <param name="policy">The policy file; null for the standard test policy.</param>
+        public static async Task<TeamsRig> StartAsync(bool withSlack = false, string? appType = null, string? policy = null)
         {
             FakeBotFrameworkAuth? auth = null;
             FakeTeamsConnector? connector = null;
@@ -449,7 +453,7 @@ public sealed class TeamsEndToEndTests
                 }
 
                 return settings;
-            });
+            }, policy);
             return new TeamsRig(started, auth!, connector!, slack);
         }
 

@@ -11,6 +11,10 @@ namespace ApprovalBot.Bot.Approvals;
 /// <param name="CollectBy">
 /// Approved while nobody waited: the call runs when the agent calls again, until this time; then it lapses.
 /// </param>
+/// <param name="GrantId">Approved for a while: the grant it gave.</param>
+/// <param name="GrantUntil">When that grant ends (unless revoked earlier).</param>
+/// <param name="EditedArguments">Approved with changed arguments: what runs (JSON, secrets masked).</param>
+/// <param name="EscalatedAt">Still pending after the rule's <c>escalate.after</c>: when <paramref name="EscalatedTo"/> were told.</param>
 public sealed record ApprovalView(
     ApprovalRequested Request,
     ApprovalStatus Status,
@@ -20,7 +24,12 @@ public sealed record ApprovalView(
     bool? Succeeded = null,
     string? ExecutionSummary = null,
     bool AgentWaiting = true,
-    DateTimeOffset? CollectBy = null)
+    DateTimeOffset? CollectBy = null,
+    Guid? GrantId = null,
+    DateTimeOffset? GrantUntil = null,
+    string? EditedArguments = null,
+    DateTimeOffset? EscalatedAt = null,
+    IReadOnlyList<string>? EscalatedTo = null)
 {
     public Guid Id => Request.ApprovalId;
 
@@ -38,9 +47,15 @@ public sealed record ApprovalView(
         && Succeeded == other.Succeeded
         && ExecutionSummary == other.ExecutionSummary
         && AgentWaiting == other.AgentWaiting
-        && CollectBy == other.CollectBy;
+        && CollectBy == other.CollectBy
+        && GrantUntil == other.GrantUntil
+        && EditedArguments == other.EditedArguments
+        && EscalatedAt == other.EscalatedAt;
 }
 
 /// <summary>A click or API call asking to decide an approval.</summary>
 /// <param name="Withdraw">Withdraw the request instead of deciding it (ends as Cancelled); <paramref name="Approve"/> is then false.</param>
-public sealed record DecisionCommand(Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false);
+/// <param name="Grant">Approve for a while: one of the durations the request offers (e.g. <c>1h</c>); null approves once.</param>
+/// <param name="EditedArguments">Edit, then approve: the arguments as the approver changed them (a JSON object; masked values left masked).</param>
+public sealed record DecisionCommand(
+    Guid ApprovalId, bool Approve, Approver Approver, string? Comment, string Channel, bool Withdraw = false, string? Grant = null, string? EditedArguments = null);

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApprovalBot.Core.Contracts;
+using ApprovalBot.Core.Redaction;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
@@ -21,8 +24,15 @@ internal sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readMode
             return new(command.ApprovalId, false, "Unknown", $"No approval {command.ApprovalId} is known here.");
         }
 
+        if (command.EditedArguments is { } edit && EditProblem(edit) is { } problem)
+        {
+            return new(command.ApprovalId, false, view.Status.ToString(), $"Edit refused: {problem}; nothing changed.");
+        }
+
         var decision = new ApprovalDecision(
-            command.ApprovalId, Guid.NewGuid(), command.Approve && !command.Withdraw, command.Approver, command.Comment, time.GetUtcNow(), command.Channel, command.Withdraw);
+            command.ApprovalId, Guid.NewGuid(), command.Approve && !command.Withdraw, command.Approver, command.Comment, time.GetUtcNow(), command.Channel, command.Withdraw,
+            command.Approve && !command.Withdraw ? command.Grant : null,
+            command.Approve && !command.Withdraw ? command.EditedArguments : null);
         var client = bus.CreateRequestClient<ApprovalDecision>(view.Request.GatewayAddress, AnswerTimeout);
         try
         {
@@ -34,6 +44,31 @@ internal sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readMode
         {
             ApprovalsLog.DecisionUnanswered(logger, command.ApprovalId, view.Request.GatewayInstance);
             return new(command.ApprovalId, false, view.Status.ToString(), $"Gateway {view.Request.GatewayInstance} did not answer in time; the decision may still apply when it does.");
+        }
+    }
+
+    /// <summary>
+    /// Checked before the edit travels: a JSON object, with nothing in it that looks like a secret
+    /// (the gateway checks again, with the policy's own redaction rules).
+    /// </summary>
+    internal static string? EditProblem(string edit)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(edit);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return "the edited arguments must be a JSON object";
+            }
+
+            var compact = JsonSerializer.Serialize(document.RootElement);
+            return JsonNode.DeepEquals(JsonNode.Parse(compact), JsonNode.Parse(new SecretRedactor().RedactToJson(document.RootElement)))
+                ? null
+                : $"something in the edit looks like a secret; secrets cannot be entered in an edit (leave \"{SecretRedactor.Mask}\" where the card shows it)";
+        }
+        catch (JsonException e)
+        {
+            return $"the edited arguments are not valid JSON ({e.Message})";
         }
     }
 }

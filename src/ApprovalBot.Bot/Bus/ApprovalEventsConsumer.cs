@@ -17,7 +17,7 @@ internal sealed class ApprovalEventsConsumer(
     IEnumerable<IApprovalChannel> channels,
     ILogger<ApprovalEventsConsumer> logger)
     : IConsumer<ApprovalRequested>, IConsumer<ApprovalResolved>, IConsumer<ApprovalExecuted>, IConsumer<ApprovalVoted>,
-      IConsumer<ApprovalWaiting>, IConsumer<ApprovalLapsed>
+      IConsumer<ApprovalWaiting>, IConsumer<ApprovalLapsed>, IConsumer<ApprovalEscalated>, IConsumer<ApprovalReminder>
 {
     public async Task Consume(ConsumeContext<ApprovalRequested> context)
     {
@@ -104,6 +104,43 @@ internal sealed class ApprovalEventsConsumer(
 
         BusLog.ApprovalLapsed(logger, context.Message.ApprovalId);
         await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.UpdateAsync(v, ct), context.CancellationToken);
+    }
+
+    /// <summary>Escalated: the read model takes the new approvers; every card shows it and the escalation channels tell the people added.</summary>
+    public async Task Consume(ConsumeContext<ApprovalEscalated> context)
+    {
+        var change = await store.RecordEscalatedAsync(context.Message, context.CancellationToken);
+        if (change == ReadModelChange.NotYetKnown)
+        {
+            throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        }
+
+        if (change == ReadModelChange.Unchanged)
+        {
+            return;
+        }
+
+        await ForEachChannelAsync(context.Message.ApprovalId, async (c, v, ct) =>
+        {
+            await c.UpdateAsync(v, ct);
+            if (c is IEscalationChannel escalation)
+            {
+                await escalation.EscalatedAsync(v, context.Message.Added, ct);
+            }
+        }, context.CancellationToken);
+    }
+
+    /// <summary>About to expire and still pending: one reminder where the channels can thread it.</summary>
+    public async Task Consume(ConsumeContext<ApprovalReminder> context)
+    {
+        var view = await store.GetAsync(context.Message.ApprovalId, context.CancellationToken) ?? throw new ApprovalNotYetKnownException(context.Message.ApprovalId);
+        if (view.Status != Core.Approvals.ApprovalStatus.Pending)
+        {
+            return;
+        }
+
+        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) =>
+            c is IEscalationChannel escalation ? escalation.RemindAsync(v, context.Message.ExpiresAt, ct) : Task.CompletedTask, context.CancellationToken);
     }
 
     /// <summary>Runs <paramref name="action"/> on every channel with the approval as the read model now has it.</summary>

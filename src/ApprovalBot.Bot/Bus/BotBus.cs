@@ -8,7 +8,11 @@ namespace ApprovalBot.Bot.Bus;
 /// <summary>The bot's part of the bus: approval events on the shared bot queue, heartbeats on its own. The host picks the transport.</summary>
 public static class BotBus
 {
-    public static void AddBotConsumers(this IBusRegistrationConfigurator bus) => bus.AddConsumer<ApprovalEventsConsumer>();
+    public static void AddBotConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<ApprovalEventsConsumer>();
+        bus.AddConsumer<GrantEventsConsumer>();
+    }
 
     /// <param name="heartbeatQueue">Transport settings for this bot's own heartbeat queue (on RabbitMQ it goes away with the bot).</param>
     public static void ConfigureBotEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context, string botInstance, Action<IReceiveEndpointConfigurator> heartbeatQueue)
@@ -19,6 +23,7 @@ public static class BotBus
             // read model has what the message follows. ApprovalEventsConsumer takes every approval event.
             e.UseMessageRetry(r => r.Intervals(100, 250, 500, 1000, 2000, 5000));
             e.ConfigureConsumer<ApprovalEventsConsumer>(context);
+            e.ConfigureConsumer<GrantEventsConsumer>(context);
         });
         bus.ReceiveEndpoint(BusQueues.BotHeartbeats(botInstance), e =>
         {

@@ -19,7 +19,7 @@ internal sealed class SlackApprovalChannel(
     IServiceScopeFactory scopes,
     IOptions<SlackOptions> options,
     TimeProvider timeProvider,
-    ILogger<SlackApprovalChannel> logger) : IApprovalChannel
+    ILogger<SlackApprovalChannel> logger) : IApprovalChannel, IEscalationChannel
 {
     public const string ChannelName = "slack";
 
@@ -136,6 +136,51 @@ internal sealed class SlackApprovalChannel(
                 ? "Executed: succeeded"
                 : $"Execution failed: {SlackText.Short(string.IsNullOrWhiteSpace(approval.ExecutionSummary) ? "no details" : approval.ExecutionSummary, 2000)}";
             foreach (var reference in references.Distinct(StringComparer.Ordinal))
+            {
+                if (SlackMessageRef.Parse(reference) is not { } message)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    // A thread reply is not idempotent: only the client's 429 handling retries it.
+                    await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SlackApiException e)
+                {
+                    SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
+                }
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            SlackLog.ThreadReplyFailed(logger, approval.Id, "*", e.GetType().Name);
+        }
+    }
+
+    /// <summary>A reply in the card's thread that mentions the people the approval was escalated to.</summary>
+    public Task EscalatedAsync(ApprovalView approval, IReadOnlyList<string> added, CancellationToken cancellationToken)
+    {
+        var who = added.Count == 0 ? "nobody new" : string.Join(", ", added.Take(20).Select(SlackText.Principal)) + (added.Count > 20 ? $" and {added.Count - 20} more" : "");
+        var text = $":rotating_light: Still no decision on `{SlackText.Short(approval.Request.Tool, 200)}` for {SlackText.Short(approval.Request.Agent, 100)} — escalated to {who}: you may decide it now (expires {SlackText.Date(approval.Request.ExpiresAt)}).";
+        return ThreadReplyAsync(approval, text, cancellationToken);
+    }
+
+    /// <summary>One reply in the card's thread when the approval is about to expire.</summary>
+    public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        ThreadReplyAsync(
+            approval,
+            $":alarm_clock: Nobody has decided on `{SlackText.Short(approval.Request.Tool, 200)}` yet; it expires {SlackText.Date(expiresAt)} ({ApprovalText.Until(expiresAt, timeProvider.GetUtcNow())}).",
+            cancellationToken);
+
+    private async Task ThreadReplyAsync(ApprovalView approval, string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
+            foreach (var reference in (await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
             {
                 if (SlackMessageRef.Parse(reference) is not { } message)
                 {

@@ -53,6 +53,11 @@ internal static class SlackCard
                 blocks.Add(Section($":hourglass_flowing_sand: Approval recorded from {Who(approval.DecidedBy)}; {request.ApprovalsRequired} approvals are needed in all.", "approvalbot_progress"));
             }
 
+            if (approval.EscalatedAt is not null)
+            {
+                blocks.Add(Section($":rotating_light: *Escalated* to {string.Join(", ", (approval.EscalatedTo ?? []).Take(MaxApproversShown).Select(Principal))}: nobody decided in time.", SlackActionIds.EscalatedBlock));
+            }
+
             blocks.Add(Section(Waiting(approval), SlackActionIds.WaitingBlock));
             blocks.Add(Actions(approval));
         }
@@ -60,6 +65,19 @@ internal static class SlackCard
         {
             blocks.Add(Divider());
             blocks.Add(Section(Outcome(approval, now), SlackActionIds.OutcomeBlock));
+            if (approval.EditedArguments is { } edited)
+            {
+                blocks.Add(Section($"*Approved with changed arguments* (hidden values unchanged)\n```{Arguments(edited)}```", SlackActionIds.EditedBlock));
+            }
+
+            if (approval.GrantUntil is { } until && approval.GrantId is { } grantId)
+            {
+                var what = request.GrantScope == "arguments" ? "with these arguments " : "";
+                blocks.Add(Section(
+                    $":stopwatch: *Approved for a while*: later calls of {Short(request.Agent, MaxNameChars)} to `{Short(request.Tool, MaxNameChars)}` {what}run without asking until {Date(until)}.\n"
+                    + $"Grant `{grantId}` · revoke with `/policy revoke {grantId}`",
+                    SlackActionIds.GrantBlock));
+            }
         }
 
         return blocks;
@@ -75,6 +93,51 @@ internal static class SlackCard
         {
             ApprovalStatus.Pending => $"Approval needed: {tool} requested by {agent}",
             _ => $"{HeaderWord(approval)}: {tool} requested by {agent}",
+        };
+    }
+
+    /// <summary>The longest JSON the edit dialog can hold (Slack's plain_text_input limit).</summary>
+    public const int MaxEditChars = 3000;
+
+    /// <summary>
+    /// The edit dialog: the arguments as the card shows them, in a text input, to change and approve.
+    /// Null when they are too long for the input (then the card's other buttons remain).
+    /// </summary>
+    public static JsonObject? EditModal(ApprovalView approval, string? channelId)
+    {
+        var json = Pretty(approval.Request.RedactedArguments);
+        if (json.Length > MaxEditChars)
+        {
+            return null;
+        }
+
+        return new JsonObject
+        {
+            ["type"] = "modal",
+            ["callback_id"] = SlackActionIds.EditModal,
+            ["private_metadata"] = new JsonObject { ["approval_id"] = approval.Id.ToString(), ["channel_id"] = channelId }.ToJsonString(),
+            ["title"] = PlainText("Edit, then approve", 24),
+            ["submit"] = PlainText("Approve", 24),
+            ["close"] = PlainText("Cancel", 24),
+            ["blocks"] = new JsonArray
+            {
+                Section($"Change the arguments of `{Short(approval.Request.Tool, MaxNameChars)}` requested by {Short(approval.Request.Agent, MaxNameChars)}, then approve. "
+                    + $"Leave `{Core.Redaction.SecretRedactor.Mask}` as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy."),
+                new JsonObject
+                {
+                    ["type"] = "input",
+                    ["block_id"] = SlackActionIds.ArgumentsBlock,
+                    ["label"] = PlainText("Arguments (JSON)", 2000),
+                    ["element"] = new JsonObject
+                    {
+                        ["type"] = "plain_text_input",
+                        ["action_id"] = SlackActionIds.ArgumentsInput,
+                        ["multiline"] = true,
+                        ["max_length"] = MaxEditChars,
+                        ["initial_value"] = json,
+                    },
+                },
+            },
         };
     }
 
@@ -107,12 +170,11 @@ internal static class SlackCard
         },
     };
 
-    internal static string Arguments(string redactedArguments)
+    private static string Pretty(string json)
     {
-        string pretty;
         try
         {
-            pretty = JsonNode.Parse(redactedArguments)?.ToJsonString(new JsonSerializerOptions
+            return JsonNode.Parse(json)?.ToJsonString(new JsonSerializerOptions
             {
                 WriteIndented = true,
                 Encoder = SlackApiClient.JsonOptions.Encoder,
@@ -120,8 +182,13 @@ internal static class SlackCard
         }
         catch (JsonException)
         {
-            pretty = redactedArguments;
+            return json;
         }
+    }
+
+    internal static string Arguments(string redactedArguments)
+    {
+        var pretty = Pretty(redactedArguments);
 
         // A ``` inside the dump would end the code block early.
         pretty = pretty.Replace("```", "`\u200B`\u200B`", StringComparison.Ordinal);
@@ -142,7 +209,8 @@ internal static class SlackCard
     {
         var id = approval.Id.ToString();
         var tool = Plain(approval.Request.Tool, 120);
-        return new JsonObject
+        var grants = approval.Request.Grants ?? [];
+        var actions = new JsonObject
         {
             ["type"] = "actions",
             ["block_id"] = SlackActionIds.ActionsBlock,
@@ -152,7 +220,7 @@ internal static class SlackCard
                 {
                     ["type"] = "button",
                     ["action_id"] = SlackActionIds.Approve,
-                    ["text"] = PlainText("Approve", 75),
+                    ["text"] = PlainText(grants.Count > 0 ? "Approve once" : "Approve", 75),
                     ["style"] = "primary",
                     ["value"] = id,
                     ["confirm"] = new JsonObject
@@ -194,6 +262,42 @@ internal static class SlackCard
                 },
             },
         };
+
+        if (approval.Request.Editable)
+        {
+            actions["elements"]!.AsArray().Insert(1, new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = SlackActionIds.EditApprove,
+                ["text"] = PlainText("Edit & approve", 75),
+                ["value"] = id,
+            });
+        }
+
+        // After "Approve once": one button per duration the rule offers.
+        var agent = Plain(approval.Request.Agent, 60);
+        var scope = approval.Request.GrantScope == "arguments" ? " with these arguments" : "";
+        var elements = actions["elements"]!.AsArray();
+        for (var i = 0; i < grants.Count; i++)
+        {
+            var duration = Plain(grants[i], 20);
+            elements.Insert(1 + i, new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = SlackActionIds.ApproveForPrefix + duration,
+                ["text"] = PlainText($"Approve for {duration}", 75),
+                ["value"] = id,
+                ["confirm"] = new JsonObject
+                {
+                    ["title"] = PlainText($"Approve for {duration}?", 100),
+                    ["text"] = PlainText($"{tool} runs now, and later calls of {agent} to it{scope} run without asking for {duration}, until revoked.", 300),
+                    ["confirm"] = PlainText($"Approve for {duration}", 30),
+                    ["deny"] = PlainText("Cancel", 30),
+                },
+            });
+        }
+
+        return actions;
     }
 
     private static string Waiting(ApprovalView approval) => approval.AgentWaiting

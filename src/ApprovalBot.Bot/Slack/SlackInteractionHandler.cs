@@ -61,7 +61,11 @@ internal sealed class SlackInteractionHandler(
         foreach (var action in actions.EnumerateArray())
         {
             var actionId = SlackJson.ReadString(action, "action_id");
-            if (actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw))
+            // "Approve for 1h": the duration is the rest of the action id; the gateway checks that the approval offers it.
+            var grant = actionId?.StartsWith(SlackActionIds.ApproveForPrefix, StringComparison.Ordinal) == true
+                ? actionId[SlackActionIds.ApproveForPrefix.Length..]
+                : null;
+            if (grant is null && actionId is not (SlackActionIds.Approve or SlackActionIds.Deny or SlackActionIds.DenyWithReason or SlackActionIds.Withdraw or SlackActionIds.EditApprove))
             {
                 SlackLog.UnhandledPayload(logger, "block_actions", actionId);
                 continue;
@@ -85,10 +89,20 @@ internal sealed class SlackInteractionHandler(
                 queue.Enqueue($"open the deny dialog for approval {approvalId}",
                     ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct));
             }
+            else if (actionId == SlackActionIds.EditApprove)
+            {
+                queue.Enqueue($"open the edit dialog for approval {approvalId}",
+                    ct => OpenDenyDialogAsync(approvalId, approver, channel, triggerId, ct, edit: true));
+            }
             else if (actionId == SlackActionIds.Withdraw)
             {
                 queue.Enqueue($"withdraw approval {approvalId} for Slack user {approver.UserId}",
                     ct => DecideAsync(approvalId, false, approver, null, channel, ct, withdraw: true));
+            }
+            else if (grant is not null)
+            {
+                queue.Enqueue($"approve approval {approvalId} for {grant} for Slack user {approver.UserId}",
+                    ct => DecideAsync(approvalId, true, approver, null, channel, ct, grant: grant));
             }
             else
             {
@@ -101,6 +115,11 @@ internal sealed class SlackInteractionHandler(
 
     private JsonNode? HandleViewSubmission(JsonElement payload, string? retryNum)
     {
+        if (payload.TryGetProperty("view", out var editView) && SlackJson.ReadString(editView, "callback_id") == SlackActionIds.EditModal)
+        {
+            return HandleEditSubmission(payload, editView, retryNum);
+        }
+
         if (!payload.TryGetProperty("view", out var view) || SlackJson.ReadString(view, "callback_id") != SlackActionIds.DenyReasonModal)
         {
             SlackLog.UnhandledPayload(logger, "view_submission", payload.TryGetProperty("view", out var v) ? SlackJson.ReadString(v, "callback_id") : null);
@@ -135,8 +154,43 @@ internal sealed class SlackInteractionHandler(
         return null;
     }
 
+    /// <summary>The edit dialog submitted: checked for JSON at once (errors stay in the dialog), then approved with the edit.</summary>
+    private JsonNode? HandleEditSubmission(JsonElement payload, JsonElement view, string? retryNum)
+    {
+        if (Clicker(payload) is not { } approver || !TryReadMetadata(SlackJson.ReadString(view, "private_metadata"), out var approvalId, out var channel))
+        {
+            SlackLog.UnhandledPayload(logger, "view_submission without a user or approval id", SlackActionIds.EditModal);
+            return null;
+        }
+
+        var edited = SlackJson.ReadString(view, "state", "values", SlackActionIds.ArgumentsBlock, SlackActionIds.ArgumentsInput, "value") ?? "";
+        if (BusApprovalDecisions.EditProblem(edited) is { } problem)
+        {
+            return new JsonObject
+            {
+                ["response_action"] = "errors",
+                ["errors"] = new JsonObject { [SlackActionIds.ArgumentsBlock] = SlackText.Plain(char.ToUpperInvariant(problem[0]) + problem[1..] + ".", 2000) },
+            };
+        }
+
+        var key = $"view|{SlackJson.ReadString(view, "id") ?? SlackJson.ReadString(payload, "trigger_id")}|{approver.UserId}|{approvalId}";
+        if (!deduplicator.TryBegin(key))
+        {
+            SlackLog.DuplicateDelivery(logger, key, retryNum);
+            return null;
+        }
+
+        queue.Enqueue($"approve approval {approvalId} with edited arguments for Slack user {approver.UserId}",
+            ct => DecideAsync(approvalId, true, approver, null, channel, ct, edited: edited));
+        return null;
+    }
+
     /// <param name="withdraw">Withdraw instead of deciding: the same checks and path, and the gateway ends it as Cancelled.</param>
-    private async Task DecideAsync(Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken, bool withdraw = false)
+    /// <param name="grant">Approve for a while (a duration the approval offers).</param>
+    /// <param name="edited">Edit, then approve: the arguments as changed in the dialog.</param>
+    private async Task DecideAsync(
+        Guid approvalId, bool approve, Approver approver, string? comment, string? channel, CancellationToken cancellationToken,
+        bool withdraw = false, string? grant = null, string? edited = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is null)
@@ -148,7 +202,7 @@ internal sealed class SlackInteractionHandler(
         try
         {
             var decisions = scope.ServiceProvider.GetRequiredService<IApprovalDecisions>();
-            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw), cancellationToken).ConfigureAwait(false);
+            outcome = await decisions.DecideAsync(new DecisionCommand(approvalId, approve, approver, comment, "slack", withdraw, grant, edited), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -162,7 +216,8 @@ internal sealed class SlackInteractionHandler(
         await EphemeralAsync(channel, approver.UserId, approvalId, SlackText.Escape(outcome.Message), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task OpenDenyDialogAsync(Guid approvalId, Approver approver, string? channel, string? triggerId, CancellationToken cancellationToken)
+    /// <param name="edit">Open the edit dialog instead (edit, then approve).</param>
+    private async Task OpenDenyDialogAsync(Guid approvalId, Approver approver, string? channel, string? triggerId, CancellationToken cancellationToken, bool edit = false)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (await AllowedAsync(scope.ServiceProvider, approvalId, approver, channel, cancellationToken).ConfigureAwait(false) is not { } view)
@@ -184,9 +239,17 @@ internal sealed class SlackInteractionHandler(
             return;
         }
 
+        var modal = edit ? SlackCard.EditModal(view, channel) : SlackCard.DenyReasonModal(view, channel);
+        if (modal is null || (edit && !view.Request.Editable))
+        {
+            await EphemeralAsync(channel, approver.UserId, approvalId,
+                edit && !view.Request.Editable ? "The arguments of this call may not be edited." : "The arguments are too long to edit in Slack; use the console.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            await api.OpenViewAsync(triggerId, SlackCard.DenyReasonModal(view, channel), cancellationToken).ConfigureAwait(false);
+            await api.OpenViewAsync(triggerId, modal, cancellationToken).ConfigureAwait(false);
         }
         catch (SlackApiException e)
         {

@@ -127,4 +127,8 @@ internal static partial class SlackLog
     [LoggerMessage(EventId = 4055, EventName = "SlackSocketEnvelopeFailed", Level = LogLevel.Error,
         Message = "Could not handle the Slack Socket Mode envelope {EnvelopeId} of type {Type}.")]
     public static partial void SocketEnvelopeFailed(ILogger logger, Exception exception, string? envelopeId, string? type);
+
+    [LoggerMessage(EventId = 4060, EventName = "SlackGrantRevokeAnswered", Level = LogLevel.Information,
+        Message = "Slack user {UserId} asked to revoke grant {GrantId}: {Outcome}")]
+    public static partial void GrantRevokeAnswered(ILogger logger, string userId, Guid grantId, string outcome);
 }

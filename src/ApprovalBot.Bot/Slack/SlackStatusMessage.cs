@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using static ApprovalBot.Bot.Slack.SlackText;
 
@@ -34,6 +35,13 @@ internal static class SlackStatusMessage
             text.Append(awaiting).Append('\n');
         }
 
+        if (!pendingOnly && (snapshot.ActiveGrantsTotal > 0 || snapshot.ActiveGrants.Count > 0))
+        {
+            var grants = Grants(snapshot.ActiveGrants, snapshot.ActiveGrantsTotal, snapshot.At);
+            blocks.Add(Section(grants));
+            text.Append(grants).Append('\n');
+        }
+
         if (!pendingOnly)
         {
             var today = Today(snapshot.Today);
@@ -50,6 +58,41 @@ internal static class SlackStatusMessage
         };
     }
 
+    /// <summary><c>/policy grants</c>: the active grants, each with its id for <c>/policy revoke ID</c>.</summary>
+    public static JsonObject GrantList(IReadOnlyList<GrantView> grants, int total, DateTimeOffset now, string command)
+    {
+        var list = Grants(grants, total, now);
+        var blocks = new JsonArray { Section(list) };
+        if (grants.Count > 0)
+        {
+            blocks.Add(Context($"Revoke one with `{Escape(command)} revoke ID`. As of {Date(now)}"));
+        }
+
+        return new JsonObject
+        {
+            ["response_type"] = "ephemeral",
+            ["text"] = Plain(list, MaxSectionChars),
+            ["blocks"] = blocks,
+        };
+    }
+
+    /// <summary>"*Active grants* — 2" and one line per grant (tool, agent, scope, until, who gave it, id).</summary>
+    private static string Grants(IReadOnlyList<GrantView> grants, int total, DateTimeOffset now)
+    {
+        var lines = new StringBuilder($"*Active grants* — {total}\n");
+        if (total == 0 && grants.Count == 0)
+        {
+            lines.Append("No grant is active: every guarded call asks for approval.");
+        }
+
+        return List(lines, grants.Select(g =>
+        {
+            var grant = g.Grant;
+            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
+            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({scope}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
+        }), total - grants.Count);
+    }
+
     public static JsonObject Usage(string command, string? problem)
     {
         var usage = new StringBuilder();
@@ -62,6 +105,8 @@ internal static class SlackStatusMessage
         usage.Append("*Usage*\n")
             .Append($"`{c}` or `{c} status` — gateways, upstream health, pending approvals, today's counts and the active policy\n")
             .Append($"`{c} pending` — only the pending approvals, oldest first\n")
+            .Append($"`{c} grants` — the active grants (approvals given for a while)\n")
+            .Append($"`{c} revoke ID` — end a grant now: the agent's next call asks for approval again\n")
             .Append($"`{c} help` — this message");
         var text = usage.ToString();
         return new JsonObject
@@ -95,7 +140,8 @@ internal static class SlackStatusMessage
                 + (string.IsNullOrWhiteSpace(beat.PolicySummary) ? "" : $" ({Short(beat.PolicySummary, 200)})")
                 + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
-                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n";
+                + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n"
+                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short(webhooks, 400)}\n" : "");
             if (lines.Length + line.Length > MaxSectionChars)
             {
                 lines.Append("…");

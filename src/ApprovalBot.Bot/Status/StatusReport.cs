@@ -15,6 +15,8 @@ internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, 
         var awaiting = await store.ListAwaitingCollectionAsync(pendingLimit, cancellationToken);
         var awaitingTotal = awaiting.Count < pendingLimit ? awaiting.Count : await store.CountAwaitingCollectionAsync(cancellationToken);
         var resolved = await store.CountResolvedSinceAsync(midnight, cancellationToken);
+        var grants = await store.ListGrantsAsync(activeOnly: true, now, pendingLimit, cancellationToken);
+        var grantsTotal = grants.Count < pendingLimit ? grants.Count : await store.CountActiveGrantsAsync(now, cancellationToken);
         var gateways = heartbeats.Snapshot();
         int Resolved(ApprovalStatus s) => resolved.TryGetValue(s.ToString(), out var c) ? c : 0;
         // Heartbeats carry each gateway's own counts for today; only same-day ones are added up.
@@ -38,6 +40,8 @@ internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, 
         {
             AwaitingCollection = awaiting,
             AwaitingCollectionTotal = awaitingTotal,
+            ActiveGrants = grants,
+            ActiveGrantsTotal = grantsTotal,
         };
     }
 }

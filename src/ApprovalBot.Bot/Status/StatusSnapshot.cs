@@ -1,4 +1,5 @@
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Core.Contracts;
 
 namespace ApprovalBot.Bot.Status;
@@ -15,6 +16,11 @@ public sealed record StatusSnapshot(
     public IReadOnlyList<ApprovalView> AwaitingCollection { get; init; } = [];
 
     public int AwaitingCollectionTotal { get; init; }
+
+    /// <summary>Active time-boxed grants, the soonest to end first (capped like <see cref="Pending"/>).</summary>
+    public IReadOnlyList<GrantView> ActiveGrants { get; init; } = [];
+
+    public int ActiveGrantsTotal { get; init; }
 }
 
 /// <param name="Online">A heartbeat arrived within the last three intervals.</param>

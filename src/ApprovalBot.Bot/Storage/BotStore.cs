@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Channels;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Storage;
@@ -12,7 +13,7 @@ namespace ApprovalBot.Bot.Storage;
 /// The bot's SQLite: a read model of approvals built from bus messages (for the console and
 /// /policy status) and the references of the cards each channel posted.
 /// </summary>
-internal sealed class BotStore : IApprovalReadModel, ICardReferences
+internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IGrantReadModel
 {
     private static readonly IReadOnlyList<Migration> Migrations =
     [
@@ -53,6 +54,29 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
             CREATE INDEX ix_approvals_awaiting_collection ON approvals (collect_by)
                 WHERE status = 'Approved' AND succeeded IS NULL AND collect_by IS NOT NULL;
             """),
+        new(4, "time-boxed grants", """
+            ALTER TABLE approvals ADD COLUMN grant_id TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_until INTEGER;
+            CREATE TABLE grants (
+                id TEXT PRIMARY KEY,
+                grant_created TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                end_reason TEXT,
+                ended_by TEXT,
+                end_comment TEXT
+            );
+            CREATE INDEX ix_grants_open ON grants (expires_at) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_created ON grants (created_at);
+            """),
+        new(5, "edit then approve", """
+            ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
+            """),
+        new(6, "escalation", """
+            ALTER TABLE approvals ADD COLUMN escalated_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN escalated_to TEXT;
+            """),
     ];
 
     private readonly SqliteDatabase _database;
@@ -89,7 +113,8 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             """
-            UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At, collect_by = @CollectBy
+            UPDATE approvals SET status = @Status, decided_by = @By, comment = @Comment, resolved_at = @At, collect_by = @CollectBy,
+                grant_id = @GrantId, grant_until = @GrantUntil, edited_arguments = @EditedArguments
             WHERE id = @Id AND status = 'Pending'
             """,
             new
@@ -100,6 +125,9 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
                 resolved.Comment,
                 At = resolved.ResolvedAt.ToUnixTimeMilliseconds(),
                 CollectBy = resolved.CollectBy?.ToUnixTimeMilliseconds(),
+                GrantId = resolved.GrantId?.ToString(),
+                GrantUntil = resolved.GrantUntil?.ToUnixTimeMilliseconds(),
+                resolved.EditedArguments,
             }) == 1;
     }
 
@@ -151,6 +179,35 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
 
         var status = await connection.QuerySingleOrDefaultAsync<string>("SELECT status FROM approvals WHERE id = @id", new { id });
         return status is null or nameof(ApprovalStatus.Pending) ? ReadModelChange.NotYetKnown : ReadModelChange.Unchanged;
+    }
+
+    /// <summary>
+    /// Escalated once: the request's approvers become the gateway's new list (so the bot's own check
+    /// lets the escalation approvers decide) and the escalation is remembered for the cards.
+    /// </summary>
+    public async Task<ReadModelChange> RecordEscalatedAsync(ApprovalEscalated escalated, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var id = escalated.ApprovalId.ToString();
+        var updated = await connection.ExecuteAsync(
+            """
+            UPDATE approvals SET request = json_set(request, '$.Approvers', json(@Approvers)), escalated_at = @At, escalated_to = @Added
+            WHERE id = @id AND escalated_at IS NULL
+            """,
+            new
+            {
+                id,
+                Approvers = JsonSerializer.Serialize(escalated.Approvers),
+                Added = JsonSerializer.Serialize(escalated.Added),
+                At = escalated.EscalatedAt.ToUnixTimeMilliseconds(),
+            });
+        if (updated == 1)
+        {
+            return ReadModelChange.Changed;
+        }
+
+        var known = await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM approvals WHERE id = @id", new { id });
+        return known == 0 ? ReadModelChange.NotYetKnown : ReadModelChange.Unchanged;
     }
 
     /// <summary>A quorum vote on a still pending approval: remembered as its latest approver, for the cards' progress line.</summary>
@@ -250,7 +307,9 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
 
     private const string Select = """
         SELECT request AS Request, status AS Status, decided_by AS DecidedBy, comment AS Comment, resolved_at AS ResolvedAt,
-               succeeded AS Succeeded, execution_summary AS ExecutionSummary, agent_waiting AS AgentWaiting, collect_by AS CollectBy
+               succeeded AS Succeeded, execution_summary AS ExecutionSummary, agent_waiting AS AgentWaiting, collect_by AS CollectBy,
+               grant_id AS GrantId, grant_until AS GrantUntil, edited_arguments AS EditedArguments,
+               escalated_at AS EscalatedAt, escalated_to AS EscalatedTo
         FROM approvals
         """;
 
@@ -275,6 +334,11 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
         public string? ExecutionSummary { get; init; }
         public bool AgentWaiting { get; init; } = true;
         public long? CollectBy { get; init; }
+        public string? GrantId { get; init; }
+        public long? GrantUntil { get; init; }
+        public string? EditedArguments { get; init; }
+        public long? EscalatedAt { get; init; }
+        public string? EscalatedTo { get; init; }
 
         public ApprovalView ToView() => new(
             JsonSerializer.Deserialize<ApprovalRequested>(Request)!,
@@ -285,7 +349,12 @@ internal sealed class BotStore : IApprovalReadModel, ICardReferences
             Succeeded,
             ExecutionSummary,
             AgentWaiting,
-            CollectBy is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(CollectBy.Value));
+            CollectBy is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(CollectBy.Value),
+            GrantId is null ? null : Guid.Parse(GrantId),
+            GrantUntil is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(GrantUntil.Value),
+            EditedArguments,
+            EscalatedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalatedAt.Value),
+            EscalatedTo is null ? null : JsonSerializer.Deserialize<string[]>(EscalatedTo));
     }
 }
 

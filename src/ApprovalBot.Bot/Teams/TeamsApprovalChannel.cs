@@ -20,7 +20,7 @@ internal sealed class TeamsApprovalChannel(
     TeamsConversationStore conversations,
     IOptions<TeamsOptions> options,
     TimeProvider time,
-    ILogger<TeamsApprovalChannel> logger) : IApprovalChannel
+    ILogger<TeamsApprovalChannel> logger) : IApprovalChannel, IEscalationChannel
 {
     public const string ChannelName = "teams";
 
@@ -96,6 +96,56 @@ internal sealed class TeamsApprovalChannel(
             catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
             {
                 Report(exception, "reply with the execution outcome", approval);
+            }
+        }
+    }
+
+    /// <summary>A card in the approval's thread that mentions the Teams users it was escalated to.</summary>
+    public async Task EscalatedAsync(ApprovalView approval, IReadOnlyList<string> added, CancellationToken cancellationToken)
+    {
+        var activity = TeamsText.Activity(TeamsCard.Escalated(approval, added, time.GetUtcNow()), $"Escalated: {approval.Request.Tool}");
+        // Mentions travel on the activity (entities with the Entra object id), so the card stays plain Adaptive Card 1.5.
+        var mentions = added.Where(p => p.StartsWith("teams:", StringComparison.Ordinal) && p.Length > 6).Select(p => p[6..]).ToList();
+        if (mentions.Count > 0)
+        {
+            activity["text"] = "Escalated to " + string.Join(", ", mentions.Select(id => $"<at>{id}</at>")) + $": nobody has decided on {approval.Request.Tool} yet.";
+            activity["entities"] = new JsonArray(mentions.Select(id => (JsonNode)new JsonObject
+            {
+                ["type"] = "mention",
+                ["text"] = $"<at>{id}</at>",
+                ["mentioned"] = new JsonObject { ["id"] = id, ["name"] = id },
+            }).ToArray());
+        }
+
+        await ReplyInThreadAsync(approval, activity, "post the escalation", cancellationToken);
+    }
+
+    /// <summary>One reply in the approval's thread when it is about to expire.</summary>
+    public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        ReplyInThreadAsync(
+            approval,
+            new JsonObject
+            {
+                ["type"] = "message",
+                ["text"] = $"⏰ Nobody has decided on {approval.Request.Tool} yet; it expires {TeamsText.Time(expiresAt)} ({ApprovalText.Until(expiresAt, time.GetUtcNow())}).",
+                ["textFormat"] = "plain",
+            },
+            "post the reminder",
+            cancellationToken);
+
+    private async Task ReplyInThreadAsync(ApprovalView approval, JsonObject activity, string operation, CancellationToken cancellationToken)
+    {
+        foreach (var reference in await ReferencesAsync(approval, cancellationToken))
+        {
+            try
+            {
+                var reply = activity.DeepClone().AsObject();
+                reply["replyToId"] = reference.ActivityId;
+                await connector.SendToConversationAsync(reference.ServiceUrl, reference.ConversationId, reply, cancellationToken);
+            }
+            catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
+            {
+                Report(exception, operation, approval);
             }
         }
     }

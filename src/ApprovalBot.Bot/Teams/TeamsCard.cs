@@ -18,6 +18,17 @@ internal static class TeamsCard
     public const string ApproveVerb = "approve";
     public const string DenyVerb = "deny";
     public const string WithdrawVerb = "withdraw";
+
+    /// <summary>On the grants list: end a grant now (data <c>{grantId}</c>).</summary>
+    public const string RevokeGrantVerb = "revokeGrant";
+
+    /// <summary>The data key of "Approve for 1h": the duration as the policy spells it.</summary>
+    public const string GrantDataKey = "grant";
+
+    /// <summary>"Edit, then approve": the input holding the arguments, and the data flag of its approve action.</summary>
+    public const string ArgumentsInputId = "arguments";
+    public const string EditDataKey = "edit";
+    public const int MaxEditLength = 4000;
     public const string CommentInputId = "comment";
     public const int MaxCommentLength = 500;
     internal const int MaxArgumentChars = 4000;
@@ -61,10 +72,30 @@ internal static class TeamsCard
         facts.Add(("Argument digest", Short(request.ArgumentDigest, 16)));
         body.Add(FactSet(facts));
         body.Add(WaitingLine(view));
+        if (view.EscalatedAt is not null)
+        {
+            body.Add(Literal($"🚨 Escalated to {string.Join(", ", view.EscalatedTo ?? [])}: nobody decided in time.", bold: true, color: "Attention"));
+        }
+
         body.Add(Arguments(request.RedactedArguments));
         if (!string.IsNullOrWhiteSpace(notice))
         {
             body.Add(Literal(notice, color: "Accent", bold: true));
+        }
+
+        var grants = request.Grants ?? [];
+        if (grants.Count > 0)
+        {
+            // "Approve for …" in their own action set: a card (and an action set) shows at most five actions.
+            var scope = request.GrantScope == "arguments" ? " with the same arguments" : "";
+            body.Add(Literal($"\"Approve for …\" also lets later calls of {request.Agent} to {request.Tool}{scope} run without asking until then (revocable: \"policy grants\").", italic: true, size: "Small"));
+            var approveFor = new JsonArray();
+            foreach (var duration in grants)
+            {
+                approveFor.Add(Execute($"⏱ Approve for {duration}", ApproveVerb, "positive", request.ApprovalId, duration));
+            }
+
+            body.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = approveFor });
         }
 
         body.Add(new JsonObject
@@ -80,10 +111,14 @@ internal static class TeamsCard
         var card = Card(body, $"Approval needed: {request.Tool} ({request.ApprovalId})");
         card["actions"] = new JsonArray
         {
-            Execute("✅ Approve", ApproveVerb, "positive", request.ApprovalId),
+            Execute(grants.Count > 0 ? "✅ Approve once" : "✅ Approve", ApproveVerb, "positive", request.ApprovalId),
             Execute("⛔ Deny", DenyVerb, "destructive", request.ApprovalId),
             Execute("↩️ Withdraw", WithdrawVerb, null, request.ApprovalId),
         };
+        if (request.Editable && EditableText(request.RedactedArguments) is { } editable)
+        {
+            card["actions"]!.AsArray().Add(EditAction(request.ApprovalId, editable));
+        }
         return card;
     }
 
@@ -126,11 +161,21 @@ internal static class TeamsCard
             body.Add(Literal(notice, color: "Accent", bold: true));
         }
 
+        if (view.GrantUntil is { } until)
+        {
+            var scope = request.GrantScope == "arguments" ? " with these arguments" : "";
+            body.Add(Literal($"⏱ Approved for a while: later calls of {request.Agent} to {request.Tool}{scope} run without asking until {Time(until)}.", bold: true));
+        }
+
         var facts = new List<(string, string)>
         {
             ("Upstream", request.Upstream),
             ("Agent", request.Agent),
         };
+        if (view.GrantId is { } grantId)
+        {
+            facts.Add(("Grant id", grantId.ToString()));
+        }
         if (view.DecidedBy is { } by)
         {
             facts.Add(("Decided by", $"{by.DisplayName} ({by.Platform})"));
@@ -154,6 +199,11 @@ internal static class TeamsCard
             body.Add(Literal(view.Comment, italic: true));
         }
 
+        if (view.EditedArguments is { } edited)
+        {
+            body.Add(Literal($"✏️ Approved with changed arguments (hidden values unchanged): {edited}", bold: true));
+        }
+
         if (!string.IsNullOrWhiteSpace(view.ExecutionSummary))
         {
             body.Add(Label(view.Succeeded == false ? "Upstream error" : "Upstream result"));
@@ -162,6 +212,21 @@ internal static class TeamsCard
 
         body.Add(Arguments(request.RedactedArguments));
         return Card(body, $"{title}: {request.Tool} ({request.ApprovalId})");
+    }
+
+    /// <summary>The card posted in an approval's thread when nobody decided in time and it was escalated.</summary>
+    public static JsonObject Escalated(ApprovalView view, IReadOnlyList<string> added, DateTimeOffset now)
+    {
+        var request = view.Request;
+        var body = new JsonArray
+        {
+            Heading("🚨 Escalated: nobody has decided yet", "Attention"),
+            Literal(request.Tool, bold: true, size: "Medium", monospace: true),
+            Literal($"Requested by {request.Agent} {ApprovalText.Ago(request.RequestedAt, now)}; expires {Time(request.ExpiresAt)} ({ApprovalText.Until(request.ExpiresAt, now)})."),
+            FactSet([("Escalated to", added.Count == 0 ? "nobody new" : string.Join(", ", added)), ("Approval id", request.ApprovalId.ToString())]),
+            Note("Those named may decide it now, on the card above."),
+        };
+        return Card(body, $"Escalated: {request.Tool} ({request.ApprovalId})");
     }
 
     /// <summary>A refusal or failure, shown to the person who clicked in place of the card.</summary>
@@ -179,6 +244,60 @@ internal static class TeamsCard
         }
 
         return Card(body, $"{title}: {message}");
+    }
+
+    /// <summary>The arguments to edit, pretty-printed; null when they are too long for the input.</summary>
+    private static string? EditableText(string redactedArguments)
+    {
+        string pretty;
+        try
+        {
+            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "{}";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        return pretty.Length <= MaxEditLength ? pretty : null;
+    }
+
+    /// <summary>"Edit, then approve": a card that opens with the arguments in an input and its own approve button.</summary>
+    private static JsonObject EditAction(Guid approvalId, string arguments)
+    {
+        var approve = Execute("✅ Approve with these arguments", ApproveVerb, "positive", approvalId);
+        approve["data"]![EditDataKey] = true;
+        approve["fallback"]!["data"]![EditDataKey] = true;
+        return new JsonObject
+        {
+            ["type"] = "Action.ShowCard",
+            ["title"] = "✏️ Edit, then approve",
+            ["card"] = new JsonObject
+            {
+                ["type"] = "AdaptiveCard",
+                ["body"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["type"] = "TextBlock",
+                        ["text"] = "Change the arguments, then approve. Leave \"[redacted]\" as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy.",
+                        ["wrap"] = true,
+                        ["isSubtle"] = true,
+                        ["size"] = "Small",
+                    },
+                    new JsonObject
+                    {
+                        ["type"] = "Input.Text",
+                        ["id"] = ArgumentsInputId,
+                        ["label"] = "Arguments (JSON)",
+                        ["isMultiline"] = true,
+                        ["maxLength"] = MaxEditLength,
+                        ["value"] = arguments,
+                    },
+                },
+                ["actions"] = new JsonArray { approve },
+            },
+        };
     }
 
     /// <summary>Pretty-printed redacted arguments, cut to keep the activity far below the Connector's ~40 KB limit.</summary>
@@ -263,20 +382,29 @@ internal static class TeamsCard
     };
 
     /// <param name="style">positive, destructive, or null for the default look.</param>
-    private static JsonObject Execute(string title, string verb, string? style, Guid approvalId)
+    /// <param name="grant">"Approve for …": the duration, carried in the data.</param>
+    private static JsonObject Execute(string title, string verb, string? style, Guid approvalId, string? grant = null)
     {
+        var data = new JsonObject { ["approvalId"] = approvalId.ToString() };
+        var fallbackData = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() };
+        if (grant is not null)
+        {
+            data[GrantDataKey] = grant;
+            fallbackData[GrantDataKey] = grant;
+        }
+
         var action = new JsonObject
         {
             ["type"] = "Action.Execute",
             ["title"] = title,
             ["verb"] = verb,
-            ["data"] = new JsonObject { ["approvalId"] = approvalId.ToString() },
+            ["data"] = data,
             // Clients without Universal Actions send a message activity whose value is this data plus the inputs.
             ["fallback"] = new JsonObject
             {
                 ["type"] = "Action.Submit",
                 ["title"] = title,
-                ["data"] = new JsonObject { ["action"] = verb, ["approvalId"] = approvalId.ToString() },
+                ["data"] = fallbackData,
             },
         };
         if (style is not null)

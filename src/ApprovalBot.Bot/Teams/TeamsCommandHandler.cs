@@ -1,16 +1,20 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using Microsoft.Extensions.Logging;
 
 namespace ApprovalBot.Bot.Teams;
 
-/// <summary>Text commands sent to the bot ("policy status", "policy pending", anything else: help), answered with a card in the conversation.</summary>
+/// <summary>Text commands sent to the bot ("policy status", "policy pending", "policy grants", "policy revoke ID", anything else: help), answered with a card in the conversation.</summary>
 internal sealed partial class TeamsCommandHandler(
     IStatusReport statusReport,
+    TeamsInteractionHandler interactions,
     TeamsConnectorClient connector,
-    ILogger<TeamsCommandHandler> logger)
+    TimeProvider time,
+    ILogger<TeamsCommandHandler> logger,
+    IGrantReadModel? grants = null)
 {
     public const int StatusPendingLimit = 10;
 
@@ -33,6 +37,17 @@ internal sealed partial class TeamsCommandHandler(
             case "policy pending" or "pending":
                 card = TeamsStatusCard.Pending(await statusReport.GetAsync(StatusPendingLimit, cancellationToken));
                 name = "policy pending";
+                break;
+            case "policy grants" or "grants" when grants is not null:
+                var now = time.GetUtcNow();
+                var active = await grants.ListGrantsAsync(activeOnly: true, now, StatusPendingLimit, cancellationToken);
+                var total = active.Count < StatusPendingLimit ? active.Count : await grants.CountActiveGrantsAsync(now, cancellationToken);
+                card = TeamsStatusCard.Grants(active, total, now);
+                name = "policy grants";
+                break;
+            case var revoke when RevokePattern().Match(revoke) is { Success: true } match && Guid.TryParse(match.Groups["id"].Value, out var grantId):
+                (_, card) = await interactions.RevokeAsync(activity, grantId, cancellationToken);
+                name = "policy revoke";
                 break;
             default:
                 card = TeamsStatusCard.Help();
@@ -64,6 +79,9 @@ internal sealed partial class TeamsCommandHandler(
 
     [GeneratedRegex(@"<[^>]{0,200}>", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex TagPattern();
+
+    [GeneratedRegex(@"^(policy )?revoke (?<id>\S+)$", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex RevokePattern();
 
     [GeneratedRegex(@"\s+", RegexOptions.None, matchTimeoutMilliseconds: 1000)]
     private static partial Regex WhitespacePattern();

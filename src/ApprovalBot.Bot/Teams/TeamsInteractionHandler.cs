@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using Microsoft.AspNetCore.Http;
@@ -10,10 +11,11 @@ using Microsoft.Extensions.Options;
 namespace ApprovalBot.Bot.Teams;
 
 /// <summary>
-/// Card clicks: <c>adaptiveCard/action</c> invokes (Approve, Deny, Withdraw on <c>Action.Execute</c>),
-/// answered with the card the clicker sees next, and <c>Action.Submit</c> messages from clients
-/// without Universal Actions, answered with a reply. Checks who clicked, then sends the decision to
-/// the gateway through <see cref="IApprovalDecisions"/>.
+/// Card clicks: <c>adaptiveCard/action</c> invokes (Approve, Approve for …, Deny, Withdraw on
+/// <c>Action.Execute</c>; Revoke on the grants list), answered with the card the clicker sees next,
+/// and <c>Action.Submit</c> messages from clients without Universal Actions, answered with a reply.
+/// Checks who clicked, then sends the decision to the gateway through <see cref="IApprovalDecisions"/>
+/// (a revocation through <see cref="IGrantCommands"/>).
 /// </summary>
 internal sealed class TeamsInteractionHandler(
     IApprovalReadModel readModel,
@@ -21,11 +23,13 @@ internal sealed class TeamsInteractionHandler(
     TeamsConnectorClient connector,
     IOptions<TeamsOptions> options,
     TimeProvider time,
-    ILogger<TeamsInteractionHandler> logger)
+    ILogger<TeamsInteractionHandler> logger,
+    IGrantReadModel? grantReadModel = null,
+    IGrantCommands? grantCommands = null)
 {
     private const string NotDelivered = "The decision could not be delivered to the gateway. Nothing was decided; try again.";
 
-    private sealed record CardAction(string Verb, Guid ApprovalId, string? Comment);
+    private sealed record CardAction(string Verb, Guid ApprovalId, string? Comment, string? Grant = null, string? EditedArguments = null);
 
     private abstract record DecisionResult;
 
@@ -42,6 +46,12 @@ internal sealed class TeamsInteractionHandler(
         var action = activity.Value is { ValueKind: JsonValueKind.Object } value && value.TryGetProperty("action", out var a) ? a : default;
         var verb = TeamsActivity.String(action, "verb");
         var data = action.ValueKind == JsonValueKind.Object && action.TryGetProperty("data", out var d) ? d : default;
+        if (verb == TeamsCard.RevokeGrantVerb && Guid.TryParse(TeamsActivity.String(data, "grantId"), out var grantId))
+        {
+            var (_, card) = await RevokeAsync(activity, grantId, cancellationToken);
+            return Json(TeamsInvokeResponse.Card(card));
+        }
+
         if (Parse(verb, data) is not { } parsed)
         {
             TeamsLog.BadAction(logger);
@@ -65,6 +75,13 @@ internal sealed class TeamsInteractionHandler(
         if (activity.Value is not { ValueKind: JsonValueKind.Object } value || TeamsActivity.String(value, "action") is not { } verb)
         {
             return false;
+        }
+
+        if (verb == TeamsCard.RevokeGrantVerb && Guid.TryParse(TeamsActivity.String(value, "grantId"), out var grantId))
+        {
+            var (message, _) = await RevokeAsync(activity, grantId, cancellationToken);
+            await connector.ReplyAsync(activity, new JsonObject { ["type"] = "message", ["text"] = message, ["textFormat"] = "plain" }, "Action.Submit", cancellationToken);
+            return true;
         }
 
         if (Parse(verb, value) is not { } action || action.ApprovalId == Guid.Empty)
@@ -105,7 +122,61 @@ internal sealed class TeamsInteractionHandler(
             comment = comment[..TeamsCard.MaxCommentLength];
         }
 
-        return new CardAction(verb, id, comment);
+        // "Approve for 1h": the gateway checks that the approval offers the duration.
+        var grant = verb == TeamsCard.ApproveVerb ? TeamsActivity.String(data, TeamsCard.GrantDataKey)?.Trim() : null;
+        // "Approve with these arguments" (inside "Edit, then approve"): the input comes merged into the data.
+        var edited = verb == TeamsCard.ApproveVerb && data.ValueKind == JsonValueKind.Object
+            && data.TryGetProperty(TeamsCard.EditDataKey, out var flag) && flag.ValueKind == JsonValueKind.True
+            ? TeamsActivity.String(data, TeamsCard.ArgumentsInputId) ?? ""
+            : null;
+        return new CardAction(verb, id, comment, string.IsNullOrEmpty(grant) ? null : grant, edited);
+    }
+
+    /// <summary>
+    /// Revokes a grant for whoever clicked or typed "policy revoke ID": the same identity checks as a
+    /// decision; the gateway checks again that they gave the grant or approve for its tool.
+    /// Returns the sentence for them and the grants list with that sentence on top.
+    /// </summary>
+    public async Task<(string Message, JsonObject Card)> RevokeAsync(TeamsActivity activity, Guid grantId, CancellationToken cancellationToken)
+    {
+        var aadObjectId = activity.FromAadObjectId;
+        string message;
+        if (string.IsNullOrWhiteSpace(aadObjectId) || !options.Value.IsOwnTenant(activity.TenantId))
+        {
+            TeamsLog.DecisionRefused(logger, TeamsCard.RevokeGrantVerb, grantId, aadObjectId, activity.TenantId, "unknown or foreign user");
+            message = "Teams did not say who you are in ApprovalBot's tenant, so nothing was revoked.";
+        }
+        else if (grantCommands is null || grantReadModel is null)
+        {
+            message = "Grants are not available on this bot; nothing was revoked.";
+        }
+        else
+        {
+            var name = string.IsNullOrWhiteSpace(activity.FromName) ? $"Teams user {aadObjectId}" : activity.FromName;
+            try
+            {
+                var outcome = await grantCommands.RevokeAsync(new GrantRevokeCommand(grantId, new Approver("teams", aadObjectId, name, activity.TenantId), null, "teams"), cancellationToken);
+                TeamsLog.DecisionSent(logger, TeamsCard.RevokeGrantVerb, grantId, "teams:" + aadObjectId, outcome.Message);
+                message = outcome.Message;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                TeamsLog.DecisionFailed(logger, exception, grantId);
+                message = "The revocation could not be delivered to the gateway. Nothing was revoked; try again.";
+            }
+        }
+
+        var now = time.GetUtcNow();
+        if (grantReadModel is null)
+        {
+            return (message, TeamsStatusCard.Grants([], 0, now, message));
+        }
+
+        var active = await grantReadModel.ListGrantsAsync(activeOnly: true, now, TeamsCommandHandler.StatusPendingLimit, cancellationToken);
+        var total = active.Count < TeamsCommandHandler.StatusPendingLimit ? active.Count : await grantReadModel.CountActiveGrantsAsync(now, cancellationToken);
+        // The answer arrives before the gateway's GrantEnded reaches the read model: leave the revoked grant out already.
+        var shown = active.Where(g => g.Id != grantId || !message.StartsWith("Grant revoked", StringComparison.Ordinal)).ToList();
+        return (message, TeamsStatusCard.Grants(shown, total - (active.Count - shown.Count), now, message));
     }
 
     private async Task<DecisionResult> DecideAsync(TeamsActivity activity, CardAction action, CancellationToken cancellationToken)
@@ -144,7 +215,7 @@ internal sealed class TeamsInteractionHandler(
         {
             // Withdraw takes the same path and checks as approve/deny; the gateway ends it as Cancelled.
             outcome = await decisions.DecideAsync(
-                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCard.ApproveVerb, approver, action.Comment, "teams", Withdraw: action.Verb == TeamsCard.WithdrawVerb),
+                new DecisionCommand(action.ApprovalId, action.Verb == TeamsCard.ApproveVerb, approver, action.Comment, "teams", Withdraw: action.Verb == TeamsCard.WithdrawVerb, Grant: action.Grant, EditedArguments: action.EditedArguments),
                 cancellationToken);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -168,7 +239,7 @@ internal sealed class TeamsInteractionHandler(
 
         if (outcome.Accepted)
         {
-            return TeamsCard.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now }, now, outcome.Message);
+            return TeamsCard.Final(view with { Status = status, DecidedBy = approver, Comment = comment, ResolvedAt = now, GrantId = outcome.GrantId, GrantUntil = outcome.GrantUntil }, now, outcome.Message);
         }
 
         // Someone (or expiry) got there first: show what the bot knows of that.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using static ApprovalBot.Bot.Teams.TeamsText;
 
@@ -45,11 +46,21 @@ internal static class TeamsStatusCard
                     ? $"✅ {u.Name} ({u.Tools} tool{(u.Tools == 1 ? "" : "s")})"
                     : $"❌ {u.Name} ({Truncate(u.Error ?? "disconnected", 120)})"))));
             facts.Add(("Pending here", beat.PendingCount.ToString(CultureInfo.InvariantCulture)));
+            if (WebhookStatusText.Describe(beat) is { } webhooks)
+            {
+                facts.Add(("Webhooks", Truncate(webhooks["webhooks: ".Length..], 400)));
+            }
+
             facts.Add(("Policy today", $"allowed {beat.Today.Allowed}, denied {beat.Today.DeniedByPolicy}, rate-limited {beat.Today.RateLimited}, held for approval {beat.Today.HeldForApproval}"));
             body.Add(FactSet(facts));
         }
 
         AddPending(body, snapshot);
+        if (snapshot.ActiveGrantsTotal > 0 || snapshot.ActiveGrants.Count > 0)
+        {
+            AddGrants(body, snapshot.ActiveGrants, snapshot.ActiveGrantsTotal, snapshot.At, withRevoke: false);
+        }
+
         body.Add(Label("Today (UTC)"));
         var today = snapshot.Today;
         body.Add(FactSet(
@@ -93,11 +104,85 @@ internal static class TeamsStatusCard
             [
                 ("policy status", "gateways, upstream health, pending approvals, today's counts"),
                 ("policy pending", "the approvals waiting for a decision"),
+                ("policy grants", "the active grants (approvals given for a while), each with a Revoke button"),
+                ("policy revoke ID", "end a grant now: the agent's next call asks for approval again"),
                 ("help", "this message"),
             ]),
             Note("In a channel, @mention me first: @ApprovalBot policy status"),
         };
-        return Card(body, "ApprovalBot: policy status, policy pending, help");
+        return Card(body, "ApprovalBot: policy status, policy pending, policy grants, help");
+    }
+
+    /// <summary>What "policy grants" answers: the active grants, each with a Revoke button.</summary>
+    /// <param name="notice">The outcome of a revocation just asked for, shown on top.</param>
+    public static JsonObject Grants(IReadOnlyList<GrantView> grants, int total, DateTimeOffset now, string? notice = null)
+    {
+        var body = new JsonArray
+        {
+            Heading("⏱ Active grants", size: "Large"),
+            Note($"As of {Time(now)}"),
+        };
+        if (notice is not null)
+        {
+            body.Add(Literal(notice, bold: true, color: "Accent"));
+        }
+
+        AddGrants(body, grants, total, now, withRevoke: true);
+        return Card(body, $"{total} active grant(s)");
+    }
+
+    /// <param name="withRevoke">A Revoke button under each grant (Action.Execute, verb revokeGrant).</param>
+    private static void AddGrants(JsonArray body, IReadOnlyList<GrantView> grants, int total, DateTimeOffset now, bool withRevoke)
+    {
+        body.Add(Label($"Active grants ({total})"));
+        if (grants.Count == 0)
+        {
+            body.Add(Note("No grant is active: every guarded call asks for approval."));
+            return;
+        }
+
+        foreach (var view in grants)
+        {
+            var grant = view.Grant;
+            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
+            var items = new JsonArray
+            {
+                Literal($"• {grant.Tool} — agent {grant.Agent} ({scope}), until {Time(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {grant.GrantedBy.DisplayName} — {grant.GrantId}"),
+            };
+            if (withRevoke)
+            {
+                var data = new JsonObject { ["grantId"] = grant.GrantId.ToString() };
+                items.Add(new JsonObject
+                {
+                    ["type"] = "ActionSet",
+                    ["actions"] = new JsonArray
+                    {
+                        new JsonObject
+                        {
+                            ["type"] = "Action.Execute",
+                            ["title"] = "Revoke",
+                            ["verb"] = TeamsCard.RevokeGrantVerb,
+                            ["style"] = "destructive",
+                            ["data"] = data,
+                            ["fallback"] = new JsonObject
+                            {
+                                ["type"] = "Action.Submit",
+                                ["title"] = "Revoke",
+                                ["style"] = "destructive",
+                                ["data"] = new JsonObject { ["action"] = TeamsCard.RevokeGrantVerb, ["grantId"] = grant.GrantId.ToString() },
+                            },
+                        },
+                    },
+                });
+            }
+
+            body.Add(new JsonObject { ["type"] = "Container", ["items"] = items });
+        }
+
+        if (total > grants.Count)
+        {
+            body.Add(Note($"… and {total - grants.Count} more."));
+        }
     }
 
     private static void AddPending(JsonArray body, StatusSnapshot snapshot)

@@ -5,6 +5,9 @@ namespace ApprovalBot.Core.Contracts;
 /// <param name="ArgumentDigest">Keyed digest of the exact arguments; lets an approver compare two requests.</param>
 /// <param name="Approvers">Principals allowed to decide (groups expanded); empty means any authenticated channel user.</param>
 /// <param name="GatewayAddress">The owning gateway's own endpoint: decisions are sent there.</param>
+/// <param name="Grants">The durations an approver may approve for (policy spelling, e.g. <c>1h</c>); null or empty: approve once only.</param>
+/// <param name="Editable">Whether an approver may change the arguments before approving (the rule's <c>editable</c>; false from gateways that cannot).</param>
+/// <param name="GrantScope">What a grant covers: <c>tool</c> (every later call of the agent to the tool) or <c>arguments</c> (only the same arguments).</param>
 public sealed record ApprovalRequested(
     Guid ApprovalId,
     string Tool,
@@ -18,4 +21,7 @@ public sealed record ApprovalRequested(
     DateTimeOffset RequestedAt,
     DateTimeOffset ExpiresAt,
     Uri GatewayAddress,
-    string GatewayInstance);
+    string GatewayInstance,
+    IReadOnlyList<string>? Grants = null,
+    string? GrantScope = null,
+    bool Editable = false);

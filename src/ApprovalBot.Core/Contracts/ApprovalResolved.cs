@@ -7,13 +7,18 @@ namespace ApprovalBot.Core.Contracts;
 /// Approved while no call of the agent was waiting: the call runs when the agent calls again, until
 /// this time (then it lapses). Null when a waiting call runs it at once, and for every other status.
 /// </param>
+/// <param name="EditedArguments">Approved with changed arguments: what runs, as JSON with secrets masked.</param>
+/// <param name="GrantUntil">Approved for a while: later calls of the agent to the tool run without a card until then (unless revoked).</param>
 public sealed record ApprovalResolved(
     Guid ApprovalId,
     string Status,
     Approver? By,
     string? Comment,
     DateTimeOffset ResolvedAt,
-    DateTimeOffset? CollectBy = null);
+    DateTimeOffset? CollectBy = null,
+    Guid? GrantId = null,
+    DateTimeOffset? GrantUntil = null,
+    string? EditedArguments = null);
 
 /// <summary>
 /// Published when a pending approval gains its first waiting call or loses its last one, so cards
@@ -47,3 +52,19 @@ public sealed record ApprovalVoted(
     int Votes,
     int Required,
     DateTimeOffset VotedAt);
+
+/// <summary>
+/// Published when an approval was still pending after its rule's <c>escalate.after</c>: <paramref name="Added"/>
+/// were told (and may decide: <paramref name="Approvers"/> is the approval's list now; empty = anyone).
+/// </summary>
+public sealed record ApprovalEscalated(
+    Guid ApprovalId,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Approvers,
+    DateTimeOffset EscalatedAt);
+
+/// <summary>Published once per approval when it is about to expire and nobody has decided.</summary>
+public sealed record ApprovalReminder(
+    Guid ApprovalId,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset At);

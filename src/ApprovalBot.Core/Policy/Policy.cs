@@ -15,6 +15,7 @@ public sealed class Policy
     private readonly FrozenDictionary<string, IdentityPolicy> _identities;
     private readonly PolicyDecision _defaultDecision;
     private readonly PolicyDecision _hideDecision;
+    private readonly FrozenDictionary<string, PolicyDecision> _byRule;
 
     internal Policy(
         PolicyMode mode,
@@ -36,6 +37,9 @@ public sealed class Policy
         _defaultDecision = Decide(defaultAction, "default");
         _hideDecision = Decide(PolicyAction.Deny, "hide");
         RuleCount = rules.Count + identities.Sum(i => i.Rules.Count);
+        _byRule = rules.All.Concat(identities.SelectMany(i => i.Rules.All))
+            .Select(r => r.Decision)
+            .ToFrozenDictionary(d => d.Rule, StringComparer.Ordinal);
         Identities = identities.Select(i => i.Agent).ToArray();
 
         var summary = string.Create(
@@ -108,6 +112,13 @@ public sealed class Policy
     }
 
     /// <summary>
+    /// The rule at <paramref name="rule"/> (a <see cref="PolicyDecision.Rule"/> path such as
+    /// <c>rules.awx_cancel_job</c>), or null when this policy has no such rule: what a policy reload
+    /// asks about the rules that allowed existing grants.
+    /// </summary>
+    public PolicyDecision? FindRule(string rule) => _byRule.GetValueOrDefault(rule);
+
+    /// <summary>
     /// <see cref="Evaluate"/> with its reasoning: every rule whose name or glob matches the tool, in the
     /// order consulted, and whether its <c>when</c> held. For <c>policy explain</c>; allocates.
     /// </summary>
@@ -170,6 +181,8 @@ internal sealed class RuleSet(IReadOnlyList<CompiledRule> rules)
     private readonly GlobTable<CompiledRule> _table = new(rules.Select(r => (r.Glob, r)));
 
     public int Count { get; } = rules.Count;
+
+    public IReadOnlyList<CompiledRule> All { get; } = rules;
 
     public CompiledRule? Find(string tool, PolicyRequest request) =>
         _table.FindFirst(tool, request, static (rule, r) => rule.ConditionsHold(r));

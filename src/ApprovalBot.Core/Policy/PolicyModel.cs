@@ -20,6 +20,20 @@ public enum ApprovalWait
     Retry,
 }
 
+/// <summary>What a time-boxed grant covers: rule field <c>"grant_scope": "tool" | "arguments"</c>.</summary>
+public enum GrantScope
+{
+    /// <summary>Every later call of the same agent to the same tool (default).</summary>
+    Tool,
+
+    /// <summary>Only later calls of the same agent to the same tool with the same argument digest.</summary>
+    Arguments,
+}
+
+/// <summary>Rule field <c>"escalate": {"after": "10m", "to": ["group:oncall"]}</c>: who else is asked when nobody decided in time.</summary>
+/// <param name="To">Principals with <c>group:NAME</c> expanded, de-duplicated, in file order.</param>
+public sealed record EscalationRule(TimeSpan After, IReadOnlyList<string> To);
+
 /// <summary>Top-level <c>"mode"</c>: <c>enforce</c> (default) or <c>shadow</c> (decide and log, but allow).</summary>
 public enum PolicyMode
 {
@@ -65,7 +79,26 @@ public sealed record PolicyDecision(
     TimeSpan? Timeout,
     ApprovalWait Wait,
     int ApprovalsRequired,
-    TimeSpan? Hold = null);
+    TimeSpan? Hold = null)
+{
+    /// <summary>Rule field <c>grants</c>: the durations an approver may approve for ("approve for 1h"); empty = approve once only.</summary>
+    public IReadOnlyList<TimeSpan> Grants { get; init; } = [];
+
+    /// <summary>Rule field <c>grant_scope</c>: what a grant given under this rule lets through.</summary>
+    public GrantScope GrantScope { get; init; }
+
+    /// <summary>Rule field <c>escalate</c>: still pending after <see cref="EscalationRule.After"/>, <see cref="EscalationRule.To"/> are added as approvers and told.</summary>
+    public EscalationRule? Escalation { get; init; }
+
+    /// <summary>Rule field <c>editable</c>: whether an approver may change the arguments before approving (default true).</summary>
+    public bool Editable { get; init; } = true;
+
+    /// <summary>
+    /// Identifies the rule's content (its JSON and its expanded approvers): a grant stays usable only
+    /// while the rule that allowed it is unchanged. Empty for built-in decisions (defaults, hide).
+    /// </summary>
+    public string Fingerprint { get; init; } = "";
+}
 
 /// <summary>The result of <see cref="Policy.Parse"/>: a compiled policy, or every error found.</summary>
 public sealed record PolicyParseResult(Policy? Policy, IReadOnlyList<PolicyError> Errors)
@@ -98,6 +131,13 @@ public static class PolicyNames
         ApprovalWait.Block => "block",
         ApprovalWait.Retry => "retry",
         _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, null),
+    };
+
+    public static string ToWireName(this GrantScope scope) => scope switch
+    {
+        GrantScope.Tool => "tool",
+        GrantScope.Arguments => "arguments",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, null),
     };
 
     public static string ToWireName(this PolicyMode mode) => mode switch

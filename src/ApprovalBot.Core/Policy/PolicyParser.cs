@@ -14,8 +14,9 @@ internal sealed class PolicyParser
 {
     private static readonly ImmutableArray<string> RootFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
     private static readonly ImmutableArray<string> RedactFields = ["fields", "patterns"];
-    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required"];
-    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required"];
+    private static readonly ImmutableArray<string> RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable", "escalate"];
+    private static readonly ImmutableArray<string> ApprovalOnlyFields = ["approvers", "timeout", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable", "escalate"];
+    private static readonly ImmutableArray<string> EscalateFields = ["after", "to"];
     private static readonly ImmutableArray<string> IdentityFields = ["default", "rules"];
     private static readonly ImmutableArray<string> RateLimitFields = ["max", "window"];
     private static readonly ImmutableArray<string> OperatorFields = ["in", "glob", "exists"];
@@ -32,6 +33,12 @@ internal sealed class PolicyParser
 
     private static readonly ImmutableArray<(string Name, ApprovalWait Value)> Waits =
         [("block", ApprovalWait.Block), ("retry", ApprovalWait.Retry)];
+
+    private static readonly ImmutableArray<(string Name, GrantScope Value)> GrantScopes =
+        [("tool", GrantScope.Tool), ("arguments", GrantScope.Arguments)];
+
+    /// <summary>Cards offer one "Approve for …" button per duration; Teams shows at most six actions in all.</summary>
+    private const int MaxGrantDurations = 3;
 
     private const string PrincipalForms = "slack:<user id>, teams:<aad object id>, console:<name> or group:<name>";
 
@@ -340,6 +347,21 @@ internal sealed class PolicyParser
         var wait = fields.Get("wait") is { } wt ? ParseEnum(wt, "wait", Waits) : ApprovalWait.Block;
         var approvalsRequired = fields.Get("approvals_required") is { } ar ? ParseInt(ar, min: 1) : 1;
         var hold = fields.Get("hold") is { } h ? ParseDuration(h, "hold", allowZero: true) : null;
+        var grants = fields.Get("grants") is { } g ? ParseGrants(g) : [];
+        var grantScope = fields.Get("grant_scope") is { } gs ? ParseEnum(gs, "grant_scope", GrantScopes) : GrantScope.Tool;
+        var editable = fields.Get("editable") is not { } ed || ParseBool(ed);
+        var escalation = fields.Get("escalate") is { } es ? ParseEscalation(es, timeout) : null;
+        if (fields.Get("grants") is { } grantsField && approvalsRequired > 1)
+        {
+            // Why: a grant lets later calls through on one person's word, which is what a quorum forbids.
+            Error(grantsField.Path, "\"grants\" cannot be combined with \"approvals_required\" above 1: a grant would let later calls through on one approver's word");
+        }
+
+        if (fields.Get("grant_scope") is { } scopeField && fields.Get("grants") is null)
+        {
+            Error(scopeField.Path, "\"grant_scope\" has no effect without \"grants\"");
+        }
+
         if (wait == ApprovalWait.Retry && fields.Get("hold") is { } holdField)
         {
             // Why: "retry" already means "hand back at once"; two answers to one question is a mistake.
@@ -370,7 +392,7 @@ internal sealed class PolicyParser
                 $"{approvalsRequired} approvals required but only {approvers.Count} distinct approver(s) are listed"));
         }
 
-        if (_errors.Count > errorsBefore || glob is null || action is null || wait is null || approvalsRequired is null)
+        if (_errors.Count > errorsBefore || glob is null || action is null || wait is null || approvalsRequired is null || grantScope is null)
         {
             return null;
         }
@@ -384,8 +406,94 @@ internal sealed class PolicyParser
             timeout,
             wait.Value,
             approvalsRequired.Value,
-            wait == ApprovalWait.Retry ? TimeSpan.Zero : hold);
+            wait == ApprovalWait.Retry ? TimeSpan.Zero : hold)
+        {
+            Grants = grants,
+            GrantScope = grantScope.Value,
+            Editable = editable,
+            Escalation = escalation,
+            Fingerprint = Fingerprint(decisionPath, rule.Value, approvers ?? []),
+        };
         return new CompiledRule(glob, conditions.ToArray(), decision);
+    }
+
+    /// <summary><c>"grants": ["15m", "1h", "8h"]</c>: distinct durations greater than zero, at most <see cref="MaxGrantDurations"/>.</summary>
+    private List<TimeSpan> ParseGrants(Field field)
+    {
+        var result = new List<TimeSpan>();
+        var items = ReadArray(field, "an array of durations");
+        if (field.Value.ValueKind == JsonValueKind.Array && items.Count == 0)
+        {
+            Error(field.Path, "an empty \"grants\" list is not allowed; omit \"grants\" to offer only \"approve once\"");
+        }
+
+        if (items.Count > MaxGrantDurations)
+        {
+            Error(field.Path, string.Create(CultureInfo.InvariantCulture, $"at most {MaxGrantDurations} grant durations may be offered, got {items.Count}"));
+        }
+
+        foreach (var item in items)
+        {
+            if (ParseDuration(item, "a grant duration", allowZero: false) is not { } duration)
+            {
+                continue;
+            }
+
+            if (result.Contains(duration))
+            {
+                Error(item.Path, $"duplicate grant duration {PolicyText.Quote(PolicyDuration.Format(duration))}");
+                continue;
+            }
+
+            result.Add(duration);
+        }
+
+        return result;
+    }
+
+    /// <summary><c>"escalate": {"after": "10m", "to": ["group:oncall"]}</c>: a duration below the rule's timeout, and principals.</summary>
+    private EscalationRule? ParseEscalation(Field field, TimeSpan? timeout)
+    {
+        var fields = ReadObject(field.Value, field.Path, EscalateFields);
+        if (fields is null)
+        {
+            return null;
+        }
+
+        TimeSpan? after = null;
+        if (fields.Get("after") is { } a)
+        {
+            after = ParseDuration(a, "after", allowZero: false);
+            if (after is { } value && timeout is { } limit && value >= limit)
+            {
+                // Why: the approval would expire before anyone else is asked.
+                Error(a.Path, $"escalation after {PolicyText.Quote(PolicyDuration.Format(value))} would come after the timeout ({PolicyText.Quote(PolicyDuration.Format(limit))}); it must be shorter");
+                after = null;
+            }
+        }
+        else
+        {
+            Error(field.Path, "missing required field \"after\" (a duration, e.g. \"10m\")");
+        }
+
+        IReadOnlyList<string>? to = null;
+        if (fields.Get("to") is { } t)
+        {
+            to = ParsePrincipals(t, allowGroups: true);
+        }
+        else
+        {
+            Error(field.Path, $"missing required field \"to\" (an array of {PrincipalForms})");
+        }
+
+        return after is { } delay && to is not null ? new EscalationRule(delay, to) : null;
+    }
+
+    /// <summary>A short hash of the rule as written plus its expanded approvers (a group's members may change without the rule's text).</summary>
+    private static string Fingerprint(string decisionPath, JsonElement rule, IReadOnlyList<string> approvers)
+    {
+        var text = decisionPath + "\n" + JsonSerializer.Serialize(rule) + "\n" + string.Join(",", approvers);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32];
     }
 
     /// <summary>An approvers list (or a group's members): principals, <c>group:</c> expanded, de-duplicated in order.</summary>
@@ -683,6 +791,17 @@ internal sealed class PolicyParser
         var names = options.Select(o => o.Name).ToArray();
         Error(field.Path, $"invalid {what} {PolicyText.Quote(text)}; expected {PolicyText.QuotedList(names)}{PolicyText.Hint(text, names)}");
         return null;
+    }
+
+    private bool ParseBool(Field field)
+    {
+        if (field.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return field.Value.GetBoolean();
+        }
+
+        TypeError(field, "true or false");
+        return false;
     }
 
     private int? ParseInt(Field field, int min)

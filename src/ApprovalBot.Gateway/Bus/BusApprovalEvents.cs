@@ -1,11 +1,13 @@
 using ApprovalBot.Core.Contracts;
+using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using MassTransit;
 
 namespace ApprovalBot.Gateway.Bus;
 
-/// <summary>Publishes the gateway's approval events on the bus, bounded in time so a dead broker never holds a call.</summary>
-public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApprovalEvents
+/// <summary>Publishes the gateway's approval and grant events on the bus, bounded in time so a dead broker never holds a call.</summary>
+public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApprovalEvents, IGrantEvents
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
@@ -22,6 +24,14 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApp
     public Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishGrantCreatedAsync(GrantCreated message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
+
+    public Task PublishGrantEndedAsync(GrantEnded message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     private async Task PublishAsync<T>(T message, CancellationToken cancellationToken)
         where T : class

@@ -1,11 +1,13 @@
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
 using ApprovalBot.Gateway.Upstreams;
+using ApprovalBot.Gateway.Webhooks;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,7 +24,8 @@ public sealed partial class GatewayHeartbeatPublisher(
     GatewayOptions options,
     GatewayTelemetry telemetry,
     TimeProvider time,
-    ILogger<GatewayHeartbeatPublisher> logger) : BackgroundService
+    ILogger<GatewayHeartbeatPublisher> logger,
+    WebhookHealthReport? webhooks = null) : BackgroundService
 {
     public async Task<GatewayHeartbeat> BuildAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +46,8 @@ public sealed partial class GatewayHeartbeatPublisher(
             upstreams.Connections.Select(c => new UpstreamHealth(c.Name, c.Connected && c.Responsive, c.Lists.Tools.Count, c.Problem)).ToList(),
             pending,
             new DecisionCounts(Count("allowed"), Count("denied"), Count("rate_limited"), Count("held")),
-            now);
+            now,
+            webhooks is null ? null : await webhooks.GetAsync(cancellationToken));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -6,6 +6,7 @@ using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Front;
+using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
@@ -32,14 +33,12 @@ public sealed partial class CallEnforcement(
     ApprovalGate gate,
     ArgumentDigest digests,
     AuditTrail audit,
-    GatewayOptions options,
+    AgentIdentity identity,
     GatewayTelemetry telemetry,
     TimeProvider time,
     ILogger<CallEnforcement> logger,
     IHttpContextAccessor? httpContexts = null)
 {
-    public const string AnonymousAgent = "anonymous";
-
     public async ValueTask<ListToolsResult> ListToolsAsync(
         RequestContext<ListToolsRequestParams> context, McpRequestHandler<ListToolsRequestParams, ListToolsResult> next, CancellationToken cancellationToken)
     {
@@ -54,7 +53,7 @@ public sealed partial class CallEnforcement(
     {
         var started = time.GetTimestamp();
         var name = context.Params?.Name;
-        var agent = AgentOf(context);
+        var agent = identity.Of(context);
         using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
         activity?.SetTag("mcp.tool", name);
         activity?.SetTag("approvalbot.agent", agent);
@@ -79,7 +78,10 @@ public sealed partial class CallEnforcement(
         var decision = policy.Evaluate(new PolicyRequest(agent, name, argumentsElement, annotations));
         activity?.SetTag("approvalbot.rule", decision.Rule);
 
-        if (decision.RateLimit is { } limit && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
+        // A guarded call that joins, collects or is told the outcome of its approval is not a new call:
+        // only one that would open an approval counts, so the gate asks (Admit) just before opening one.
+        var guarded = decision.Action == PolicyAction.RequireApproval && policy.Mode != PolicyMode.Shadow;
+        if (decision.RateLimit is { } limit && !guarded && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
         {
             Record(started, "rate_limited", agent, name, decision, arguments);
             if (policy.Mode != PolicyMode.Shadow)
@@ -87,6 +89,19 @@ public sealed partial class CallEnforcement(
                 return AgentReplies.RateLimited(name, agent, decision, limit, retryAfter);
             }
         }
+
+        Func<CallToolResult?>? admit = decision.RateLimit is { } guardedLimit && guarded
+            ? () =>
+            {
+                if (rateLimiter.TryAcquire(agent, decision.Rule, guardedLimit, out var wait))
+                {
+                    return null;
+                }
+
+                Record(started, "rate_limited", agent, name, decision, arguments);
+                return AgentReplies.RateLimited(name, agent, decision, guardedLimit, wait);
+            }
+            : null;
 
         if (policy.Mode == PolicyMode.Shadow && decision.Action != PolicyAction.Allow)
         {
@@ -121,8 +136,8 @@ public sealed partial class CallEnforcement(
                 {
                     // An MCP task waits as long as the approval lives; the client polls instead of holding a request.
                     return await gate.HoldAsync(
-                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true),
-                        ct => next(context, ct),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, null, null, AsTask: true, Admit: admit),
+                        Forward(context, next),
                         cancellationToken,
                         task.AttachAsync);
                 }
@@ -132,17 +147,20 @@ public sealed partial class CallEnforcement(
                 using (var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, httpContexts?.HttpContext?.RequestAborted ?? CancellationToken.None))
                 {
                     return await gate.HoldAsync(
-                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken),
-                        ct => next(context, ct),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken, Admit: admit),
+                        Forward(context, next),
                         held.Token);
                 }
         }
     }
 
-    public string AgentOf(MessageContext context) =>
-        context.User?.Identity is { IsAuthenticated: true, Name: { } name } ? name
-        : context.User is null ? options.StdioAgent
-        : AnonymousAgent;
+    /// <summary>The upstream call of a guarded call: with the arguments the gate hands over (an approver may have edited them).</summary>
+    private static UpstreamCall Forward(RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+        (arguments, ct) =>
+        {
+            context.Params!.Arguments = arguments;
+            return next(context, ct);
+        };
 
     private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments)
     {

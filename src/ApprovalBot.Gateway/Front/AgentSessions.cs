@@ -20,8 +20,6 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
     private readonly ConcurrentDictionary<string, InFlightCall> _callsByToken = new(StringComparer.Ordinal);
     private long _nextCall;
 
-    public int Count => _sessions.Count;
-
     public void Touch(McpServer server) => _sessions.GetOrAdd(SessionOf(server), _ => new SessionState());
 
     public void Remove(McpServer server)

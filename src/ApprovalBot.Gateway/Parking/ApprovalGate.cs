@@ -1,7 +1,9 @@
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
@@ -11,8 +13,12 @@ using ApprovalBot.Gateway.Replies;
 
 namespace ApprovalBot.Gateway.Parking;
 
+/// <summary>Forwards the guarded call upstream with <paramref name="arguments"/> (the agent's own, or an approver's edit merged with them).</summary>
+public delegate ValueTask<CallToolResult> UpstreamCall(IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken);
+
 /// <summary>A require_approval call as the gate sees it.</summary>
 /// <param name="AsTask">An MCP task runs it: wait until the approval ends, never hand back.</param>
+/// <param name="Admit">Asked only before a new approval is opened (the rule's rate limit): a refusal, or null to go on.</param>
 public sealed record GuardedCall(
     string Agent,
     string Tool,
@@ -21,7 +27,8 @@ public sealed record GuardedCall(
     PolicyDecision Decision,
     McpServer? Server,
     ProgressToken? ProgressToken,
-    bool AsTask = false);
+    bool AsTask = false,
+    Func<CallToolResult?>? Admit = null);
 
 /// <summary>
 /// The gate every require_approval call passes. It holds the call: opens the durable approval, or
@@ -29,7 +36,8 @@ public sealed record GuardedCall(
 /// up to the hold time for a decision; hands the call back as pending before the client gives up;
 /// and lets the agent's identical call collect the outcome later. An approved call runs exactly
 /// once (atomic claim), only from the Approved state, only with arguments of the approved digest,
-/// and only while a call of the agent is in flight.
+/// and only while a call of the agent is in flight. A call that an active time-boxed grant covers
+/// runs without a card — unless an approved identical call is waiting to be collected, which it collects.
 /// </summary>
 public sealed partial class ApprovalGate(
     GatewayStore store,
@@ -39,32 +47,48 @@ public sealed partial class ApprovalGate(
     ApprovalOptions options,
     ApprovalChannelsDescription channels,
     TimeProvider time,
-    ILogger<ApprovalGate> logger)
+    ILogger<ApprovalGate> logger,
+    GrantLifecycle? grants = null,
+    SecretRedactor? redactor = null)
 {
     /// <param name="attached">Told which approval the call joined or opened (MCP tasks record it).</param>
     public async ValueTask<CallToolResult> HoldAsync(
-        GuardedCall call, Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken,
+        GuardedCall call, UpstreamCall execute, CancellationToken cancellationToken,
         Func<ApprovalRecord, Task>? attached = null)
     {
         var digest = digests.Compute(call.Arguments);
         var now = time.GetUtcNow();
         var latest = await store.FindLatestAsync(call.Agent, call.Tool, digest, cancellationToken);
+        if (latest is { Status: ApprovalStatus.Approved } && (latest.ClaimedAt is not null || lifecycle.CollectBy(latest) > now))
+        {
+            // First, so the call that an approval "for a while" was given for is the one that collects it.
+            lifecycle.RecordRedeem(latest, "redeemed");
+            await (attached?.Invoke(latest) ?? Task.CompletedTask);
+            return await CollectAsync(call, latest, execute, cancellationToken);
+        }
+
+        if (grants is not null && await grants.FindUsableAsync(call.Agent, call.Tool, call.Decision, digest, cancellationToken) is { } grant)
+        {
+            return await grants.RunAsync(grant, call, digest, execute, cancellationToken);
+        }
+
         switch (latest)
         {
             case { Status: ApprovalStatus.Pending }:
                 lifecycle.RecordRedeem(latest, "held_duplicate");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
                 return await WaitAsync(call, latest, announce: true, execute, cancellationToken);
-            case { Status: ApprovalStatus.Approved } when latest.ClaimedAt is not null || lifecycle.CollectBy(latest) > now:
-                lifecycle.RecordRedeem(latest, "redeemed");
-                await (attached?.Invoke(latest) ?? Task.CompletedTask);
-                return await CollectAsync(call, latest, execute, cancellationToken);
             case { Status: ApprovalStatus.Denied or ApprovalStatus.Expired or ApprovalStatus.Cancelled, ResolvedAt: { } resolved }
                 when resolved + options.OutcomeRetention > now:
                 // The agent asks again for what was refused: the same answer, not a new card.
                 lifecycle.RecordRedeem(latest, "outcome_repeated");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
                 return AgentReplies.ForOutcome(latest, latest.Status, null, latest.Comment);
+        }
+
+        if (call.Admit?.Invoke() is { } refused)
+        {
+            return refused;
         }
 
         var pending = await store.CountPendingAsync(call.Agent, cancellationToken);
@@ -81,7 +105,7 @@ public sealed partial class ApprovalGate(
 
     private async ValueTask<CallToolResult> WaitAsync(
         GuardedCall call, ApprovalRecord record, bool announce,
-        Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
+        UpstreamCall execute, CancellationToken cancellationToken)
     {
         var ticket = held.Join(record.Id);
         if (announce && ticket.IsFirst)
@@ -116,6 +140,13 @@ public sealed partial class ApprovalGate(
                 if (winner == ticket.Approval.Outcome.Task)
                 {
                     outcome = await ticket.Approval.Outcome.Task;
+                }
+                else if (cancellationToken.IsCancellationRequested && call.AsTask)
+                {
+                    // Only tasks/cancel cancels a task's call, and it withdraws the approval — also one
+                    // opened (or joined) while the cancel was on its way, before the task recorded it.
+                    await TryEndAsync(() => lifecycle.WithdrawAsync(record.Id, "withdrawn by the agent (tasks/cancel)", CancellationToken.None));
+                    throw new OperationCanceledException(cancellationToken);
                 }
                 else if (cancellationToken.IsCancellationRequested)
                 {
@@ -169,7 +200,7 @@ public sealed partial class ApprovalGate(
 
     /// <summary>The agent came back for an approved call: it runs now, once, for every identical call in flight here.</summary>
     private async ValueTask<CallToolResult> CollectAsync(
-        GuardedCall call, ApprovalRecord record, Func<CancellationToken, ValueTask<CallToolResult>> execute, CancellationToken cancellationToken)
+        GuardedCall call, ApprovalRecord record, UpstreamCall execute, CancellationToken cancellationToken)
     {
         using var ticket = held.Join(record.Id);
         cancellationToken.ThrowIfCancellationRequested();
@@ -178,7 +209,7 @@ public sealed partial class ApprovalGate(
 
     /// <summary>The only path to the upstream for a guarded call: Approved state, the claim won, and a matching digest.</summary>
     private async Task<CallToolResult> ClaimAndExecuteAsync(
-        Guid id, IDictionary<string, JsonElement>? arguments, Func<CancellationToken, ValueTask<CallToolResult>> execute)
+        Guid id, IDictionary<string, JsonElement>? arguments, UpstreamCall execute)
     {
         var record = await store.GetApprovalAsync(id, CancellationToken.None);
         if (record is not { Status: ApprovalStatus.Approved })
@@ -188,10 +219,24 @@ public sealed partial class ApprovalGate(
                 : AgentReplies.NotApproved(record);
         }
 
-        // The digest is checked over the very object the upstream call will send.
+        // The digest is checked over the agent's very arguments: an edit only ever keeps their hidden values.
         if (!digests.Matches(arguments, record.Digest))
         {
             return AgentReplies.DigestMismatch(record);
+        }
+
+        var send = arguments;
+        if (record.EditedArguments is { } edit)
+        {
+            // Rebuilt from the bound edit and the agent's call; both must still be exactly what was approved.
+            var merged = ArgumentEdit.Apply(edit, record.ArgumentsRedacted, arguments as IReadOnlyDictionary<string, JsonElement> ?? arguments?.ToDictionary(), redactor ?? new SecretRedactor());
+            var editArguments = merged.Succeeded ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(merged.Edit) : null;
+            if (merged.Arguments is null || record.EditedDigest is not { } editDigest || !digests.Matches(editArguments, editDigest))
+            {
+                return AgentReplies.DigestMismatch(record);
+            }
+
+            send = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(merged.Arguments.ToJsonString());
         }
 
         if (!await lifecycle.TryClaimAsync(record, CancellationToken.None))
@@ -204,10 +249,13 @@ public sealed partial class ApprovalGate(
         {
             // Once claimed, the call runs to the end even if the agent goes away, so the outcome is
             // recorded; the upstream's call timeout bounds it.
-            var result = await execute(CancellationToken.None);
+            var result = await execute(send, CancellationToken.None);
             var ok = result.IsError != true;
             await lifecycle.RecordExecutionAsync(record, ok, ok ? "succeeded" : Summarize(result), time.GetElapsedTime(started).TotalMilliseconds, CancellationToken.None);
-            return result;
+            return record.GrantId is { } grantId && await store.GetGrantAsync(grantId, CancellationToken.None) is { } grant
+                ? AgentReplies.ApprovedWithGrant(result, record, grant)
+                : record.EditedArguments is not null ? AgentReplies.ApprovedWithEdit(result, record)
+                : result;
         }
         catch (Exception e) when (e is McpException or IOException or InvalidOperationException or OperationCanceledException)
         {

@@ -4,6 +4,8 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -26,7 +28,9 @@ public sealed partial class ApprovalLifecycle(
     SecretRedactor redactor,
     TimeProvider time,
     ILogger<ApprovalLifecycle> logger,
-    GatewayTelemetry? telemetry = null)
+    GatewayTelemetry? telemetry = null,
+    GrantLifecycle? grants = null,
+    IArgumentEdits? edits = null)
 {
     private long _publishFailures;
 
@@ -38,11 +42,20 @@ public sealed partial class ApprovalLifecycle(
     {
         var now = time.GetUtcNow();
         var decision = call.Decision;
+        var expiresAt = now + (decision.Timeout ?? options.DefaultTimeout);
+        // An escalation due only after the expiry would never happen (the parser checks a rule's own timeout; this the configured default).
+        var escalation = decision.Escalation is { } rule && now + rule.After < expiresAt ? rule : null;
         var record = new ApprovalRecord(
             Guid.NewGuid(), call.Tool, call.Upstream, call.Agent, redactor.RedactToJson(call.Arguments as IReadOnlyDictionary<string, JsonElement> ?? (call.Arguments is null ? null : new Dictionary<string, JsonElement>(call.Arguments))), digest,
             decision.Reason, decision.Rule, decision.Approvers, Math.Max(1, decision.ApprovalsRequired), [],
             ApprovalStatus.Pending, decision.Wait.ToWireName(), now, now + (decision.Timeout ?? options.DefaultTimeout),
-            null, null, null, null, null, instance.Id);
+            null, null, null, null, null, instance.Id,
+            GrantsOffered: grants is null ? null : decision.Grants,
+            GrantScope: decision.Grants.Count > 0 ? decision.GrantScope.ToWireName() : null,
+            RuleFingerprint: decision.Fingerprint,
+            Editable: edits is not null && decision.Editable && decision.ApprovalsRequired <= 1,
+            EscalateAt: escalation is null ? null : now + escalation.After,
+            EscalateTo: escalation?.To);
         await store.InsertApprovalAsync(record, cancellationToken);
         Audit(record, "held", call.Agent);
         telemetry?.CallDecided("held", call.Tool);
@@ -103,6 +116,37 @@ public sealed partial class ApprovalLifecycle(
 
             var verdict = ApprovalJudge.Judge(record.ToSnapshot(), decision, now);
             LogDecisionJudged(logger, record.Id, decision.Approver.Principal, decision.Channel, verdict.Kind.ToString());
+            TimeSpan? grantFor = null;
+            if (decision.Grant is not null && verdict.Kind is VerdictKind.Approved or VerdictKind.Counted)
+            {
+                // Only a duration the card offered: the rule, not the click, decides how long a grant may be.
+                if (grants is null || !PolicyDuration.TryParse(decision.Grant, out var asked) || record.GrantsOffered?.Contains(asked) != true)
+                {
+                    var offered = record.GrantsOffered is { Count: > 0 } list ? "offered: " + string.Join(", ", list.Select(PolicyDuration.Format)) : "this rule offers none";
+                    return new(record.Id, false, record.Status.ToString(), $"Approving {record.Tool} for {decision.Grant} is not possible ({offered}); nothing changed.");
+                }
+
+                grantFor = asked;
+            }
+
+            EditCheck? edited = null;
+            if (decision.EditedArguments is not null && verdict.Kind is VerdictKind.Approved or VerdictKind.Counted)
+            {
+                var refusal = !record.Editable || edits is null ? $"The arguments of {record.Tool} may not be edited here (the rule says \"editable\": false, or several approvals are needed); nothing changed."
+                    : grantFor is not null ? "An edited call cannot also be approved for a while; approve the edit once, or the call as asked for a while. Nothing changed."
+                    : null;
+                edited = refusal is null ? await edits!.CheckAsync(record, decision.EditedArguments, cancellationToken) : EditCheck.Refused(refusal);
+                if (edited.Error is { } error)
+                {
+                    audit.Record(new AuditEntry(now, "edit_refused", record.Agent, record.Tool, record.Rule, error, Digest: record.Digest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
+                    return new(record.Id, false, record.Status.ToString(), error);
+                }
+
+                if (edited.Unchanged)
+                {
+                    edited = null; // as shown: an ordinary approval
+                }
+            }
             switch (verdict.Kind)
             {
                 case VerdictKind.NotAnApprover:
@@ -136,18 +180,46 @@ public sealed partial class ApprovalLifecycle(
                         VerdictKind.Denied => ApprovalStatus.Denied,
                         _ => ApprovalStatus.Cancelled,
                     };
-                    var moved = await store.TryTransitionAsync(
-                        record.Id, ApprovalStatus.Pending, to, now,
-                        decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
-                        addApprover: to == ApprovalStatus.Approved ? decision.Approver.Principal : null,
-                        cancellationToken: cancellationToken);
+                    var grant = to == ApprovalStatus.Approved && grantFor is { } duration
+                        ? grants!.NewGrant(record, decision.Approver, decision.Channel, duration, now)
+                        : null;
+                    var moved = grant is not null
+                        ? await store.TryApproveWithGrantAsync(
+                            record.Id, now, decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment, grant, cancellationToken)
+                        : to == ApprovalStatus.Approved && edited is { Edit: { } edit, Digest: { } editDigest }
+                        ? await store.TryApproveWithEditAsync(
+                            record.Id, now, decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment, edit, editDigest, cancellationToken)
+                        : await store.TryTransitionAsync(
+                            record.Id, ApprovalStatus.Pending, to, now,
+                            decision.Approver.Principal, decision.Approver.DisplayName, decision.Channel, decision.Comment,
+                            addApprover: to == ApprovalStatus.Approved ? decision.Approver.Principal : null,
+                            cancellationToken: cancellationToken);
                     if (!moved)
                     {
                         continue;
                     }
 
+                    if (to == ApprovalStatus.Approved && edited is { Edit: not null, Digest: { } newDigest })
+                    {
+                        // Both digests: the agent's call still has to match the original; what runs is bound by the new one.
+                        audit.Record(new AuditEntry(
+                            now, "arguments_edited", record.Agent, record.Tool, record.Rule, $"original digest {record.Digest}, edited digest {newDigest}",
+                            Digest: newDigest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
+                    }
+
                     await AfterResolvedAsync(record.Id, to, decision.Approver, decision.Comment, decision.Channel, cancellationToken);
-                    return new(record.Id, true, to.ToString(), verdict.Message);
+                    if (grant is null)
+                    {
+                        return new(record.Id, true, to.ToString(), edited is null ? verdict.Message : $"Approved by {decision.Approver.DisplayName} with the arguments changed.");
+                    }
+
+                    await grants!.AnnounceCreatedAsync(grant, cancellationToken);
+                    return new(
+                        record.Id, true, to.ToString(),
+                        $"Approved by {decision.Approver.DisplayName} for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)}: "
+                        + $"{record.Tool} runs for agent '{record.Agent}'{(grant.Scope == GrantRecord.ArgumentsScope ? " with these arguments" : "")} without asking until {Clock(grant.ExpiresAt)} (grant {grant.Id}).",
+                        grant.Id,
+                        grant.ExpiresAt);
             }
         }
 
@@ -197,6 +269,9 @@ public sealed partial class ApprovalLifecycle(
             await AfterResolvedAsync(id, ApprovalStatus.Expired, null, null, null, cancellationToken);
         }
 
+        await EscalateDueAsync(now, cancellationToken);
+        await RemindDueAsync(now, cancellationToken);
+
         foreach (var id in await store.LapseDueAsync(now - options.RedeemWindow, cancellationToken))
         {
             if (await store.GetApprovalAsync(id, cancellationToken) is not { } record)
@@ -207,6 +282,41 @@ public sealed partial class ApprovalLifecycle(
             Audit(record, "lapsed", record.Agent, reason: "approved, but the agent never came back for it");
             LogApprovalLapsed(logger, id, record.Tool);
             _ = PublishQuietlyAsync(id, nameof(ApprovalLapsed), () => events.PublishLapsedAsync(new ApprovalLapsed(id, now), CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Still pending after the rule's <c>escalate.after</c>: the escalation principals become approvers
+    /// of this approval (unless anyone may decide already), it is audited, and the bots tell them.
+    /// </summary>
+    private async Task EscalateDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var record in await store.ListEscalationsDueAsync(now, cancellationToken))
+        {
+            var added = (record.EscalateTo ?? []).Where(p => !record.Approvers.Contains(p, StringComparer.Ordinal)).ToList();
+            // An empty list means anyone may decide: adding names would take that away.
+            var approvers = record.Approvers.Count == 0 ? record.Approvers : [.. record.Approvers, .. added];
+            if (!await store.TryEscalateAsync(record.Id, approvers, now, cancellationToken))
+            {
+                continue;
+            }
+
+            Audit(record, "escalated", record.Agent, reason: $"still pending; told {string.Join(", ", record.EscalateTo ?? [])}");
+            LogApprovalEscalated(logger, record.Id, record.Tool, string.Join(", ", record.EscalateTo ?? []));
+            await PublishQuietlyAsync(record.Id, nameof(ApprovalEscalated), () => events.PublishEscalatedAsync(new ApprovalEscalated(record.Id, record.EscalateTo ?? [], approvers, now), CancellationToken.None));
+        }
+    }
+
+    /// <summary>One reminder per approval in the last fifth of its life, while nobody has decided.</summary>
+    private async Task RemindDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var record in await store.ListRemindersDueAsync(now, cancellationToken))
+        {
+            if (await store.TryMarkRemindedAsync(record.Id, now, cancellationToken))
+            {
+                Audit(record, "reminded", record.Agent, reason: $"expires {record.ExpiresAt.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC");
+                await PublishQuietlyAsync(record.Id, nameof(ApprovalReminder), () => events.PublishReminderAsync(new ApprovalReminder(record.Id, record.ExpiresAt, now), CancellationToken.None));
+            }
         }
     }
 
@@ -256,7 +366,10 @@ public sealed partial class ApprovalLifecycle(
 
     public ApprovalRequested ToRequested(ApprovalRecord record) => new(
         record.Id, record.Tool, record.Upstream, record.Agent, record.ArgumentsRedacted, record.Digest, record.Reason,
-        record.Approvers, record.ApprovalsRequired, record.RequestedAt, record.ExpiresAt, events.GatewayAddress, record.Instance);
+        record.Approvers, record.ApprovalsRequired, record.RequestedAt, record.ExpiresAt, events.GatewayAddress, record.Instance,
+        record.GrantsOffered is { Count: > 0 } offered ? offered.Select(PolicyDuration.Format).ToArray() : null,
+        record.GrantsOffered is { Count: > 0 } ? record.GrantScope : null,
+        record.Editable);
 
     private async Task<bool> EndAsync(Guid id, ApprovalStatus to, string? comment, CancellationToken cancellationToken)
     {
@@ -307,8 +420,9 @@ public sealed partial class ApprovalLifecycle(
         var by = record.DecidedBy is { } principal ? ToApprover(principal, record.DecidedByName) : null;
         try
         {
+            var grant = record.GrantId is { } grantId ? await store.GetGrantAsync(grantId, cancellationToken) : null;
             await events.PublishResolvedAsync(
-                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy), cancellationToken);
+                new ApprovalResolved(record.Id, status.ToString(), by, record.Comment, record.ResolvedAt ?? time.GetUtcNow(), collectBy, grant?.Id, grant?.ExpiresAt, record.EditedArguments), cancellationToken);
             await store.MarkResolutionPublishedAsync(record.Id, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -330,6 +444,8 @@ public sealed partial class ApprovalLifecycle(
         }
     }
 
+    private static string Clock(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
     private static Approver ToApprover(string principal, string? displayName)
     {
         var colon = principal.IndexOf(':', StringComparison.Ordinal);
@@ -340,6 +456,9 @@ public sealed partial class ApprovalLifecycle(
 
     [LoggerMessage(EventName = "ApprovalRequested", Level = LogLevel.Information, Message = "Approval {ApprovalId} requested for {Tool} by agent {Agent}, expires {ExpiresAt}")]
     private static partial void LogApprovalRequested(ILogger logger, Guid approvalId, string tool, string agent, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventName = "ApprovalEscalated", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} still pending: escalated to {To}")]
+    private static partial void LogApprovalEscalated(ILogger logger, Guid approvalId, string tool, string to);
 
     [LoggerMessage(EventName = "ApprovalLapsed", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} lapsed: approved, but the agent never came back for it")]
     private static partial void LogApprovalLapsed(ILogger logger, Guid approvalId, string tool);

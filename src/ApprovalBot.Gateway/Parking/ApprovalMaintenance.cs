@@ -16,13 +16,14 @@ public sealed partial class ApprovalMaintenance(ApprovalLifecycle lifecycle, App
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await RunStepAsync(lifecycle.RecoverAfterRestartAsync, stoppingToken);
+        // A failed publish (the broker still connecting at start-up, or down) is retried soon, backing
+        // off to the regular interval while it keeps failing; otherwise every RepublishEvery. Counted
+        // from before the first republish, so its failure (the broker not up yet) is retried soon too.
+        var failuresSeen = lifecycle.PublishFailures;
         await RunStepAsync(lifecycle.RepublishAsync, stoppingToken);
         using var timer = new PeriodicTimer(options.SweepInterval > TimeSpan.Zero ? options.SweepInterval : TimeSpan.FromSeconds(1), time);
-        // A failed publish (the broker still connecting at start-up, or down) is retried soon, backing
-        // off to the regular interval while it keeps failing; otherwise every RepublishEvery.
         var lastRepublish = time.GetTimestamp();
         var wait = RepublishEvery;
-        var failuresSeen = lifecycle.PublishFailures;
         var retry = FirstRetry;
         try
         {

@@ -19,4 +19,8 @@ public interface IApprovalEvents
     Task PublishWaitingAsync(ApprovalWaiting message, CancellationToken cancellationToken);
 
     Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken);
+
+    Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken);
+
+    Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken);
 }

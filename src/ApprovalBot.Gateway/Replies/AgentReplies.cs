@@ -135,6 +135,69 @@ public static class AgentReplies
         _ => NotApproved(record),
     };
 
+    /// <summary>
+    /// A call that a time-boxed grant let through, without a card: the upstream's own result, with
+    /// <c>_meta.approvalbot</c> saying which grant, who gave it and until when.
+    /// </summary>
+    public static CallToolResult AllowedByGrant(CallToolResult result, GrantRecord grant)
+    {
+        result.Meta ??= [];
+        result.Meta["approvalbot"] = new JsonObject
+        {
+            ["decision"] = "allowed_by_grant",
+            ["grantId"] = grant.Id.ToString(),
+            ["grantedBy"] = grant.GrantedBy,
+            ["grantedByName"] = grant.GrantedByName,
+            ["until"] = Iso(grant.ExpiresAt),
+            ["scope"] = grant.Scope,
+            ["rule"] = grant.Rule,
+            ["approvalId"] = grant.ApprovalId.ToString(),
+        };
+        return result;
+    }
+
+    /// <summary>
+    /// The call whose approval gave a grant ran: the upstream's own result, with <c>_meta.approvalbot</c>
+    /// saying that later calls run without asking until the grant ends.
+    /// </summary>
+    public static CallToolResult ApprovedWithGrant(CallToolResult result, ApprovalRecord record, GrantRecord grant)
+    {
+        var details = Details("approved", record);
+        details["status"] = "approved";
+        details["approvedBy"] = record.DecidedBy;
+        details["grantId"] = grant.Id.ToString();
+        details["until"] = Iso(grant.ExpiresAt);
+        details["scope"] = grant.Scope;
+        result.Meta ??= [];
+        result.Meta["approvalbot"] = details;
+        return result;
+    }
+
+    /// <summary>
+    /// The call ran with arguments an approver changed: the upstream's own result, then a sentence
+    /// saying so (who, and what ran, secrets masked), the same under <c>_meta.approvalbot</c>.
+    /// </summary>
+    public static CallToolResult ApprovedWithEdit(CallToolResult result, ApprovalRecord record)
+    {
+        var who = record.DecidedByName ?? record.DecidedBy ?? "an approver";
+        result.Content.Add(new TextContentBlock
+        {
+            Text = $"Note: {who} changed the arguments before approving. {record.Tool} ran with {record.EditedArguments} instead of {record.ArgumentsRedacted} (hidden values unchanged).",
+        });
+        var details = Details("approved", record);
+        details["status"] = "approved";
+        details["approvedBy"] = record.DecidedBy;
+        details["argumentsEdited"] = true;
+        details["editedBy"] = record.DecidedBy;
+        details["ranWith"] = JsonNode.Parse(record.EditedArguments ?? "{}");
+        details["requested"] = JsonNode.Parse(record.ArgumentsRedacted);
+        details["originalDigest"] = record.Digest;
+        details["digest"] = record.EditedDigest;
+        result.Meta ??= [];
+        result.Meta["approvalbot"] = details;
+        return result;
+    }
+
     /// <summary>What goes under <c>_meta.approvalbot</c>.</summary>
     public static JsonObject Details(string decision, ApprovalRecord record) => new()
     {
@@ -151,6 +214,8 @@ public static class AgentReplies
         <= 3 => string.Join(", ", record.Approvers),
         _ => string.Join(", ", record.Approvers.Take(3)) + $" and {record.Approvers.Count - 3} more",
     };
+
+    private static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     private static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }

@@ -15,8 +15,10 @@ namespace ApprovalBot.Gateway.Storage;
 /// transaction per row cost more CPU than the call (WAL frames, locks, and on this data directory
 /// the policy watcher's inotify wake-ups), taken from the two cores the call itself runs on. A call's
 /// decision line (<c>CallDecided</c>) and its arguments' digest are made here too, off the call's path.
+/// With an <see cref="IAuditOutbox"/>, each batch also queues the webhook deliveries its rows cause, in
+/// the same transaction: a decision is never recorded without its events, and no call waits for a webhook.
 /// </remarks>
-public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> logger) : BackgroundService
+public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> logger, IAuditOutbox? outbox = null) : BackgroundService
 {
     /// <summary>How long a recorded row may wait for others before its transaction (a flush does not wait).</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(50);
@@ -109,7 +111,8 @@ public sealed partial class AuditTrail(GatewayStore store, ILogger<AuditTrail> l
 
         try
         {
-            await store.AppendAuditAsync(batch, cancellationToken);
+            var deliveries = await store.AppendAuditAsync(batch, outbox, cancellationToken);
+            outbox?.Committed(deliveries);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -77,5 +77,87 @@ internal static class GatewayMigrations
             CREATE INDEX ix_tasks_agent ON tasks (agent, created_at);
             CREATE INDEX ix_tasks_status ON tasks (status, instance);
             """),
+        new(3, "audit queries, card posts, webhook outbox", """
+            ALTER TABLE audit ADD COLUMN reference TEXT;
+            -- Filters read newest first: each index ends in at (and the rowid), so a page is an index range, not a sort.
+            CREATE INDEX ix_audit_agent_at ON audit (agent, at);
+            CREATE INDEX ix_audit_tool_at ON audit (tool, at);
+            CREATE INDEX ix_audit_decision_at ON audit (decision, at);
+            CREATE TABLE cards_posted (
+                approval_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                PRIMARY KEY (approval_id, channel, reference)
+            );
+            CREATE TABLE webhook_outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                webhook TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                last_error TEXT,
+                last_attempt_at INTEGER,
+                delivered_at INTEGER
+            );
+            CREATE INDEX ix_outbox_due ON webhook_outbox (status, next_attempt_at);
+            CREATE INDEX ix_outbox_webhook ON webhook_outbox (webhook, status);
+            CREATE INDEX ix_approvals_resolved ON approvals (resolved_at);
+            """),
+        // What a grant needs from its approval is copied at open time (offered durations, scope, the
+        // rule's fingerprint), so a card's buttons and the grant agree even if the policy changes meanwhile.
+        new(4, "time-boxed grants", """
+            CREATE TABLE grants (
+                id TEXT PRIMARY KEY,
+                approval_id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                upstream TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                rule_fingerprint TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                digest TEXT,
+                granted_by TEXT NOT NULL,
+                granted_by_name TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                revokers TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                end_reason TEXT,
+                ended_by TEXT,
+                ended_by_name TEXT,
+                end_comment TEXT,
+                instance TEXT NOT NULL,
+                created_published INTEGER NOT NULL DEFAULT 0,
+                ended_published INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE INDEX ix_grants_active ON grants (agent, tool) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_expiry ON grants (expires_at) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_created ON grants (created_at);
+            ALTER TABLE approvals ADD COLUMN grants_offered TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_scope TEXT;
+            ALTER TABLE approvals ADD COLUMN rule_fingerprint TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_id TEXT;
+            ALTER TABLE audit ADD COLUMN grant_id TEXT;
+            """),
+        // The edit is stored as the approver wrote it: masked values stay masked (the originals are
+        // put back from the agent's own call at run time), so this column holds no secret.
+        new(5, "edit then approve", """
+            ALTER TABLE approvals ADD COLUMN editable INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
+            ALTER TABLE approvals ADD COLUMN edited_digest TEXT;
+            """),
+        new(6, "escalation and reminders", """
+            ALTER TABLE approvals ADD COLUMN escalate_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN escalate_to TEXT;
+            ALTER TABLE approvals ADD COLUMN escalated_at INTEGER;
+            ALTER TABLE approvals ADD COLUMN reminded_at INTEGER;
+            CREATE INDEX ix_approvals_escalation ON approvals (escalate_at) WHERE status = 'Pending' AND escalated_at IS NULL;
+            """),
     ];
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Storage;
 using Dapper;
 
@@ -24,17 +25,53 @@ public sealed partial class GatewayStore
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
     private const string InsertAudit = """
-        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel)
-        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel)
+        INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, reference, grant_id)
+        VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @Reference, @GrantId)
         """;
 
     /// <summary>Several rows in one transaction: what the audit writer uses when calls arrive faster than single inserts.</summary>
-    public async Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    public Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        AppendAuditAsync(entries, null, cancellationToken);
+
+    /// <summary>
+    /// Several rows in one transaction, and in the same transaction the webhook deliveries they
+    /// cause: an audit row is never written without its events, nor an event without its row.
+    /// </summary>
+    /// <returns>How many webhook deliveries were queued.</returns>
+    public async Task<int> AppendAuditAsync(IReadOnlyList<AuditEntry> entries, IAuditOutbox? outbox, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(InsertAudit, entries.Select(ToAuditRow), transaction);
+        var messages = new List<OutboxMessage>();
+        if (outbox is not null)
+        {
+            // The approval as stored now: its redacted arguments, approvers and deadline go into the event.
+            var approvals = new Dictionary<Guid, ApprovalRecord?>();
+            foreach (var entry in entries.Where(outbox.Wants))
+            {
+                ApprovalRecord? approval = null;
+                if (entry.ApprovalId is { } id && !approvals.TryGetValue(id, out approval))
+                {
+                    approval = (await connection.QuerySingleOrDefaultAsync<ApprovalRow>(
+                        SelectApproval + " WHERE id = @Id", new { Id = id.ToString() }, transaction))?.ToRecord();
+                    approvals[id] = approval;
+                }
+
+                messages.AddRange(outbox.Messages(entry, approval));
+            }
+
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO webhook_outbox (webhook, event_id, event, body, created_at, status, attempts, next_attempt_at)
+                VALUES (@Webhook, @EventId, @Event, @Body, @CreatedAt, 'pending', 0, @CreatedAt)
+                """,
+                messages.Select(m => new { m.Webhook, EventId = m.EventId.ToString(), m.Event, m.Body, CreatedAt = m.CreatedAt.ToUnixTimeMilliseconds() }),
+                transaction);
+        }
+
         await transaction.CommitAsync(cancellationToken);
+        return messages.Count;
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(Guid? approvalId, int limit, CancellationToken cancellationToken)
@@ -42,14 +79,15 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AuditRow>(
             """
-            SELECT at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel
+            SELECT id AS Id, at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
+                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference,
+                   grant_id AS GrantId
             FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
             """,
             new { ApprovalId = approvalId?.ToString(), Limit = limit });
         return rows.Select(r => new AuditEntry(
             DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
-            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel)).ToList();
+            r.ApprovalId is null ? null : Guid.Parse(r.ApprovalId), r.Actor, r.Channel, r.Reference, r.GrantId is null ? null : Guid.Parse(r.GrantId))).ToList();
     }
 
     /// <summary>Today's (UTC) policy decisions, for the heartbeat.</summary>
@@ -57,7 +95,8 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Decision, int Count)>(
-            "SELECT decision, COUNT(*) FROM audit WHERE at >= @Since GROUP BY decision",
+            // A human denial (on an approval) is not a policy denial.
+            "SELECT decision, COUNT(*) FROM audit WHERE at >= @Since AND NOT (decision = 'denied' AND approval_id IS NOT NULL) GROUP BY decision",
             new { Since = since.ToUnixTimeMilliseconds() });
         return rows.ToDictionary(r => r.Decision, r => r.Count);
     }
@@ -68,9 +107,11 @@ public sealed partial class GatewayStore
         await connection.ExecuteAsync(
             """
             INSERT INTO approvals (id, tool, upstream, agent, arguments_redacted, digest, reason, rule, approvers, approvals_required,
-                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published)
+                                   approved_by, status, wait_mode, requested_at, expires_at, instance, request_published, resolution_published,
+                                   grants_offered, grant_scope, rule_fingerprint, editable, escalate_at, escalate_to)
             VALUES (@Id, @Tool, @Upstream, @Agent, @ArgumentsRedacted, @Digest, @Reason, @Rule, @Approvers, @ApprovalsRequired,
-                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1)
+                    '[]', 'Pending', @WaitMode, @RequestedAt, @ExpiresAt, @Instance, 0, 1,
+                    @GrantsOffered, @GrantScope, @RuleFingerprint, @Editable, @EscalateAt, @EscalateTo)
             """,
             new
             {
@@ -88,6 +129,12 @@ public sealed partial class GatewayStore
                 RequestedAt = record.RequestedAt.ToUnixTimeMilliseconds(),
                 ExpiresAt = record.ExpiresAt.ToUnixTimeMilliseconds(),
                 record.Instance,
+                GrantsOffered = record.GrantsOffered is { Count: > 0 } offered ? JsonSerializer.Serialize(offered.Select(d => (long)d.TotalMilliseconds)) : null,
+                record.GrantScope,
+                record.RuleFingerprint,
+                record.Editable,
+                EscalateAt = record.EscalateAt?.ToUnixTimeMilliseconds(),
+                EscalateTo = record.EscalateTo is null ? null : JsonSerializer.Serialize(record.EscalateTo),
             });
     }
 
@@ -240,7 +287,10 @@ public sealed partial class GatewayStore
                reason AS Reason, rule AS Rule, approvers AS Approvers, approvals_required AS ApprovalsRequired, approved_by AS ApprovedBy,
                status AS Status, wait_mode AS WaitMode, requested_at AS RequestedAt, expires_at AS ExpiresAt, decided_by AS DecidedBy,
                decided_by_name AS DecidedByName, decided_channel AS DecidedChannel, comment AS Comment, resolved_at AS ResolvedAt,
-               instance AS Instance, claimed_at AS ClaimedAt
+               instance AS Instance, claimed_at AS ClaimedAt, grants_offered AS GrantsOffered, grant_scope AS GrantScope,
+               rule_fingerprint AS RuleFingerprint, grant_id AS GrantId, editable AS Editable, edited_arguments AS EditedArguments,
+               edited_digest AS EditedDigest, escalate_at AS EscalateAt, escalate_to AS EscalateTo, escalated_at AS EscalatedAt,
+               reminded_at AS RemindedAt
         FROM approvals
         """;
 
@@ -257,10 +307,13 @@ public sealed partial class GatewayStore
         ApprovalId = e.ApprovalId?.ToString(),
         e.Actor,
         e.Channel,
+        e.Reference,
+        GrantId = e.GrantId?.ToString(),
     };
 
     private sealed class AuditRow
     {
+        public long Id { get; init; }
         public long At { get; init; }
         public string? Agent { get; init; }
         public string? Tool { get; init; }
@@ -272,6 +325,12 @@ public sealed partial class GatewayStore
         public string? ApprovalId { get; init; }
         public string? Actor { get; init; }
         public string? Channel { get; init; }
+        public string? Reference { get; init; }
+        public string? GrantId { get; init; }
+
+        public AuditRecord ToRecord() => new(
+            Id, DateTimeOffset.FromUnixTimeMilliseconds(At), AuditDecisions.Present(Decision, ApprovalId is not null), Agent, Tool, Rule, Reason,
+            DurationMs, Digest, ApprovalId is null ? null : Guid.Parse(ApprovalId), Actor, Channel, Reference, GrantId is null ? null : Guid.Parse(GrantId));
     }
 
     private sealed class ApprovalRow
@@ -298,6 +357,17 @@ public sealed partial class GatewayStore
         public long? ResolvedAt { get; init; }
         public string Instance { get; init; } = "";
         public long? ClaimedAt { get; init; }
+        public string? GrantsOffered { get; init; }
+        public string? GrantScope { get; init; }
+        public string? RuleFingerprint { get; init; }
+        public string? GrantId { get; init; }
+        public bool Editable { get; init; }
+        public string? EditedArguments { get; init; }
+        public string? EditedDigest { get; init; }
+        public long? EscalateAt { get; init; }
+        public string? EscalateTo { get; init; }
+        public long? EscalatedAt { get; init; }
+        public long? RemindedAt { get; init; }
 
         public ApprovalRecord ToRecord() => new(
             Guid.Parse(Id), Tool, Upstream, Agent, ArgumentsRedacted, Digest, Reason, Rule,
@@ -306,6 +376,17 @@ public sealed partial class GatewayStore
             DateTimeOffset.FromUnixTimeMilliseconds(RequestedAt), DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
             DecidedBy, DecidedByName, DecidedChannel, Comment,
             ResolvedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ResolvedAt.Value), Instance,
-            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value));
+            ClaimedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ClaimedAt.Value),
+            GrantsOffered is null ? null : (JsonSerializer.Deserialize<long[]>(GrantsOffered) ?? []).Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray(),
+            GrantScope,
+            RuleFingerprint,
+            GrantId is null ? null : Guid.Parse(GrantId),
+            Editable,
+            EditedArguments,
+            EditedDigest,
+            EscalateAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalateAt.Value),
+            EscalateTo is null ? null : JsonSerializer.Deserialize<string[]>(EscalateTo),
+            EscalatedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(EscalatedAt.Value),
+            RemindedAt is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(RemindedAt.Value));
     }
 }

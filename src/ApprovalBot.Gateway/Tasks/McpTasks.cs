@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using ApprovalBot.Gateway.Enforcement;
+using ApprovalBot.Gateway.Identity;
 using ApprovalBot.Gateway.Policies;
 using ApprovalBot.Gateway.Storage;
 using ApprovalBot.Gateway.Upstreams;
@@ -65,7 +65,7 @@ public static class McpTasks
             return await next(context, cancellationToken);
         }
 
-        var agent = services.GetRequiredService<CallEnforcement>().AgentOf(context);
+        var agent = services.GetRequiredService<AgentIdentity>().Of(context);
         var ttl = taskParams["ttl"] is JsonValue v && v.TryGetValue<double>(out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
         var task = await services.GetRequiredService<McpTaskRunner>().StartAsync(agent, name, ttl, async (run, ct) =>
         {
@@ -112,7 +112,7 @@ public static class McpTasks
     private static async ValueTask<JsonNode?> ListAsync(RequestContext<JsonNode?> context, CancellationToken cancellationToken)
     {
         const int PageSize = 100;
-        var agent = context.Server.Services!.GetRequiredService<CallEnforcement>().AgentOf(context);
+        var agent = context.Server.Services!.GetRequiredService<AgentIdentity>().Of(context);
         DateTimeOffset? before = null;
         if (context.Params?["cursor"] is JsonValue cursor)
         {
@@ -150,7 +150,7 @@ public static class McpTasks
     {
         var id = context.Params?["taskId"] is JsonValue value && value.TryGetValue<string>(out var s) ? s
             : throw new McpProtocolException("Missing taskId", McpErrorCode.InvalidParams);
-        var agent = context.Server.Services!.GetRequiredService<CallEnforcement>().AgentOf(context);
+        var agent = context.Server.Services!.GetRequiredService<AgentIdentity>().Of(context);
         return await context.Server.Services!.GetRequiredService<GatewayStore>().GetTaskAsync(id, agent, cancellationToken) ?? throw NotFound(id);
     }
 

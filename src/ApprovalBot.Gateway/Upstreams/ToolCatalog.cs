@@ -1,4 +1,5 @@
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Instance;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -81,8 +82,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
 
     /// <summary>The last lists fetched; kept while the upstream is down (the last known catalogue).</summary>
     public UpstreamLists Lists => _lists;
-
-    public string? ServerName { get; private set; }
 
     public TimeSpan CallTimeout => _options.CallTimeout;
 
@@ -353,7 +352,6 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         };
 
         var client = await McpClient.CreateAsync(relay, options, _loggerFactory, cancellationToken);
-        ServerName = client.ServerInfo?.Name;
         _connecting = new LiveSession(client, relay, relay.Current);
         return client;
     }

@@ -21,10 +21,9 @@ public static class ApprovalCommands
 
         // The same configuration as the server: its Urls and its data directory's token, unless told otherwise.
         var configuration = CliConfiguration.Build(args);
-        var url = CommandLine.Option(args, "--url") ?? Environment.GetEnvironmentVariable("APPROVALBOT_URL") ?? CliConfiguration.ServerUrl(configuration);
-        var tokenFile = TokenFile(configuration);
-        var token = CommandLine.Option(args, "--token") ?? Environment.GetEnvironmentVariable("APPROVALBOT_TOKEN")
-            ?? NonEmpty(configuration["ApprovalBot:Console:AdminToken"]) ?? ReadToken(tokenFile);
+        var url = CliServer.Url(args, configuration);
+        var tokenFile = CliServer.TokenFile(configuration);
+        var token = CliServer.Token(args, configuration);
         if (string.IsNullOrEmpty(token))
         {
             stderr.WriteLine($"approvals: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, or run with the server's data directory ({tokenFile} does not exist).");
@@ -56,7 +55,9 @@ public static class ApprovalCommands
                         return 2;
                     }
 
-                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment });
+                    // --grant 1h approves for a while: one of the durations the rule offers.
+                    var grant = args[0] == "approve" ? CommandLine.Option(args, "--grant") : null;
+                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment, grant });
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>();
                     var message = body.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
                     (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(message);
@@ -72,15 +73,4 @@ public static class ApprovalCommands
             return 1;
         }
     }
-
-    /// <summary>Where the server keeps a generated admin token: the data directory, relative to the working directory as the server resolves it.</summary>
-    private static string TokenFile(IConfiguration configuration)
-    {
-        var dataDirectory = NonEmpty(configuration["ApprovalBot:DataDirectory"]) ?? "data";
-        return Path.Combine(Path.GetFullPath(dataDirectory, Directory.GetCurrentDirectory()), "console.token");
-    }
-
-    private static string? ReadToken(string file) => File.Exists(file) ? NonEmpty(File.ReadAllText(file).Trim()) : null;
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

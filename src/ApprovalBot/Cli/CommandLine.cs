@@ -6,7 +6,7 @@ namespace ApprovalBot.Cli;
 
 /// <summary>
 /// <c>approvalbot</c> with no verb runs the server. Verbs: <c>stdio</c>, <c>policy validate|explain|test|scan</c>,
-/// <c>approvals list|approve|deny|cancel</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
+/// <c>approvals list|approve|deny|cancel</c>, <c>grants list|revoke</c>, <c>audit list|export|timeline</c>, <c>hash-key</c>, <c>help</c>. <c>--help</c>/<c>-h</c> after
 /// anything prints its usage and exits 0 (and never starts a server).
 /// </summary>
 public static partial class CommandLine
@@ -20,9 +20,15 @@ public static partial class CommandLine
           approvalbot policy test FILE CASES.json
           approvalbot policy scan [--out FILE] [--default deny|allow|require_approval] [--ApprovalBot:Key=value ...]
           approvalbot approvals list [--status pending|all|...] [--url URL] [--token TOKEN]
-          approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot approvals approve ID [--comment TEXT] [--grant DURATION] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
+          approvalbot grants revoke ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot audit list [--agent A] [--tool T] [--decision D,...] [--approval ID] [--since T] [--until T] [--limit N] [--cursor C]
+          approvalbot audit export --format jsonl|csv [--out FILE] [--since T] [--until T] [filters as for list]
+          approvalbot audit timeline ID
+                                       (audit: through the server as approvals does, or --offline / --database FILE)
           approvalbot hash-key API_KEY                             the SHA-256 to put in Gateway:Agents:<name>:ApiKeySha256
           approvalbot help [VERB]                                  this text, or a verb's (also: VERB --help)
 
@@ -62,9 +68,12 @@ public static partial class CommandLine
     private const string ApprovalsUsage = """
         usage:
           approvalbot approvals list [--status pending|all|approved|denied|expired|...] [--url URL] [--token TOKEN]
-          approvalbot approvals approve ID [--comment TEXT] [--url URL] [--token TOKEN]
+          approvalbot approvals approve ID [--comment TEXT] [--grant DURATION] [--url URL] [--token TOKEN]
           approvalbot approvals deny ID --comment TEXT [--url URL] [--token TOKEN]
           approvalbot approvals cancel ID [--comment TEXT] [--url URL] [--token TOKEN]   (withdraw: nothing runs)
+
+        --grant DURATION approves for a while (one of the rule's "grants", e.g. 1h): later calls of the
+        agent to the tool run without asking until the grant ends (see 'approvalbot grants').
 
         Talks to a running server's console API. By default it finds the server the way the server
         configures itself, from the same appsettings.json, environment and --Key=value arguments:
@@ -72,6 +81,38 @@ public static partial class CommandLine
                   0.0.0.0, * and + mean localhost)
           token   --token, else APPROVALBOT_TOKEN, else ApprovalBot:Console:AdminToken, else
                   console.token in the server's data directory (ApprovalBot:DataDirectory, default ./data)
+        """;
+
+    private const string GrantsUsage = """
+        usage:
+          approvalbot grants list [--status active|all] [--url URL] [--token TOKEN]
+              Active grants (approvals given for a while), soonest to end first; --status all also lists ended ones.
+          approvalbot grants revoke ID [--comment TEXT] [--url URL] [--token TOKEN]
+              Ends the grant now: the agent's next call to the tool asks for approval again.
+
+        Talks to a running server's console API, found as 'approvals' finds it (--url, APPROVALBOT_URL,
+        the server's Urls; token from --token, APPROVALBOT_TOKEN, Console:AdminToken or console.token).
+        Revoking acts as console:admin, so the rule's approvers must include it (or name nobody).
+        """;
+
+    private const string AuditUsage = """
+        usage:
+          approvalbot audit list [--agent A] [--tool T] [--decision D,...] [--approval ID] [--since T] [--until T] [--limit N] [--cursor C]
+              Newest first, 50 rows unless --limit (at most 1000); prints the --cursor for older rows.
+          approvalbot audit export --format jsonl|csv [--out FILE] [--since T] [--until T] [--agent A] [--tool T] [--decision D,...] [--approval ID]
+              Every matching row (stdout, or FILE), newest first, the same fields as the API.
+          approvalbot audit timeline ID
+              One approval from request to execution: cards posted, votes, decision, hand-backs, redeems.
+
+        T is ISO 8601: 2026-11-01 (midnight UTC) or 2026-11-01T08:00:00Z; --since is inclusive, --until exclusive.
+        Decisions: allowed, denied (by policy), hidden, unknown, rate_limited, held, handed_back, redeemed,
+        approved, denied_by_human, cancelled, expired, lapsed, executed, execution_failed, card_posted, …
+
+        Where the audit is read:
+          by default  the server's audit API, found as 'approvals' finds it (--url, APPROVALBOT_URL, the
+                      server's Urls; token from --token, APPROVALBOT_TOKEN, Console:AdminToken or console.token)
+          --offline   the gateway database in the server's data directory (ApprovalBot:DataDirectory, default ./data)
+          --database FILE   that gateway.db
         """;
 
     private const string HashKeyUsage = """
@@ -105,6 +146,10 @@ public static partial class CommandLine
                 return PolicyCommands.Run(args[1..], stdout, stderr);
             case "approvals":
                 return await ApprovalCommands.RunAsync(args[1..], stdout, stderr);
+            case "grants":
+                return await GrantCommands.RunAsync(args[1..], stdout, stderr);
+            case "audit":
+                return await AuditCommands.RunAsync(args[1..], stdout, stderr);
             case "hash-key" when args.Length == 2:
                 stdout.WriteLine(Gateway.Identity.AgentAuthentication.HashKey(args[1]));
                 return 0;
@@ -128,6 +173,8 @@ public static partial class CommandLine
             "stdio" => StdioUsage,
             "policy" => PolicyUsage,
             "approvals" => ApprovalsUsage,
+            "grants" => GrantsUsage,
+            "audit" => AuditUsage,
             "hash-key" => HashKeyUsage,
             "help" => Usage,
             _ => null,

@@ -1,5 +1,7 @@
 using ApprovalBot.Bot.WebConsole;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Webhooks;
 
 namespace ApprovalBot.Configuration;
 
@@ -23,6 +25,11 @@ public sealed record ApprovalBotOptions
     public ConsoleOptions Console { get; init; } = new();
 
     public TelemetryOptions Telemetry { get; init; } = new();
+
+    public AuditOptions Audit { get; init; } = new();
+
+    /// <summary>Outbound webhooks, keyed by name (so configuration layers add to each other).</summary>
+    public Dictionary<string, WebhookOptions> Webhooks { get; init; } = new(StringComparer.Ordinal);
 
     public bool RunsGateway => Role is ServerRole.All or ServerRole.Gateway;
 

@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Policy;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Policies;
+using ApprovalBot.Gateway.Webhooks;
 using Microsoft.Extensions.Configuration;
 
 namespace ApprovalBot.Configuration;
@@ -37,6 +39,15 @@ public static partial class ConfigurationValidator
         {
             // Binder errors name the key and the bad value type ("cannot convert 'abc' to TimeSpan").
             return (null, [$"ApprovalBot: {e.InnerException?.Message ?? e.Message}"]);
+        }
+
+        // "Events=a,b" (one environment variable) has no array children, so the binder skips it: take it as written.
+        foreach (var (name, webhook) in options.Webhooks.ToList())
+        {
+            if (configuration.GetSection($"{WebhookOptions.SectionPath}:{name}:Events").Value is { Length: > 0 } list)
+            {
+                options.Webhooks[name] = webhook with { Events = [.. webhook.Events, list] };
+            }
         }
 
         switch (options.Bus.Transport)
@@ -77,6 +88,8 @@ public static partial class ConfigurationValidator
         {
             errors.AddRange(options.Gateway.Validate());
             errors.AddRange(options.Approvals.Validate());
+            errors.AddRange(options.Audit.Validate());
+            errors.AddRange(WebhookOptions.ValidateAll(options.Webhooks));
             var loaded = PolicyStore.Load(policyPath);
             if (loaded.Success)
             {
@@ -88,11 +101,18 @@ public static partial class ConfigurationValidator
             }
         }
 
+        // The gateway's audit API takes the same token as the bot's console API.
+        if (options.Console.AdminToken is { Length: > 0 and < 16 })
+        {
+            errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+        }
+
         if (options.RunsBot)
         {
-            if (options.Console.AdminToken is { Length: > 0 and < 16 })
+            if (options.Console.GatewayUrl is { Length: > 0 } gatewayUrl
+                && (!Uri.TryCreate(gatewayUrl, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https")))
             {
-                errors.Add("ApprovalBot:Console:AdminToken must be at least 16 characters (or empty to generate one).");
+                errors.Add($"ApprovalBot:Console:GatewayUrl must be an absolute http(s) URL of a gateway (got '{gatewayUrl}').");
             }
 
             var slack = configuration.GetSection(SlackOptions.SectionPath).Get<SlackOptions>() ?? new SlackOptions();
@@ -136,8 +156,4 @@ public static partial class ConfigurationValidator
             return root is { Length: > 0 } && File.Exists(Path.Combine(root, "ApprovalBot.sln")) ? root : null;
         }
     }
-
-
-
-
 }

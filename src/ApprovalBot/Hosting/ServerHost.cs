@@ -5,6 +5,7 @@ using ApprovalBot.Bot.Slack;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Configuration;
 using ApprovalBot.Gateway;
+using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Health;
 using ApprovalBot.Messaging;
 using ApprovalBot.Telemetry;
@@ -56,7 +57,9 @@ public static class ServerHost
                 validated.DataDirectory,
                 validated.PolicyPath,
                 validated.Policy!,
-                DescribeChannels(builder.Configuration, options)));
+                DescribeChannels(builder.Configuration, options),
+                options.Audit,
+                new Gateway.Webhooks.WebhookSettings(options.Webhooks.Where(w => w.Value.Enabled).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal))));
             var mcp = builder.Services.AddGatewayMcpServer();
             if (stdio)
             {
@@ -68,11 +71,17 @@ public static class ServerHost
             }
         }
 
-        string? adminToken = null;
+        // One admin token for the bot's console API and the gateway's audit API.
+        var servesAudit = options.RunsGateway && !stdio && options.Console.Enabled;
+        var adminToken = options.RunsBot || servesAudit ? ResolveAdminToken(options.Console, validated.DataDirectory, terminal) : null;
         if (options.RunsBot)
         {
-            adminToken = ResolveAdminToken(options.Console, validated.DataDirectory, terminal);
-            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken));
+            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!));
+            if (options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+            {
+                builder.Services.AddAuditForwarding(options.Console.GatewayUrl);
+            }
+
             builder.Services.AddSlackChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Slack.SlackOptions.SectionPath));
             builder.Services.AddTeamsChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Teams.TeamsOptions.SectionPath));
         }
@@ -96,6 +105,10 @@ public static class ServerHost
         if (options.RunsGateway && !stdio)
         {
             app.MapGatewayFront();
+            if (servesAudit)
+            {
+                app.MapAuditApi(adminToken!);
+            }
         }
 
         if (options.RunsBot)
@@ -103,6 +116,10 @@ public static class ServerHost
             if (options.Console.Enabled)
             {
                 app.MapApprovalConsole(adminToken!);
+                if (options.Role == ServerRole.Bot && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+                {
+                    app.MapAuditForwarding();
+                }
             }
 
             app.MapSlack();

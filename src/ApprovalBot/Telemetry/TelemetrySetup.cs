@@ -1,4 +1,3 @@
-using ApprovalBot.Gateway;
 using ApprovalBot.Configuration;
 using ApprovalBot.Gateway.Telemetry;
 using OpenTelemetry.Metrics;
@@ -22,7 +21,7 @@ public static class TelemetrySetup
         }
 
         var otel = services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("approvalbot", serviceVersion: Gateway.GatewayInfo.Version))
+            .ConfigureResource(r => r.AddService("approvalbot", serviceVersion: Gateway.Instance.GatewayInfo.Version))
             .WithMetrics(m =>
             {
                 m.AddMeter(GatewayTelemetry.Name, "MassTransit").AddAspNetCoreInstrumentation();

@@ -145,13 +145,15 @@ public sealed class SlackEndpointSignatureTests : SlackHostTestBase
         var approval = TestApprovals.Pending();
         Bot.ReadModel.Put(approval);
         var body = SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(SlackActionIds.Approve, approval.Id, TestApprovals.Approver));
+        // Well outside the 5-minute window: the host reads its real clock later than this line, and a loaded
+        // machine must not slide a "future" request back inside (the boundary is tested on a fake clock above).
         var now = DateTimeOffset.UtcNow;
         var request = how switch
         {
             "wrong-secret" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", "not-the-secret", now),
             "tampered" => Tampered(body, now),
-            "stale" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now.AddSeconds(-301)),
-            "future" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now.AddSeconds(301)),
+            "stale" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now.AddSeconds(-360)),
+            "future" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now.AddSeconds(360)),
             "no-signature" => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", null, now),
             _ => SlackTestRequests.Signed("/slack/interactions", body, "application/x-www-form-urlencoded", SlackBotHost.SigningSecret, now, includeTimestamp: false),
         };

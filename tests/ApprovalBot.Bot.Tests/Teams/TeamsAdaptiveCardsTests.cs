@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
+using ApprovalBot.Bot.Grants;
 using ApprovalBot.Bot.Status;
 using ApprovalBot.Bot.Teams;
 using ApprovalBot.Core.Approvals;
@@ -52,9 +53,25 @@ public sealed class TeamsAdaptiveCardsTests(ITestOutputHelper output)
             Today = snapshot.Today with { Lapsed = 1 },
         };
 
+        var grantable = pending with { Request = pending.Request with { Grants = ["15m", "1h", "8h"], GrantScope = "arguments" } };
+        var granted = grantable with { Status = ApprovalStatus.Approved, DecidedBy = ada, ResolvedAt = now, GrantId = Guid.NewGuid(), GrantUntil = now.AddHours(1) };
+        var grant = new GrantView(new GrantCreated(
+            Guid.NewGuid(), pending.Id, "ci-bot", "agentwork_cancel_task", "agentwork", "rules.agentwork_cancel_task", "tool", null, ada, "teams",
+            now, now.AddHours(1), [], new Uri("queue:approvalbot-gateway-gw"), "gw"));
+        var withGrants = snapshot with { ActiveGrants = [grant, grant with { Grant = grant.Grant with { GrantId = Guid.NewGuid(), Scope = "arguments" } }], ActiveGrantsTotal = 12 };
+
         return
         [
             ("approval", TeamsCard.Approval(pending, now)),
+            ("approval with three grant durations", TeamsCard.Approval(grantable, now)),
+            ("approval, escalated", TeamsCard.Approval(pending with { EscalatedAt = now, EscalatedTo = ["group-member", "teams:" + TeamsTestHost.ApproverAadId] }, now)),
+            ("escalation notice", TeamsCard.Escalated(pending, ["teams:" + TeamsTestHost.ApproverAadId, "slack:U1"], now)),
+            ("approval, editable, with grants", TeamsCard.Approval(grantable with { Request = grantable.Request with { Editable = true } }, now)),
+            ("final approved with changed arguments", TeamsCard.Final(granted with { GrantId = null, GrantUntil = null, EditedArguments = "{\"task_id\":\"T-2\",\"api_key\":\"[redacted]\"}" }, now)),
+            ("final approved for a while", TeamsCard.Final(granted, now, "Approved by Ada Approver for 1h.")),
+            ("grants", TeamsStatusCard.Grants(withGrants.ActiveGrants, withGrants.ActiveGrantsTotal, now)),
+            ("grants, none, with notice", TeamsStatusCard.Grants([], 0, now, "Grant revoked: calls ask for approval again.")),
+            ("status with grants", TeamsStatusCard.Status(withGrants)),
             ("approval, anyone, quorum, notice", TeamsCard.Approval(anyone, now, "Approval 1 of 2 recorded; 1 more needed.")),
             ("approval, huge arguments", TeamsCard.Approval(huge, now)),
             ("approval, arguments not JSON", TeamsCard.Approval(notJson, now)),

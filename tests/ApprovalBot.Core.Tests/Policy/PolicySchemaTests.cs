@@ -7,7 +7,7 @@ namespace ApprovalBot.Core.Tests.Policy;
 public class PolicySchemaTests
 {
     private static readonly string[] TopLevelFields = ["$schema", "version", "default", "mode", "hide", "rules", "groups", "identities", "redact"];
-    private static readonly string[] RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required"];
+    private static readonly string[] RuleFields = ["action", "reason", "approvers", "timeout", "rate_limit", "when", "wait", "hold", "approvals_required", "grants", "grant_scope", "editable", "escalate"];
 
     private static string RepoFile(string relative)
     {

@@ -45,13 +45,14 @@ internal abstract class ChannelRig : IAsyncDisposable
     /// the host's settings), then the host and its client; whatever started is disposed again when
     /// a later step fails.
     /// </summary>
-    protected static async Task<Started> StartAsync(Func<List<IAsyncDisposable>, Task<IEnumerable<string>>> startFakes, string? policy = null)
+    /// <param name="dataDirectory">A data directory to (re)use, e.g. to start again after a restart; null for a new one.</param>
+    protected static async Task<Started> StartAsync(Func<List<IAsyncDisposable>, Task<IEnumerable<string>>> startFakes, string? policy = null, string? dataDirectory = null)
     {
         var parts = new List<IAsyncDisposable>();
         try
         {
             var settings = await startFakes(parts);
-            var host = await GatewayHost.StartAsync(policy: policy, withEverything: false, settings: settings);
+            var host = await GatewayHost.StartAsync(policy: policy, withEverything: false, settings: settings, dataDirectory: dataDirectory);
             parts.Add(host);
             var client = await host.ConnectAsync();
             return new Started(host, client, parts);

@@ -56,9 +56,10 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
     {
         var call = _h.CallAsync(Rule(timeout: TimeSpan.FromMinutes(15)));
         var id = await _h.WaitForRequestAsync();
+        // The call's own expiry timer is armed (no sleeping: moving the clock before would miss it).
+        await _h.Time.WaitForTimerAsync(TimeSpan.FromMinutes(15));
 
         _h.Time.Advance(TimeSpan.FromMinutes(14));
-        await Task.Delay(50);
         Assert.False(call.IsCompleted);
         _h.Time.Advance(TimeSpan.FromMinutes(1));
 
@@ -196,7 +197,8 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
     {
         _h.Events.Down = true;
         var call = _h.CallAsync(Rule(timeout: TimeSpan.FromMinutes(1)));
-        await Task.Delay(200);
+        // Nothing reaches the bus: wait for the call's expiry timer itself, not for a guessed time.
+        await _h.Time.WaitForTimerAsync(TimeSpan.FromMinutes(1));
         _h.Time.Advance(TimeSpan.FromMinutes(1));
 
         var result = await call.WaitAsync(TimeSpan.FromSeconds(10));
@@ -239,6 +241,7 @@ public sealed class ApprovalLifecycleTests : IAsyncLifetime
     {
         var first = _h.CallAsync(Rule(hold: TimeSpan.FromSeconds(40)));
         var id = await _h.WaitForRequestAsync();
+        await _h.Time.WaitForTimerAsync(TimeSpan.FromSeconds(40));
         _h.Time.Advance(TimeSpan.FromSeconds(40));
 
         var handedBack = await first.WaitAsync(TimeSpan.FromSeconds(10));

@@ -5,10 +5,11 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Policy;
 using ApprovalBot.Core.Redaction;
 using ApprovalBot.Gateway.Configuration;
+using ApprovalBot.Gateway.Grants;
+using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol.Protocol;
 
 namespace ApprovalBot.Gateway.Tests.Parking;
@@ -25,7 +26,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public LifecycleHarness(ApprovalOptions? options = null)
     {
         Directory.CreateDirectory(_directory);
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+        Time = new TimerClock(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
         Store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
         Audit = new AuditTrail(Store, NullLogger<AuditTrail>.Instance);
         // Held for an hour unless a test says otherwise, so the fake clock decides when a call is handed back.
@@ -38,11 +39,14 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public (ApprovalLifecycle Lifecycle, ApprovalGate Gate) NewProcess()
     {
         var held = new HeldCalls();
-        var lifecycle = new ApprovalLifecycle(Store, held, Events, Audit, new GatewayInstance("unit-gw"), Options, new SecretRedactor(), Time, NullLogger<ApprovalLifecycle>.Instance);
-        return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance));
+        var grants = new GrantLifecycle(Store, Events, Audit, new GatewayInstance("unit-gw"), Time, NullLogger<GrantLifecycle>.Instance);
+        var lifecycle = new ApprovalLifecycle(Store, held, Events, Audit, new GatewayInstance("unit-gw"), Options, new SecretRedactor(), Time, NullLogger<ApprovalLifecycle>.Instance, grants: grants);
+        Grants = grants;
+        return (lifecycle, new ApprovalGate(Store, held, lifecycle, Digests, Options, new ApprovalChannelsDescription("tests"), Time, NullLogger<ApprovalGate>.Instance, grants));
     }
 
-    public FakeTimeProvider Time { get; }
+    /// <summary>The fake clock; <see cref="TimerClock.WaitForTimerAsync"/> says when a held call's timer is armed.</summary>
+    public TimerClock Time { get; }
     public GatewayStore Store { get; }
     public AuditTrail Audit { get; }
     public ApprovalOptions Options { get; }
@@ -50,6 +54,9 @@ public sealed class LifecycleHarness : IAsyncDisposable
     public RecordingEvents Events { get; } = new();
     public ApprovalLifecycle Lifecycle { get; }
     public ApprovalGate Gate { get; }
+
+    /// <summary>The grants of the latest <see cref="NewProcess"/>.</summary>
+    public GrantLifecycle Grants { get; private set; } = null!;
     public ConcurrentQueue<IDictionary<string, JsonElement>?> Executed { get; } = new();
 
     public async Task InitializeAsync()
@@ -58,8 +65,18 @@ public sealed class LifecycleHarness : IAsyncDisposable
         await Audit.StartAsync(CancellationToken.None);
     }
 
-    public static PolicyDecision Rule(IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null) =>
-        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold);
+    /// <param name="grants">The rule's <c>grants</c> (durations an approver may approve for).</param>
+    /// <param name="fingerprint">Stands for the rule's content: a grant is usable only under the same one.</param>
+    public static PolicyDecision Rule(
+        IReadOnlyList<string>? approvers = null, int required = 1, ApprovalWait wait = ApprovalWait.Block, TimeSpan? timeout = null, TimeSpan? hold = null,
+        IReadOnlyList<TimeSpan>? grants = null, GrantScope scope = GrantScope.Tool, string fingerprint = "rule-v1", EscalationRule? escalate = null) =>
+        new(PolicyAction.RequireApproval, "rules.agentwork_cancel_task", "Cancels a task", null, approvers ?? [Alice.Principal, Bob.Principal], timeout, wait, required, hold)
+        {
+            Grants = grants ?? [],
+            GrantScope = scope,
+            Fingerprint = fingerprint,
+            Escalation = escalate,
+        };
 
     public static Dictionary<string, JsonElement> Args(string task = "T-100") => new()
     {
@@ -70,38 +87,39 @@ public sealed class LifecycleHarness : IAsyncDisposable
     /// <summary>Starts a guarded call; the upstream "runs" by recording the arguments it got.</summary>
     public Task<CallToolResult> CallAsync(
         PolicyDecision decision, Dictionary<string, JsonElement>? arguments = null, string agent = "agent-1",
-        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null)
+        CancellationToken cancellationToken = default, ApprovalGate? gate = null, TimeSpan? upstreamTakes = null,
+        Func<Task<CallToolResult>>? upstream = null)
     {
         var args = arguments ?? Args();
         return (gate ?? Gate).HoldAsync(
             new GuardedCall(agent, "agentwork_cancel_task", "agentwork", args, decision, null, null),
-            async _ =>
+            async (sent, _) =>
             {
-                Executed.Enqueue(args);
+                Executed.Enqueue(sent);
                 if (upstreamTakes is { } takes)
                 {
                     await Task.Delay(takes);
                 }
 
-                return new CallToolResult { Content = [new TextContentBlock { Text = "done" }] };
+                return upstream is null ? new CallToolResult { Content = [new TextContentBlock { Text = "done" }] } : await upstream();
             },
             cancellationToken).AsTask();
     }
+
+    /// <summary>Waits until <paramref name="count"/> calls wait on the approval in this process (joined, not yet answered).</summary>
+    public Task WaitForAuditAsync(Guid id, string decision, int count = 1) =>
+        Eventually.TrueAsync(async () => (await AuditAsync(id)).Count(a => a.Decision == decision) >= count, $"{count} audit row(s) {decision}");
 
     public static Guid ApprovalIdOf(CallToolResult result) => Guid.Parse(result.Meta!["approvalbot"]!["approvalId"]!.GetValue<string>());
 
     public async Task<Guid> WaitForRequestAsync(int count = 1)
     {
-        for (var i = 0; i < 500 && Events.Requested.Count < count; i++)
-        {
-            await Task.Delay(10);
-        }
-
+        await Eventually.TrueAsync(() => Events.Requested.Count >= count, $"{count} approval request(s) on the bus");
         return Events.Requested.ElementAt(count - 1).ApprovalId;
     }
 
-    public Task<ApprovalDecisionOutcome> DecideAsync(Guid id, Approver who, bool approve, string? comment = null) =>
-        Lifecycle.DecideAsync(new ApprovalDecision(id, Guid.NewGuid(), approve, who, comment, Time.GetUtcNow(), "slack"), CancellationToken.None);
+    public Task<ApprovalDecisionOutcome> DecideAsync(Guid id, Approver who, bool approve, string? comment = null, string? grant = null) =>
+        Lifecycle.DecideAsync(new ApprovalDecision(id, Guid.NewGuid(), approve, who, comment, Time.GetUtcNow(), "slack", Grant: grant), CancellationToken.None);
 
     public async Task<IReadOnlyList<AuditEntry>> AuditAsync(Guid id)
     {
@@ -124,8 +142,22 @@ public sealed class LifecycleHarness : IAsyncDisposable
     }
 }
 
-public sealed class RecordingEvents : IApprovalEvents
+public sealed class RecordingEvents : IApprovalEvents, IGrantEvents
 {
+    public ConcurrentQueue<ApprovalEscalated> Escalated { get; } = new();
+    public ConcurrentQueue<ApprovalReminder> Reminders { get; } = new();
+
+    public Task PublishEscalatedAsync(ApprovalEscalated message, CancellationToken cancellationToken) => Record(Escalated, message);
+
+    public Task PublishReminderAsync(ApprovalReminder message, CancellationToken cancellationToken) => Record(Reminders, message);
+
+    public ConcurrentQueue<GrantCreated> GrantsCreated { get; } = new();
+    public ConcurrentQueue<GrantEnded> GrantsEnded { get; } = new();
+
+    public Task PublishGrantCreatedAsync(GrantCreated message, CancellationToken cancellationToken) => Record(GrantsCreated, message);
+
+    public Task PublishGrantEndedAsync(GrantEnded message, CancellationToken cancellationToken) => Record(GrantsEnded, message);
+
     public ConcurrentQueue<ApprovalRequested> Requested { get; } = new();
     public ConcurrentQueue<ApprovalResolved> Resolved { get; } = new();
     public ConcurrentQueue<ApprovalExecuted> Executed { get; } = new();
@@ -151,8 +183,14 @@ public sealed class RecordingEvents : IApprovalEvents
 
     public Task PublishLapsedAsync(ApprovalLapsed message, CancellationToken cancellationToken) => Record(Lapsed, message);
 
+    private readonly ConcurrentDictionary<Type, int> _attempts = new();
+
+    /// <summary>Publishes of <typeparamref name="T"/> tried, including those that failed because the bus was down.</summary>
+    public int AttemptsOf<T>() => _attempts.GetValueOrDefault(typeof(T));
+
     private Task Record<T>(ConcurrentQueue<T> into, T message)
     {
+        _attempts.AddOrUpdate(typeof(T), 1, (_, n) => n + 1);
         if (Down)
         {
             throw new TimeoutException("bus down");

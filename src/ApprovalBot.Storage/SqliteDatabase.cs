@@ -4,13 +4,13 @@ using Microsoft.Data.Sqlite;
 namespace ApprovalBot.Storage;
 
 /// <summary>A versioned SQL migration: applied once, in order, inside a transaction.</summary>
-internal sealed record Migration(int Version, string Name, string Sql);
+public sealed record Migration(int Version, string Name, string Sql);
 
 /// <summary>
-/// One SQLite file with WAL and versioned migrations. Linked into both the gateway and the bot
-/// (each owns its own file) so there is one way to open and migrate a database.
+/// One SQLite file with WAL and versioned migrations. The gateway and the bot each own their own
+/// file; both open and migrate it this way.
 /// </summary>
-internal sealed class SqliteDatabase
+public sealed class SqliteDatabase
 {
     private readonly string _connectionString;
 

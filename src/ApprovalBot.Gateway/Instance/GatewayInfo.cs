@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ModelContextProtocol;
 
-namespace ApprovalBot.Gateway;
+namespace ApprovalBot.Gateway.Instance;
 
 /// <summary>The gateway's own name and version, and the JSON copy used when renaming upstream objects.</summary>
 public static class GatewayInfo

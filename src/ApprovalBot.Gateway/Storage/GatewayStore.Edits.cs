@@ -1,0 +1,33 @@
+using Dapper;
+
+namespace ApprovalBot.Gateway.Storage;
+
+/// <summary>Edit, then approve: the approval and the edit it is bound to change in one conditional UPDATE.</summary>
+public sealed partial class GatewayStore
+{
+    /// <summary>Pending → Approved with the approver's edit and its digest, or nothing (someone decided first).</summary>
+    public async Task<bool> TryApproveWithEditAsync(
+        Guid id, DateTimeOffset at, string decidedBy, string? decidedByName, string channel, string? comment, string editedArguments, string editedDigest,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            """
+            UPDATE approvals SET status = 'Approved', decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel,
+                comment = @Comment, resolved_at = @At, resolution_published = 0, edited_arguments = @EditedArguments, edited_digest = @EditedDigest,
+                approved_by = json_insert(approved_by, '$[#]', @DecidedBy)
+            WHERE id = @Id AND status = 'Pending'
+            """,
+            new
+            {
+                Id = id.ToString(),
+                At = at.ToUnixTimeMilliseconds(),
+                DecidedBy = decidedBy,
+                DecidedByName = decidedByName,
+                Channel = channel,
+                Comment = comment,
+                EditedArguments = editedArguments,
+                EditedDigest = editedDigest,
+            }) == 1;
+    }
+}
