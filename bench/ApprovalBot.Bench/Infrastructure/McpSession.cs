@@ -12,7 +12,7 @@ namespace ApprovalBot.Bench.Infrastructure;
 /// </summary>
 public sealed class McpSession : IAsyncDisposable
 {
-    public const string ProtocolVersion = "2025-06-18";
+    public const string ProtocolVersion = "2025-11-25";
 
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");

@@ -18,6 +18,7 @@ public sealed partial class ApprovalCluster : IAsyncDisposable
           "default": "deny",
           "rules": {
             "stamp": { "action": "require_approval", "reason": "benchmark", "timeout": "1h" },
+            "stamp_later": { "action": "require_approval", "reason": "benchmark", "timeout": "1h", "wait": "retry" },
             "ping": { "action": "allow" }
           }
         }
@@ -59,6 +60,8 @@ public sealed partial class ApprovalCluster : IAsyncDisposable
             "--ApprovalBot:Gateway:Upstreams:bench:Prefix=",
             "--ApprovalBot:Approvals:MaxPendingPerAgent=1000000",
             "--ApprovalBot:Approvals:DefaultTimeout=01:00:00",
+            // Parked calls stay parked until the bench decides (parking 10,000 may take longer than the default 40 s on a busy machine).
+            "--ApprovalBot:Approvals:HoldFor=00:10:00",
             // The first progress notification (it names the approval) is sent at once; no more after it.
             "--ApprovalBot:Approvals:ProgressInterval=01:00:00",
         ]);

@@ -42,6 +42,9 @@ public sealed class StampTool
     [McpServerTool(Name = "stamp", Destructive = true), Description("Answers {n, ts}: the argument and the monotonic clock when the call started.")]
     public static string Stamp([Description("Any short text; echoed back")] string n) =>
         $$"""{"n":"{{n}}","ts":{{Stopwatch.GetTimestamp()}}}""";
+
+    [McpServerTool(Name = "stamp_later", Destructive = true), Description("The same as stamp; guarded with wait: retry in the bench (the call is handed back at once, collected later).")]
+    public static string StampLater([Description("Any short text; echoed back")] string n) => Stamp(n);
 }
 
 /// <summary>

@@ -165,10 +165,9 @@ public sealed partial class CallEnforcement(
     private void Record(long started, string verdict, string agent, string? tool, PolicyDecision? decision, IDictionary<string, JsonElement>? arguments)
     {
         var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
-        var digest = arguments is null ? null : digests.Compute(arguments);
-        audit.Record(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed, digest));
+        // The digest and the CallDecided line are made by the audit writer, off the call's path.
+        audit.RecordDecision(new AuditEntry(time.GetUtcNow(), verdict, agent, tool, decision?.Rule, decision?.Reason, elapsed), arguments, digests, logger);
         telemetry.CallDecided(verdict, tool);
-        LogCallDecided(logger, verdict, tool ?? "(none)", agent, decision?.Rule ?? "-");
     }
 
     private static string ActionName(PolicyAction action) => action switch
@@ -177,7 +176,4 @@ public sealed partial class CallEnforcement(
         PolicyAction.RequireApproval => "held",
         _ => "allowed",
     };
-
-    [LoggerMessage(EventName = "CallDecided", Level = LogLevel.Information, Message = "{Decision} {Tool} for agent {Agent} by {Rule}")]
-    private static partial void LogCallDecided(ILogger logger, string decision, string tool, string agent, string rule);
 }

@@ -47,7 +47,7 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
         var started = time.GetTimestamp();
         try
         {
-            var result = await tool.Upstream.ForwardAsync(RequestMethods.ToolsCall, (client, ct) => client.CallToolAsync(forwarded, ct), cancellationToken);
+            var result = await tool.Upstream.CallToolAsync(forwarded, cancellationToken);
             context.Items[UpstreamMillisecondsItem] = time.GetElapsedTime(started).TotalMilliseconds;
             return result;
         }

@@ -33,6 +33,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile McpClient? _client;
+    private volatile LiveSession? _live;
+    private LiveSession? _connecting;
+    private readonly HttpDirectRequests? _direct;
     private volatile UpstreamLists _lists = UpstreamLists.Empty;
     private volatile string? _lastError = "still connecting";
     private volatile string? _unresponsive;
@@ -48,6 +51,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         _time = time;
         _loggerFactory = new NoTraceLoggerFactory(loggerFactory);
         _logger = loggerFactory.CreateLogger<UpstreamConnection>();
+        _direct = options.Url is { Length: > 0 } url ? new HttpDirectRequests(new Uri(url), options.Headers) : null;
     }
 
     /// <summary>Raised after <see cref="Lists"/> was replaced (connected, reconnected, or the upstream's list_changed).</summary>
@@ -107,6 +111,50 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// tools/call, forwarded as <see cref="ForwardAsync{T}"/> would with the SDK client's
+    /// <c>CallToolAsync</c> (same request, same answer, same errors, same cancellation), but its answer
+    /// reaches the caller without the SDK client's dispatch: read by the caller itself over HTTP, taken
+    /// off the stream by the ordered relay over stdio.
+    /// </summary>
+    public Task<CallToolResult> CallToolAsync(CallToolRequestParams request, CancellationToken cancellationToken) =>
+        ForwardAsync(RequestMethods.ToolsCall, async (client, ct) =>
+        {
+            if (_live is not { } live || !ReferenceEquals(live.Client, client) || live.Session is not { } session)
+            {
+                return await client.CallToolAsync(request, ct);
+            }
+
+            var message = new JsonRpcRequest
+            {
+                Id = OrderedRelayTransport.Session.NewRequestId(),
+                Method = RequestMethods.ToolsCall,
+                Params = JsonSerializer.SerializeToNode(request, McpJsonUtilities.DefaultOptions),
+            };
+            JsonRpcMessage? answer = null;
+            if (_direct is not null && HttpDirectRequests.Applies(client.NegotiatedProtocolVersion))
+            {
+                try
+                {
+                    answer = await _direct.SendAsync(message, session.SessionId, client.NegotiatedProtocolVersion!, live.Relay, session, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    session.SendCancelled(message.Id);
+                    throw;
+                }
+            }
+
+            answer ??= await session.SendRequestAsync(message, ct);
+            return answer switch
+            {
+                JsonRpcError error => throw HttpDirectRequests.RemoteError(error),
+                JsonRpcResponse response => JsonSerializer.Deserialize<CallToolResult>(response.Result, McpJsonUtilities.DefaultOptions)
+                    ?? throw new JsonException("Unexpected JSON result in response."),
+                _ => throw new McpException("Invalid response type"),
+            };
+        }, cancellationToken);
+
     public UpstreamUnavailableException Unavailable() =>
         new(Name, _firstAttempt.Task.IsCompleted ? _lastError ?? "reconnecting" : "still connecting");
 
@@ -123,6 +171,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 // Connected means usable: the lists are loaded before anyone sees this upstream as up.
                 var lists = await FetchSettledListsAsync(client, stoppingToken);
                 _unresponsive = null;
+                _live = _connecting;
                 _client = client;
                 _lists = lists;
                 ListsChanged?.Invoke(this);
@@ -159,6 +208,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             finally
             {
                 _client = null;
+                _live = null;
                 _unresponsive = null;
                 if (client is not null)
                 {
@@ -278,8 +328,9 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 _loggerFactory);
 
         // Progress, logging and resource updates bypass the SDK's handlers: relayed in order, before later responses.
-        transport = new OrderedRelayTransport(
+        var relay = new OrderedRelayTransport(
             transport, RelayedNotifications, (n, ct) => _bridge.OnNotificationAsync(this, n.Method, n.Params, ct), _time, _logger);
+
         var options = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "approvalbot-gateway", Version = GatewayInfo.Version },
@@ -300,7 +351,8 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             },
         };
 
-        var client = await McpClient.CreateAsync(transport, options, _loggerFactory, cancellationToken);
+        var client = await McpClient.CreateAsync(relay, options, _loggerFactory, cancellationToken);
+        _connecting = new LiveSession(client, relay, relay.Current);
         return client;
     }
 
@@ -383,7 +435,12 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
         {
             await DisposeQuietlyAsync(client);
         }
+
+        _direct?.Dispose();
     }
+
+    /// <summary>The connected client with the relay session its requests go through.</summary>
+    private sealed record LiveSession(McpClient Client, OrderedRelayTransport Relay, OrderedRelayTransport.Session? Session);
 
     [LoggerMessage(EventName = "UpstreamConnected", Level = LogLevel.Information, Message = "Upstream {Upstream} connected with {Tools} tools")]
     private static partial void LogUpstreamConnected(ILogger logger, string upstream, int tools);

@@ -101,9 +101,65 @@ public sealed class OrderedRelayTransportTests
         Assert.Same(closed, await Assert.ThrowsAsync<IOException>(() => transport.MessageReader.Completion));
     }
 
+    [Fact]
+    public async Task The_gateways_own_request_gets_its_answer_after_the_notifications_before_it_and_the_sdk_client_never_sees_it()
+    {
+        var upstream = new FakeTransport();
+        var delivered = new List<int>();
+        var relay = new OrderedRelayTransport(
+            upstream, Relayed, (n, _) => { delivered.Add(n.Params!["progress"]!.GetValue<int>()); return ValueTask.CompletedTask; }, TimeProvider.System, NullLogger.Instance);
+        await using var transport = await relay.ConnectAsync();
+        var session = relay.Current!;
+        var request = new JsonRpcRequest { Id = OrderedRelayTransport.Session.NewRequestId(), Method = RequestMethods.ToolsCall };
+
+        var answer = session.SendRequestAsync(request, CancellationToken.None);
+        var sent = await upstream.Sent.Reader.ReadAsync();
+        upstream.Incoming.Writer.TryWrite(Progress(1));
+        upstream.Incoming.Writer.TryWrite(Progress(2));
+        upstream.Incoming.Writer.TryWrite(new JsonRpcResponse { Id = request.Id, Result = new JsonObject { ["ok"] = true } });
+        upstream.Incoming.Writer.TryWrite(Response(3));
+
+        Assert.Same(request, sent);
+        Assert.True(Assert.IsType<JsonRpcResponse>(await answer).Result!["ok"]!.GetValue<bool>());
+        Assert.Equal(new[] { 1, 2 }, delivered);
+        // Only the SDK client's own answer reaches it.
+        Assert.Equal(new RequestId(3), Assert.IsType<JsonRpcResponse>(await transport.MessageReader.ReadAsync()).Id);
+    }
+
+    [Fact]
+    public async Task The_gateways_own_request_fails_when_the_upstream_closes_and_a_cancelled_one_is_cancelled_upstream_too()
+    {
+        var upstream = new FakeTransport();
+        var relay = new OrderedRelayTransport(upstream, Relayed, (_, _) => ValueTask.CompletedTask, TimeProvider.System, NullLogger.Instance);
+        await using var transport = await relay.ConnectAsync();
+        var session = relay.Current!;
+
+        using (var cancel = new CancellationTokenSource())
+        {
+            var request = new JsonRpcRequest { Id = OrderedRelayTransport.Session.NewRequestId(), Method = RequestMethods.ToolsCall };
+            var answer = session.SendRequestAsync(request, cancel.Token);
+            await upstream.Sent.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            await cancel.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answer.WaitAsync(TimeSpan.FromSeconds(5)));
+            var cancelled = Assert.IsType<JsonRpcNotification>(await upstream.Sent.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(NotificationMethods.CancelledNotification, cancelled.Method);
+            Assert.Equal(request.Id.ToString(), cancelled.Params!["requestId"]!.ToString());
+        }
+
+        var pending = session.SendRequestAsync(new JsonRpcRequest { Id = OrderedRelayTransport.Session.NewRequestId(), Method = RequestMethods.ToolsCall }, CancellationToken.None);
+        await upstream.Sent.Reader.ReadAsync();
+        var closed = new IOException("the upstream process exited with code 3");
+        upstream.Incoming.Writer.TryComplete(closed);
+
+        Assert.Same(closed, await Assert.ThrowsAsync<IOException>(() => pending));
+    }
+
     private sealed class FakeTransport : IClientTransport, ITransport
     {
         public Channel<JsonRpcMessage> Incoming { get; } = Channel.CreateUnbounded<JsonRpcMessage>();
+
+        public Channel<JsonRpcMessage> Sent { get; } = Channel.CreateUnbounded<JsonRpcMessage>();
 
         public string Name => "fake";
 
@@ -113,7 +169,11 @@ public sealed class OrderedRelayTransportTests
 
         public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) => Task.FromResult<ITransport>(this);
 
-        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+        {
+            Sent.Writer.TryWrite(message);
+            return Task.CompletedTask;
+        }
 
         public ValueTask DisposeAsync()
         {
