@@ -3,7 +3,8 @@
 #   - npm packages (pinned by package-lock.json): the MCP reference server, the TypeScript SDK client,
 #     playwright-core (tests/node), the MCP conformance suite (tests/conformance) and the adaptivecards
 #     parser (tests/ApprovalBot.Bot.Tests)
-#   - Debian packages: rabbitmq-server (a throw-away node on a free port), chromium (console page test),
+#   - Debian packages: rabbitmq-server (a throw-away node on a free port), postgresql (a throw-away
+#     cluster on a free port, for the shared store), chromium (console page test),
 #     docker-compose (checks docker-compose.yml)
 #   - dotnet restore, build, test, then bench/run.sh --smoke
 # Ends with one line "N passed, N failed", whatever happens before it (CI reads that line):
@@ -83,6 +84,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq
@@ -98,6 +100,11 @@ echo "== rabbitmq"
 port=$(scripts/rabbitmq-test.sh start)
 echo "rabbitmq listening on 127.0.0.1:$port"
 trap 'rc=$?; scripts/rabbitmq-test.sh stop; summarize $rc' EXIT
+
+echo "== postgresql"
+pg_port=$(scripts/postgres-test.sh start)
+echo "postgresql listening on 127.0.0.1:$pg_port"
+trap 'rc=$?; scripts/postgres-test.sh stop; scripts/rabbitmq-test.sh stop; summarize $rc' EXIT
 
 echo "== build"
 # A project that does not build has no results file: it is counted as failed, the others still run.

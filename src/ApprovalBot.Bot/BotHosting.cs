@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Bot.Bus;
 using ApprovalBot.Bot.Channels;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace ApprovalBot.Bot;
 
-public sealed record BotSettings(string DataDirectory, ConsoleOptions Console, string AdminToken);
+public sealed record BotSettings(string DataDirectory, ConsoleOptions Console, string AdminToken, StorageOptions? Storage = null);
 
 public static class BotHosting
 {
@@ -23,7 +24,7 @@ public static class BotHosting
         services.TryAddSingleton(TimeProvider.System);
         // First hosted service: the schema exists before the bus delivers anything.
         services.AddHostedService<BotStartup>();
-        services.AddSingleton(new BotStore(Path.Combine(settings.DataDirectory, "bot.db")));
+        services.AddSingleton(new BotStore(Database.Create(settings.Storage ?? new StorageOptions(), Path.Combine(settings.DataDirectory, "bot.db"), "bot")));
         services.AddSingleton<IApprovalReadModel>(sp => sp.GetRequiredService<BotStore>());
         // Each posted card is also reported to the approval's gateway, for its audit timeline.
         services.AddSingleton<ICardReferences, AnnouncedCardReferences>();

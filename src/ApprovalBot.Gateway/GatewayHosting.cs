@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using System.Security.Cryptography;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
@@ -35,7 +36,8 @@ public sealed record GatewaySettings(
     Policy Policy,
     string ChannelsDescription,
     AuditOptions? Audit = null,
-    WebhookSettings? Webhooks = null);
+    WebhookSettings? Webhooks = null,
+    StorageOptions? Storage = null);
 
 public static class GatewayHosting
 {
@@ -54,7 +56,7 @@ public static class GatewayHosting
         services.AddSingleton(sp => new SecretRedactor(
             settings.Gateway.SecretArgumentNames.Length > 0 ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames) : null,
             () => sp.GetRequiredService<PolicyStore>().Current.Redaction));
-        services.AddSingleton(new GatewayStore(Path.Combine(settings.DataDirectory, "gateway.db")));
+        services.AddSingleton(new GatewayStore(Database.Create(settings.Storage ?? new StorageOptions(), Path.Combine(settings.DataDirectory, "gateway.db"), "gateway")));
         services.AddSingleton(sp => new PolicyStore(settings.PolicyPath, settings.Policy, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>()));
         services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());
         services.AddSingleton<AgentSessions>();

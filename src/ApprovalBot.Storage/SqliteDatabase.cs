@@ -1,16 +1,13 @@
+using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace ApprovalBot.Storage;
 
-/// <summary>A versioned SQL migration: applied once, in order, inside a transaction.</summary>
-public sealed record Migration(int Version, string Name, string Sql);
-
 /// <summary>
-/// One SQLite file with WAL and versioned migrations. The gateway and the bot each own their own
-/// file; both open and migrate it this way.
+/// One SQLite file with WAL and versioned migrations: what a single process uses, embedded.
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;
 
@@ -34,7 +31,11 @@ public sealed class SqliteDatabase
 
     public string Path { get; }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    public override StorageProvider Provider => StorageProvider.Sqlite;
+
+    public override string Description => Path;
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -43,26 +44,14 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    public async Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    public Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
+        MigrateAsync(new MigrationSet(migrations, []), cancellationToken);
+
+    public override async Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
         await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
-        var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_version")).ToHashSet();
-        foreach (var migration in migrations.OrderBy(m => m.Version))
-        {
-            if (applied.Contains(migration.Version))
-            {
-                continue;
-            }
-
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(migration.Sql, transaction: transaction);
-            await connection.ExecuteAsync(
-                "INSERT INTO schema_version (version, name, applied_at) VALUES (@Version, @Name, @At)",
-                new { migration.Version, migration.Name, At = TimeProvider.System.GetUtcNow().ToString("O") },
-                transaction);
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await SchemaVersions.ApplyAsync(connection, migrations.Sqlite, cancellationToken);
     }
 }

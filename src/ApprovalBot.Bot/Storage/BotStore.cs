@@ -79,14 +79,24 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             """),
     ];
 
-    private readonly SqliteDatabase _database;
+    private readonly Database _database;
 
+    /// <summary>The bot's SQLite file at <paramref name="path"/>.</summary>
     public BotStore(string path)
+        : this(new SqliteDatabase(path))
     {
-        _database = new SqliteDatabase(path);
     }
 
-    public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(Migrations, cancellationToken);
+    public BotStore(Database database)
+    {
+        _database = database;
+    }
+
+    public StorageProvider Provider => _database.Provider;
+
+    public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(new MigrationSet(Migrations, PostgresMigrations), cancellationToken);
+
+    private static readonly IReadOnlyList<Migration> PostgresMigrations = [];
 
     /// <summary>Inserts a new approval; a redelivered request changes nothing. Returns true when it was new.</summary>
     public async Task<bool> AddRequestedAsync(ApprovalRequested request, CancellationToken cancellationToken)

@@ -5,7 +5,11 @@ namespace ApprovalBot.Gateway.Storage;
 /// <summary>The gateway database's schema, one script per version. Never edit a shipped script: add one.</summary>
 internal static class GatewayMigrations
 {
-    public static readonly IReadOnlyList<Migration> All =
+    public static readonly MigrationSet All = new(Sqlite(), Postgres());
+
+    private static IReadOnlyList<Migration> Postgres() => [];
+
+    private static IReadOnlyList<Migration> Sqlite() =>
     [
         new(1, "approvals and audit", """
             CREATE TABLE approvals (

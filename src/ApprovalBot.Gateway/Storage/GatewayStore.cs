@@ -13,14 +13,23 @@ namespace ApprovalBot.Gateway.Storage;
 /// </summary>
 public sealed partial class GatewayStore
 {
-    private readonly SqliteDatabase _database;
+    private readonly Database _database;
 
+    /// <summary>The gateway's SQLite file at <paramref name="path"/>.</summary>
     public GatewayStore(string path)
+        : this(new SqliteDatabase(path))
     {
-        _database = new SqliteDatabase(path);
     }
 
-    public string Path => _database.Path;
+    public GatewayStore(Database database)
+    {
+        _database = database;
+    }
+
+    /// <summary>Where the rows are, for logs and errors: the file, or the PostgreSQL schema.</summary>
+    public string Path => _database.Description;
+
+    public StorageProvider Provider => _database.Provider;
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 

@@ -2,6 +2,7 @@ using ApprovalBot.Bot.WebConsole;
 using ApprovalBot.Gateway.Audit;
 using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Webhooks;
+using ApprovalBot.Storage;
 
 namespace ApprovalBot.Configuration;
 
@@ -13,6 +14,9 @@ public sealed record ApprovalBotOptions
     public ServerRole Role { get; init; } = ServerRole.All;
 
     public string DataDirectory { get; init; } = "data";
+
+    /// <summary>Where approvals, grants, tasks, audit and card references live: SQLite files (default) or a shared PostgreSQL.</summary>
+    public StorageOptions Storage { get; init; } = new();
 
     public string PolicyPath { get; init; } = "examples/policy.json";
 

@@ -81,6 +81,7 @@ public static partial class ConfigurationValidator
             errors.Add("ApprovalBot:Telemetry:OtlpEndpoint must be an absolute URL (e.g. http://otel-collector:4317).");
         }
 
+        errors.AddRange(options.Storage.Validate());
         var dataDirectory = Path.GetFullPath(options.DataDirectory, workingDirectory);
         var policyPath = ResolvePolicyPath(options.PolicyPath, workingDirectory);
         Policy? policy = null;

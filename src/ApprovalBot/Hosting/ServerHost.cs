@@ -59,7 +59,8 @@ public static class ServerHost
                 validated.Policy!,
                 DescribeChannels(builder.Configuration, options),
                 options.Audit,
-                new Gateway.Webhooks.WebhookSettings(options.Webhooks.Where(w => w.Value.Enabled).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal))));
+                new Gateway.Webhooks.WebhookSettings(options.Webhooks.Where(w => w.Value.Enabled).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal)),
+                options.Storage));
             var mcp = builder.Services.AddGatewayMcpServer();
             if (stdio)
             {
@@ -76,7 +77,7 @@ public static class ServerHost
         var adminToken = options.RunsBot || servesAudit ? ResolveAdminToken(options.Console, validated.DataDirectory, terminal) : null;
         if (options.RunsBot)
         {
-            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!));
+            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!, options.Storage));
             if (options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
             {
                 builder.Services.AddAuditForwarding(options.Console.GatewayUrl);

@@ -1,0 +1,41 @@
+using System.Data.Common;
+
+namespace ApprovalBot.Storage;
+
+/// <summary>A versioned SQL migration: applied once, in order, inside a transaction.</summary>
+public sealed record Migration(int Version, string Name, string Sql);
+
+/// <summary>
+/// A store's schema for both providers. The versions are the same on both sides (version N is the
+/// same schema whichever provider runs it); only the SQL differs where the dialects do.
+/// </summary>
+public sealed record MigrationSet(IReadOnlyList<Migration> Sqlite, IReadOnlyList<Migration> Postgres)
+{
+    public IReadOnlyList<Migration> For(StorageProvider provider) => provider == StorageProvider.Postgres ? Postgres : Sqlite;
+}
+
+/// <summary>
+/// Where a store keeps its rows: one SQLite file, or one schema of a shared PostgreSQL database.
+/// Stores write the SQL both understand; <see cref="Provider"/> picks the few statements that differ.
+/// </summary>
+public abstract class Database
+{
+    public abstract StorageProvider Provider { get; }
+
+    /// <summary>For logs and errors: the file, or host/database/schema (never the password).</summary>
+    public abstract string Description { get; }
+
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Applies the migrations not yet applied; with PostgreSQL, one instance at a time.</summary>
+    public abstract Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The database a store uses under the configured provider: with SQLite the file at
+    /// <paramref name="sqlitePath"/>, with PostgreSQL the schema <paramref name="schema"/>.
+    /// </summary>
+    public static Database Create(StorageOptions options, string sqlitePath, string schema) =>
+        options.Provider == StorageProvider.Postgres
+            ? new PostgresDatabase(options.Postgres.ConnectionString!, schema)
+            : new SqliteDatabase(sqlitePath);
+}
