@@ -36,6 +36,6 @@ public abstract class Database
     /// </summary>
     public static Database Create(StorageOptions options, string sqlitePath, string schema) =>
         options.Provider == StorageProvider.Postgres
-            ? new PostgresDatabase(options.Postgres.ConnectionString!, schema)
+            ? new PostgresDatabase(options.Postgres.EffectiveConnectionString(), schema)
             : new SqliteDatabase(sqlitePath);
 }

@@ -43,4 +43,13 @@ public sealed record PostgresOptions
 {
     /// <summary>An Npgsql connection string (Host=…;Port=…;Database=…;Username=…;Password=…).</summary>
     public string? ConnectionString { get; init; }
+
+    /// <summary>When set, the password (instead of one in the connection string): a secret kept in its own variable.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>The connection string with <see cref="Password"/> applied.</summary>
+    public string EffectiveConnectionString() =>
+        string.IsNullOrEmpty(Password)
+            ? ConnectionString ?? ""
+            : new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Password = Password }.ConnectionString;
 }

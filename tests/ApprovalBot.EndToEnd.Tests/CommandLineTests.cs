@@ -124,6 +124,27 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("Mongo", null, "ApprovalBot:Storage:Provider must be Sqlite or Postgres (got 'Mongo').")]
+    [InlineData("Postgres", null, "ApprovalBot:Storage:Postgres:ConnectionString is required when ApprovalBot:Storage:Provider is Postgres.")]
+    [InlineData("postgres", "Host=;Password=s3cret-not-shown", "ApprovalBot:Storage:Postgres:ConnectionString is not valid: it names no Host.")]
+    public void A_storage_that_cannot_work_is_refused_at_start_up_by_name(string provider, string? connectionString, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ApprovalBot:PolicyPath"] = Path.Combine(RepoPaths.Root, "examples", "policy.json"),
+            ["ApprovalBot:Gateway:Upstreams:agentwork:Command"] = "dotnet",
+            ["ApprovalBot:Storage:Provider"] = provider,
+            ["ApprovalBot:Storage:Postgres:ConnectionString"] = connectionString,
+        }).Build();
+
+        var (result, errors) = Configuration.ConfigurationValidator.Validate(configuration, RepoPaths.NewTempDirectory());
+
+        Assert.Null(result);
+        Assert.Equal(expected, Assert.Single(errors));
+        Assert.DoesNotContain("s3cret", string.Join("\n", errors), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("http://0.0.0.0:5080", "http://localhost:5080")]
     [InlineData("http://*:5080", "http://localhost:5080")]
     [InlineData("http://+:5080/", "http://localhost:5080/")]

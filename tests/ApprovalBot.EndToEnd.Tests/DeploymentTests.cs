@@ -60,6 +60,50 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
+    public async Task Compose_ha_profile_runs_two_gateways_and_two_bots_on_one_PostgreSQL()
+    {
+        var compose = await FindComposeAsync();
+        Assert.True(compose is not null, "docker-compose is not installed (scripts/test.sh installs it).");
+
+        // Default: each process keeps its own SQLite files.
+        var (exit, output) = await RunAsync(compose!.Value.File, [.. compose.Value.Prefix, "-f", "docker-compose.yml", "config"], RepoPaths.Root);
+        Assert.True(exit == 0, output);
+        Assert.Contains("ApprovalBot__Storage__Provider: Sqlite", output);
+
+        var environment = new Dictionary<string, string>
+        {
+            ["COMPOSE_PROFILES"] = "ha",
+            ["STORAGE_PROVIDER"] = "Postgres",
+            ["POSTGRES_PASSWORD"] = "pg-secret-from-env",
+        };
+        (exit, output) = await RunAsync(compose.Value.File, [.. compose.Value.Prefix, "-f", "docker-compose.yml", "config"], RepoPaths.Root, environment);
+        Assert.True(exit == 0, $"`{compose.Value.Display} config` with the ha profile failed (exit {exit}):\n{output}");
+        foreach (var expected in new[] { "gateway-2:", "bot-2:", "postgres:17", "pg_isready", "ApprovalBot__Gateway__InstanceId: gateway-2", "ApprovalBot__Bus__BotInstanceId: bot-2" })
+        {
+            Assert.Contains(expected, output);
+        }
+
+        // All four processes on the shared store, each gateway its own instance id; the password from its own variable.
+        Assert.Equal(4, CountOf(output, "ApprovalBot__Storage__Provider: Postgres"));
+        Assert.Equal(4, CountOf(output, "ApprovalBot__Storage__Postgres__Password: pg-secret-from-env"));
+        Assert.Equal(4, CountOf(output, "--ApprovalBot:Role="));
+        Assert.All(
+            output.Split('\n').Where(l => l.Contains("Postgres__ConnectionString", StringComparison.Ordinal)),
+            line => Assert.DoesNotContain("Password=", line, StringComparison.Ordinal));
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    [Fact]
     public void Files_that_the_compose_stack_and_the_Dockerfile_use_exist()
     {
         Assert.True(File.Exists(RootFile("examples", "policy.json")), "docker-compose.yml mounts ./examples/policy.json");

@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using ApprovalBot.Bot.Slack;
@@ -28,6 +29,12 @@ public static partial class ConfigurationValidator
         if (configuration[ApprovalBotOptions.Section + ":Role"] is { } role && !Enum.TryParse<ServerRole>(role, ignoreCase: true, out var parsed) | !Enum.IsDefined(parsed))
         {
             return (null, [$"{ApprovalBotOptions.Section}:Role must be all, gateway or bot (got '{role}')."]);
+        }
+
+        if (configuration[StorageOptions.SectionPath + ":Provider"] is { } provider
+            && (!Enum.TryParse<StorageProvider>(provider, ignoreCase: true, out var storage) || !Enum.IsDefined(storage)))
+        {
+            return (null, [$"{StorageOptions.SectionPath}:Provider must be Sqlite or Postgres (got '{provider}')."]);
         }
 
         ApprovalBotOptions options;
