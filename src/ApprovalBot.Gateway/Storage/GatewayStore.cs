@@ -228,13 +228,17 @@ public sealed partial class GatewayStore
             }) == 1;
     }
 
-    /// <summary>The first identical call after approval claims it (single use); later ones do not.</summary>
-    public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first identical call after approval claims it (single use); later ones do not. The claiming
+    /// instance takes the row over (<paramref name="instance"/>): with replicas the call may run on one
+    /// that did not open the approval, and only the one running it may end it as failed after a restart.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken, string? instance = null)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "UPDATE approvals SET claimed_at = @At WHERE id = @Id AND status = 'Approved' AND claimed_at IS NULL",
-            new { Id = id.ToString(), At = at.ToUnixTimeMilliseconds() }) == 1;
+            "UPDATE approvals SET claimed_at = @At, instance = COALESCE(@Instance, instance) WHERE id = @Id AND status = 'Approved' AND claimed_at IS NULL",
+            new { Id = id.ToString(), At = at.ToUnixTimeMilliseconds(), Instance = instance }) == 1;
     }
 
     /// <summary>Pending approvals past their deadline, moved to Expired in one statement; returns their ids.</summary>

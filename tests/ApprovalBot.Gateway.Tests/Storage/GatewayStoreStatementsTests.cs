@@ -17,10 +17,13 @@ public abstract partial class GatewayStoreTests
         Assert.True(await _store.TryTransitionAsync(record.Id, ApprovalStatus.Pending, ApprovalStatus.Approved, Nine, "slack:UALICE", "Alice", "slack", addApprover: "slack:UALICE"));
         GatewayStore[] replicas = [OpenReplica(), OpenReplica()];
 
-        var wins = await RaceAsync(10, i => replicas[i % 2].TryClaimAsync(record.Id, Nine.AddSeconds(i), CancellationToken.None));
+        var wins = await RaceAsync(10, i => replicas[i % 2].TryClaimAsync(record.Id, Nine.AddSeconds(i), CancellationToken.None, $"replica-{i}"));
 
-        Assert.Single(wins, w => w);
+        var winner = Assert.Single(Enumerable.Range(0, 10), i => wins[i]);
         Assert.NotNull((await replicas[1].GetApprovalAsync(record.Id, CancellationToken.None))!.ClaimedAt);
+        // Only the replica running the call may end it after its own restart; the opener's restart leaves it alone.
+        Assert.Empty(await _store.ListClaimedUnfinishedAsync("gw-1", CancellationToken.None));
+        Assert.Single(await _store.ListClaimedUnfinishedAsync($"replica-{winner}", CancellationToken.None));
     }
 
     [Fact]
