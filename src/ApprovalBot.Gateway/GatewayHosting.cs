@@ -51,12 +51,22 @@ public static class GatewayHosting
         services.AddSingleton(settings.Approvals);
         services.AddSingleton(new GatewayInstance(ResolveInstanceId(settings)));
         services.AddSingleton(new ApprovalChannelsDescription(settings.ChannelsDescription));
-        services.AddSingleton(new ArgumentDigest(LoadOrCreateKey(Path.Combine(settings.DataDirectory, "gateway.key"))));
+        var store = new GatewayStore(Database.Create(settings.Storage ?? new StorageOptions(), Path.Combine(settings.DataDirectory, "gateway.db"), "gateway"));
+        services.AddSingleton(store);
+        if (store.Provider == StorageProvider.Postgres)
+        {
+            // Replicas share the key through the database: an identical call on another replica must have the same digest to redeem.
+            services.AddSingleton(sp => new ArgumentDigest(LoadOrCreateSharedKey(store, sp.GetRequiredService<TimeProvider>())));
+        }
+        else
+        {
+            services.AddSingleton(new ArgumentDigest(LoadOrCreateKey(Path.Combine(settings.DataDirectory, "gateway.key"))));
+        }
+
         // The policy's "redact" is read on every use, so a reload applies without re-creating the redactor.
         services.AddSingleton(sp => new SecretRedactor(
             settings.Gateway.SecretArgumentNames.Length > 0 ? SecretRedactor.DefaultPatterns.Concat(settings.Gateway.SecretArgumentNames) : null,
             () => sp.GetRequiredService<PolicyStore>().Current.Redaction));
-        services.AddSingleton(new GatewayStore(Database.Create(settings.Storage ?? new StorageOptions(), Path.Combine(settings.DataDirectory, "gateway.db"), "gateway")));
         services.AddSingleton(sp => new PolicyStore(settings.PolicyPath, settings.Policy, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>()));
         services.AddHostedService(sp => sp.GetRequiredService<PolicyStore>());
         services.AddSingleton<AgentSessions>();
@@ -211,6 +221,14 @@ public static class GatewayHosting
         var id = $"{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
         File.WriteAllText(file, id);
         return id;
+    }
+
+    private static byte[] LoadOrCreateSharedKey(GatewayStore store, TimeProvider time)
+    {
+        // Resolved while the host builds its services, before GatewayStartup runs: the table must exist first
+        // (migrating twice changes nothing). Once per process, at start-up, so blocking here is acceptable.
+        store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return store.LoadOrCreateSharedKeyAsync("argument-digest", RandomNumberGenerator.GetBytes(32), time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult();
     }
 
     private static byte[] LoadOrCreateKey(string file)

@@ -30,6 +30,17 @@ public sealed record ApprovalWaiting(
     bool AgentWaiting,
     DateTimeOffset At);
 
+/// <summary>
+/// Gateway to gateway (replicas sharing one database): an approval left Pending on <paramref name="Instance"/>.
+/// Every replica hears it on its own queue; one holding calls for the approval re-reads it from the
+/// database and releases them, as if it had applied the decision itself. Bots ignore it.
+/// </summary>
+public sealed record ApprovalStateChanged(
+    Guid ApprovalId,
+    string Status,
+    string Instance,
+    DateTimeOffset At);
+
 /// <summary>Published when an approved call was never collected by the agent within the redeem window: nothing ran.</summary>
 public sealed record ApprovalLapsed(
     Guid ApprovalId,

@@ -12,6 +12,14 @@ public static class BusQueues
     /// <summary>Decisions for the gateway instance that owns the approval (bots address it from <see cref="ApprovalRequested.GatewayAddress"/>).</summary>
     public static string Gateway(string gatewayInstance) => $"approvalbot-gateway-{gatewayInstance}";
 
+    /// <summary>
+    /// With a shared database (PostgreSQL): the one competing-consumer queue every gateway replica reads.
+    /// Approvals carry it as their gateway address, so a decision is applied by any live replica even when
+    /// the one that opened the approval is gone; the replica holding waiting calls learns it from
+    /// <see cref="ApprovalStateChanged"/> on its own queue.
+    /// </summary>
+    public const string GatewayShared = "approvalbot-gateway-shared";
+
     /// <summary>Each bot instance's own heartbeat queue: every bot hears every gateway.</summary>
     public static string BotHeartbeats(string botInstance) => $"approvalbot-bot-{botInstance}-heartbeats";
 }

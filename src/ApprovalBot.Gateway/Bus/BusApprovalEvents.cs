@@ -2,16 +2,26 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Storage;
 using MassTransit;
 
 namespace ApprovalBot.Gateway.Bus;
 
 /// <summary>Publishes the gateway's approval and grant events on the bus, bounded in time so a dead broker never holds a call.</summary>
-public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance) : IApprovalEvents, IGrantEvents
+public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance, GatewayStore store) : IApprovalEvents, IGrantEvents
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
-    public Uri GatewayAddress { get; } = new($"queue:{BusQueues.Gateway(instance.Id)}");
+    /// <summary>
+    /// With SQLite only this process has the approval, so decisions go to its own queue. With PostgreSQL
+    /// any replica can apply them, so they go to the replicas' shared queue: a dead owner loses nothing.
+    /// </summary>
+    public Uri GatewayAddress { get; } = new($"queue:{(store.Provider == StorageProvider.Postgres ? BusQueues.GatewayShared : BusQueues.Gateway(instance.Id))}");
+
+    public bool AnnouncesToReplicas => store.Provider == StorageProvider.Postgres;
+
+    public Task PublishStateChangedAsync(ApprovalStateChanged message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 
     public Task PublishRequestedAsync(ApprovalRequested message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 

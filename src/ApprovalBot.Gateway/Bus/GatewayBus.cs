@@ -1,6 +1,8 @@
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Storage;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,6 +16,7 @@ public static class GatewayBus
         bus.AddConsumer<ApprovalDecisionConsumer>();
         bus.AddConsumer<ApprovalCardPostedConsumer>();
         bus.AddConsumer<GrantRevokeConsumer>();
+        bus.AddConsumer<ApprovalStateChangedConsumer>();
     }
 
     public static void ConfigureGatewayEndpoints(this IBusFactoryConfigurator bus, IBusRegistrationContext context)
@@ -25,6 +28,22 @@ public static class GatewayBus
             // Card posts for the timeline, addressed like decisions (the approval's owning gateway).
             e.ConfigureConsumer<ApprovalCardPostedConsumer>(context);
             e.ConfigureConsumer<GrantRevokeConsumer>(context);
+            // Published by whichever replica applied a decision: every replica's own queue gets a copy.
+            e.ConfigureConsumer<ApprovalStateChangedConsumer>(context);
         });
+
+        if (context.GetRequiredService<GatewayStore>().Provider == StorageProvider.Postgres)
+        {
+            // Replicas share the database: any live one applies a decision, a card post or a revocation
+            // (competing consumers), so none is lost with the replica that opened the approval.
+            bus.ReceiveEndpoint(BusQueues.GatewayShared, e =>
+            {
+                // Sent, never published, to this queue: no exchange bindings (which would also copy them here).
+                e.ConfigureConsumeTopology = false;
+                e.ConfigureConsumer<ApprovalDecisionConsumer>(context);
+                e.ConfigureConsumer<ApprovalCardPostedConsumer>(context);
+                e.ConfigureConsumer<GrantRevokeConsumer>(context);
+            });
+        }
     }
 }

@@ -86,7 +86,7 @@ public sealed partial class ApprovalLifecycle(
     /// <summary>Single use: the one call that claims an approved approval runs it; every other gets false.</summary>
     public async Task<bool> TryClaimAsync(ApprovalRecord record, CancellationToken cancellationToken)
     {
-        if (!await store.TryClaimAsync(record.Id, time.GetUtcNow(), cancellationToken))
+        if (!await store.TryClaimAsync(record.Id, time.GetUtcNow(), cancellationToken, instance.Id))
         {
             return false;
         }
@@ -102,6 +102,8 @@ public sealed partial class ApprovalLifecycle(
         {
             // A redelivered message: answer with the current state, change nothing.
             var current = await store.GetApprovalAsync(decision.ApprovalId, cancellationToken);
+            // Another replica may have applied it while this one holds calls for it: release them from the database.
+            await SyncHeldAsync(decision.ApprovalId, cancellationToken);
             return new(decision.ApprovalId, false, current?.Status.ToString() ?? "Unknown", "This decision was already received.");
         }
 
@@ -153,6 +155,9 @@ public sealed partial class ApprovalLifecycle(
                     audit.Record(new AuditEntry(now, "decision_refused", record.Agent, record.Tool, record.Rule, "not an approver", Digest: record.Digest, ApprovalId: record.Id, Actor: decision.Approver.Principal, Channel: decision.Channel));
                     return new(record.Id, false, record.Status.ToString(), verdict.Message);
                 case VerdictKind.AlreadyDecided:
+                    // Decided elsewhere (another replica, sharing the database): calls held here follow the stored outcome.
+                    await SyncHeldAsync(record.Id, cancellationToken);
+                    return new(record.Id, false, record.Status.ToString(), verdict.Message);
                 case VerdictKind.AlreadyCounted:
                     return new(record.Id, false, record.Status.ToString(), verdict.Message);
                 case VerdictKind.Expired:
@@ -405,6 +410,32 @@ public sealed partial class ApprovalLifecycle(
         // Not awaited: a slow or dead broker must not delay the waiting calls. Failures are logged
         // and the row stays unpublished, so maintenance publishes it again.
         _ = PublishResolvedAsync(record, collectBy, CancellationToken.None);
+        if (events.AnnouncesToReplicas)
+        {
+            // Calls for this approval may be held by another replica (the agent's identical call landed there).
+            _ = PublishQuietlyAsync(id, nameof(ApprovalStateChanged), () => events.PublishStateChangedAsync(
+                new ApprovalStateChanged(id, status.ToString(), instance.Id, time.GetUtcNow()), CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Releases the calls this process holds for <paramref name="id"/> when the database says it is no longer
+    /// Pending: how a replica learns of a decision another replica applied. Nothing happens when no call
+    /// waits here or the approval is still pending; releasing twice changes nothing.
+    /// </summary>
+    public async Task SyncHeldAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!held.IsWaiting(id) || await store.GetApprovalAsync(id, cancellationToken) is not { } record || record.Status == ApprovalStatus.Pending)
+        {
+            return;
+        }
+
+        // Approved: each waiting call claims it (the database lets one win across replicas); anything else is the reason.
+        var by = record.DecidedBy is { } principal ? ToApprover(principal, record.DecidedByName) : null;
+        if (held.Resolve(id, new HeldOutcome(record.Status, by, record.Comment)))
+        {
+            LogHeldSynced(logger, id, record.Status.ToString());
+        }
     }
 
     /// <summary>When an approved approval that nobody has claimed may still be collected.</summary>
@@ -465,6 +496,9 @@ public sealed partial class ApprovalLifecycle(
 
     [LoggerMessage(EventName = "DecisionJudged", Level = LogLevel.Information, Message = "Decision on approval {ApprovalId} by {Principal} via {Channel}: {Verdict}")]
     private static partial void LogDecisionJudged(ILogger logger, Guid approvalId, string principal, string channel, string verdict);
+
+    [LoggerMessage(EventName = "HeldCallsSynced", Level = LogLevel.Information, Message = "Approval {ApprovalId} is {Status} in the shared database: calls held here are released")]
+    private static partial void LogHeldSynced(ILogger logger, Guid approvalId, string status);
 
     [LoggerMessage(EventName = "ApprovalResolved", Level = LogLevel.Information, Message = "Approval {ApprovalId} for {Tool} is {Status} (by {Principal})")]
     private static partial void LogApprovalResolved(ILogger logger, Guid approvalId, string tool, string status, string principal);

@@ -1,5 +1,6 @@
 using System.Text;
 using ApprovalBot.Gateway.Audit;
+using ApprovalBot.Storage;
 using Dapper;
 
 namespace ApprovalBot.Gateway.Storage;
@@ -66,8 +67,9 @@ public sealed partial class GatewayStore
             var plain = query.Decisions.Where(d => d is not ("denied" or AuditDecisions.DeniedByHuman)).Distinct().ToList();
             if (plain.Count > 0)
             {
-                alternatives.Add("decision IN @Decisions");
-                parameters.Add("Decisions", plain);
+                // Dapper expands a list for SQLite but hands Npgsql an array, which IN cannot take.
+                alternatives.Add(Provider == StorageProvider.Postgres ? "decision = ANY(@Decisions)" : "decision IN @Decisions");
+                parameters.Add("Decisions", plain.ToArray());
             }
 
             // Stored alike; told apart by whether the row belongs to an approval.
@@ -108,7 +110,7 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO cards_posted (approval_id, channel, reference, at) VALUES (@Id, @channel, @reference, @At)",
+            "INSERT INTO cards_posted (approval_id, channel, reference, at) VALUES (@Id, @channel, @reference, @At) ON CONFLICT DO NOTHING",
             new { Id = approvalId.ToString(), channel, reference, At = at.ToUnixTimeMilliseconds() }) == 1;
     }
 }

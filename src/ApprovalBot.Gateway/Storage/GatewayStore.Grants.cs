@@ -20,10 +20,10 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var moved = await connection.ExecuteAsync(
-            """
+            $"""
             UPDATE approvals SET status = 'Approved', decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel,
                 comment = @Comment, resolved_at = @At, resolution_published = 0, grant_id = @GrantId,
-                approved_by = json_insert(approved_by, '$[#]', @DecidedBy)
+                approved_by = {AppendToJsonList("approved_by", "@DecidedBy")}
             WHERE id = @Id AND status = 'Pending'
             """,
             new

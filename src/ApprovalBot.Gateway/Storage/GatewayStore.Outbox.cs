@@ -58,9 +58,9 @@ public sealed partial class GatewayStore
             new CommandDefinition(
                 """
                 SELECT webhook AS Webhook,
-                       SUM(status = 'pending') AS Waiting,
-                       SUM(status = 'pending' AND attempts > 0) AS Retrying,
-                       SUM(status = 'given_up') AS GivenUp,
+                       SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS Waiting,
+                       SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END) AS Retrying,
+                       SUM(CASE WHEN status = 'given_up' THEN 1 ELSE 0 END) AS GivenUp,
                        MIN(CASE WHEN status = 'pending' THEN created_at END) AS OldestWaiting,
                        (SELECT e.last_error FROM webhook_outbox e WHERE e.webhook = o.webhook AND e.status IN ('pending', 'given_up') AND e.last_error IS NOT NULL
                         ORDER BY e.last_attempt_at DESC LIMIT 1) AS LastError

@@ -32,8 +32,9 @@ public sealed partial class GatewayStore
                     SELECT id FROM approvals WHERE resolved_at < @Before AND status NOT IN ('Pending', 'Approved') LIMIT @batch)
                 """,
             PruneTarget.Dedup => """
-                DELETE FROM cards_posted WHERE rowid IN (SELECT rowid FROM cards_posted WHERE at < @Before LIMIT @batch);
-                DELETE FROM decisions_seen WHERE rowid IN (SELECT rowid FROM decisions_seen WHERE at < @Before LIMIT @batch);
+                DELETE FROM cards_posted WHERE (approval_id, channel, reference) IN (
+                    SELECT approval_id, channel, reference FROM cards_posted WHERE at < @Before LIMIT @batch);
+                DELETE FROM decisions_seen WHERE decision_id IN (SELECT decision_id FROM decisions_seen WHERE at < @Before LIMIT @batch);
                 """,
             PruneTarget.Outbox => """
                 DELETE FROM webhook_outbox WHERE id IN (

@@ -51,7 +51,7 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
-            "UPDATE tasks SET approval_id = @ApprovalId, status_message = @StatusMessage, ttl_ms = MAX(ttl_ms, @MinTtl), updated_at = @At WHERE id = @Id AND status = 'working'",
+            "UPDATE tasks SET approval_id = @ApprovalId, status_message = @StatusMessage, ttl_ms = CASE WHEN ttl_ms > @MinTtl THEN ttl_ms ELSE @MinTtl END, updated_at = @At WHERE id = @Id AND status = 'working'",
             new { Id = id, ApprovalId = approvalId.ToString(), StatusMessage = statusMessage, MinTtl = (long)minimumTtl.TotalMilliseconds, At = at.ToUnixTimeMilliseconds() });
     }
 

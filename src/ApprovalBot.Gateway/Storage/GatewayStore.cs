@@ -33,6 +33,12 @@ public sealed partial class GatewayStore
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
+    /// <summary>SQL that appends <paramref name="parameter"/> to the JSON array of strings in <paramref name="column"/>: the one fragment the dialects spell differently.</summary>
+    private string AppendToJsonList(string column, string parameter) =>
+        Provider == StorageProvider.Postgres
+            ? $"({column}::jsonb || jsonb_build_array({parameter}::text))::text"
+            : $"json_insert({column}, '$[#]', {parameter})";
+
     private const string InsertAudit = """
         INSERT INTO audit (at, agent, tool, decision, rule, reason, duration_ms, digest, approval_id, actor, channel, reference, grant_id)
         VALUES (@At, @Agent, @Tool, @Decision, @Rule, @Reason, @DurationMs, @Digest, @ApprovalId, @Actor, @Channel, @Reference, @GrantId)
@@ -141,7 +147,8 @@ public sealed partial class GatewayStore
                 GrantsOffered = record.GrantsOffered is { Count: > 0 } offered ? JsonSerializer.Serialize(offered.Select(d => (long)d.TotalMilliseconds)) : null,
                 record.GrantScope,
                 record.RuleFingerprint,
-                record.Editable,
+                // A 0/1 INTEGER on both providers (PostgreSQL would not take a boolean into it).
+                Editable = record.Editable ? 1 : 0,
                 EscalateAt = record.EscalateAt?.ToUnixTimeMilliseconds(),
                 EscalateTo = record.EscalateTo is null ? null : JsonSerializer.Serialize(record.EscalateTo),
             });
@@ -180,7 +187,10 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         var next = seen.Append(principal).ToList();
         return await connection.ExecuteAsync(
-            "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by = @Seen",
+            Provider == StorageProvider.Postgres
+                // Compared as JSON: an approver appended by PostgreSQL is written with jsonb's spacing.
+                ? "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by::jsonb = @Seen::jsonb"
+                : "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by = @Seen",
             new { Id = id.ToString(), Next = JsonSerializer.Serialize(next), Seen = JsonSerializer.Serialize(seen) }) == 1;
     }
 
@@ -201,7 +211,7 @@ public sealed partial class GatewayStore
             $"""
             UPDATE approvals SET status = @To,
                 {(leavesPending ? "decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel, comment = @Comment, resolved_at = @At, resolution_published = 0," : "")}
-                approved_by = CASE WHEN @AddApprover IS NULL THEN approved_by ELSE json_insert(approved_by, '$[#]', @AddApprover) END
+                approved_by = CASE WHEN @AddApprover IS NULL THEN approved_by ELSE {AppendToJsonList("approved_by", "@AddApprover")} END
             WHERE id = @Id AND status = @From
             """,
             new
@@ -218,13 +228,17 @@ public sealed partial class GatewayStore
             }) == 1;
     }
 
-    /// <summary>The first identical call after approval claims it (single use); later ones do not.</summary>
-    public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first identical call after approval claims it (single use); later ones do not. The claiming
+    /// instance takes the row over (<paramref name="instance"/>): with replicas the call may run on one
+    /// that did not open the approval, and only the one running it may end it as failed after a restart.
+    /// </summary>
+    public async Task<bool> TryClaimAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken, string? instance = null)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "UPDATE approvals SET claimed_at = @At WHERE id = @Id AND status = 'Approved' AND claimed_at IS NULL",
-            new { Id = id.ToString(), At = at.ToUnixTimeMilliseconds() }) == 1;
+            "UPDATE approvals SET claimed_at = @At, instance = COALESCE(@Instance, instance) WHERE id = @Id AND status = 'Approved' AND claimed_at IS NULL",
+            new { Id = id.ToString(), At = at.ToUnixTimeMilliseconds(), Instance = instance }) == 1;
     }
 
     /// <summary>Pending approvals past their deadline, moved to Expired in one statement; returns their ids.</summary>
@@ -287,7 +301,7 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO decisions_seen (decision_id, approval_id, at) VALUES (@DecisionId, @ApprovalId, @At)",
+            "INSERT INTO decisions_seen (decision_id, approval_id, at) VALUES (@DecisionId, @ApprovalId, @At) ON CONFLICT DO NOTHING",
             new { DecisionId = decisionId.ToString(), ApprovalId = approvalId.ToString(), At = at.ToUnixTimeMilliseconds() }) == 1;
     }
 

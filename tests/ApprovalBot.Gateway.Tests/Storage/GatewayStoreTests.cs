@@ -1,33 +1,30 @@
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Storage;
+using ApprovalBot.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
 namespace ApprovalBot.Gateway.Tests.Storage;
 
 /// <summary>
-/// The store's conditional writes on a real SQLite file: each lifecycle move is one UPDATE on the
-/// status the caller saw, so racing writers (two clicks, two identical calls, a click and the sweeper)
-/// end with exactly one winner.
+/// The store's conditional writes on a real database, run once per provider (a SQLite file; a PostgreSQL
+/// schema): each lifecycle move is one UPDATE on the status the caller saw, so racing writers (two clicks,
+/// two identical calls, a click and the sweeper) end with exactly one winner.
 /// </summary>
-public sealed class GatewayStoreTests : IAsyncLifetime
+public abstract partial class GatewayStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Nine = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "approvalbot-gwstore-" + Guid.NewGuid().ToString("N"));
     private GatewayStore _store = null!;
 
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _store = new GatewayStore(Path.Combine(_directory, "gateway.db"));
-        await _store.MigrateAsync(CancellationToken.None);
-    }
+    /// <summary>A migrated store on a new, empty database.</summary>
+    protected abstract Task<GatewayStore> CreateStoreAsync();
 
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    /// <summary>Another store on the same database: a second replica (PostgreSQL) or a second process on the file (SQLite).</summary>
+    protected abstract GatewayStore OpenReplica();
+
+    public async Task InitializeAsync() => _store = await CreateStoreAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
 
     private async Task<ApprovalRecord> InsertAsync(
         string agent = "agent-1", string digest = "d1", DateTimeOffset? requestedAt = null, TimeSpan? expiresIn = null, string instance = "gw-1", int required = 1)
@@ -237,5 +234,59 @@ public sealed class GatewayStoreTests : IAsyncLifetime
         Assert.Equal([record.Id], (await _store.ListUnpublishedAsync("gw-1", CancellationToken.None)).Select(r => r.Id));
         await _store.MarkResolutionPublishedAsync(record.Id, CancellationToken.None);
         Assert.Empty(await _store.ListUnpublishedAsync("gw-1", CancellationToken.None));
+    }
+}
+
+public sealed class SqliteGatewayStoreTests : GatewayStoreTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "approvalbot-gwstore-" + Guid.NewGuid().ToString("N"));
+
+    private string DatabasePath => Path.Combine(_directory, "gateway.db");
+
+    protected override async Task<GatewayStore> CreateStoreAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        var store = new GatewayStore(DatabasePath);
+        await store.MigrateAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override GatewayStore OpenReplica() => new(DatabasePath);
+
+    public override Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresGatewayStoreTests(PostgresServer server) : GatewayStoreTests
+{
+    private readonly List<PostgresDatabase> _databases = [];
+    private string _connectionString = "";
+
+    protected override async Task<GatewayStore> CreateStoreAsync()
+    {
+        _connectionString = await server.CreateDatabaseAsync();
+        var store = OpenReplica();
+        await store.MigrateAsync(CancellationToken.None);
+        return store;
+    }
+
+    protected override GatewayStore OpenReplica()
+    {
+        var database = new PostgresDatabase(_connectionString, "gateway");
+        _databases.Add(database);
+        return new GatewayStore(database);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var database in _databases)
+        {
+            await database.DisposeAsync();
+        }
     }
 }
