@@ -34,6 +34,12 @@ public sealed class AgentworkTools(WorkState state)
         }
 
         state.Tasks[task_id] = task with { Status = "cancelled" };
+        // Replicas of a gateway each start their own sample: a shared log counts executions across all of them.
+        if (Environment.GetEnvironmentVariable("AGENTWORK_EXECUTION_LOG") is { Length: > 0 } log)
+        {
+            File.AppendAllText(log, $"cancel_task {task_id}\n");
+        }
+
         return $"Task {task_id} ({task.Title}) cancelled.";
     }
 }

@@ -1,0 +1,216 @@
+using System.Net;
+using ApprovalBot.Bot.Slack;
+using ApprovalBot.Bot.Tests.Slack;
+using ApprovalBot.EndToEnd.Tests.Infrastructure;
+using ApprovalBot.Gateway.Identity;
+using ApprovalBot.Tests.Shared;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static ApprovalBot.EndToEnd.Tests.SlackEndToEndTests;
+
+namespace ApprovalBot.EndToEnd.Tests;
+
+/// <summary>
+/// Two gateways and two bots, as the <c>ha</c> profile runs them: separate processes of the real
+/// executable on one real RabbitMQ and one real PostgreSQL, Slack through its local fake. Replicas
+/// are killed with SIGKILL mid-flow; no approval is lost and nothing runs twice (each gateway's own
+/// sample upstream appends every execution to one shared log).
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer postgres) : IClassFixture<PostgresServer>
+{
+    private const string Tool = "agentwork_cancel_task";
+    private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
+
+    [Fact]
+    public async Task A_call_handed_back_by_a_gateway_that_is_then_killed_is_approved_at_the_other_bot_and_redeemed_on_the_other_gateway()
+    {
+        await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:00:02");
+        await using var gatewayA = await stack.StartGatewayAsync("a");
+        await using var gatewayB = await stack.StartGatewayAsync("b");
+        await using var bot1 = await stack.StartBotAsync("1");
+
+        // Handed back by A (the agent's client would have given up long before a person answers).
+        await using (var agentOnA = await Stack.ConnectAsync(gatewayA))
+        {
+            var handedBack = await Stack.CallAsync(agentOnA);
+            Assert.True(handedBack.IsError);
+            Assert.Contains("pending", handedBack.Meta?["approvalbot"]?["status"]?.ToString() ?? "", StringComparison.Ordinal);
+        }
+
+        var (id, card) = await stack.CardAsync();
+        // Bot 2 starts after the card was posted: it did not post it, and it has never seen the approval.
+        await using var bot2 = await stack.StartBotAsync("2");
+        gatewayA.Kill();
+        await gatewayA.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        await stack.ClickAsync(bot2, SlackActionIds.Approve, id, card);
+        await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        // The agent's identical call, now on gateway B, collects the approval.
+        await using var agentOnB = await Stack.ConnectAsync(gatewayB);
+        var result = await Stack.CallAsync(agentOnB);
+        Assert.False(result.IsError, Stack.Text(result));
+        Assert.Equal(SampleResult, Stack.Text(result));
+        Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+
+        // Collected once: calling again asks anew (a new approval), it does not run the old one.
+        var again = await Stack.CallAsync(agentOnB);
+        Assert.True(again.IsError);
+        Assert.Single(await stack.ExecutionsAsync());
+    }
+
+    [Fact]
+    public async Task A_bot_killed_between_posting_and_the_click_leaves_the_card_to_the_other_bot()
+    {
+        await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:02:00");
+        await using var gatewayA = await stack.StartGatewayAsync("a");
+        await using var gatewayB = await stack.StartGatewayAsync("b");
+        await using var bot1 = await stack.StartBotAsync("1");
+        await using var agentOnA = await Stack.ConnectAsync(gatewayA);
+
+        var waiting = Stack.CallAsync(agentOnA);
+        var (id, card) = await stack.CardAsync();
+        await using var bot2 = await stack.StartBotAsync("2");
+        bot1.Kill();
+        await bot1.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        await stack.ClickAsync(bot2, SlackActionIds.Approve, id, card);
+
+        // The waiting call on A is released with the upstream's result; the card bot 1 posted is updated by bot 2.
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(SampleResult, Stack.Text(result));
+        await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+        Assert.DoesNotContain(GatewayHost.SampleApiKey, bot2.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ten_identical_redeem_calls_over_both_gateways_run_the_tool_once()
+    {
+        await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:00:00");
+        await using var gatewayA = await stack.StartGatewayAsync("a");
+        await using var gatewayB = await stack.StartGatewayAsync("b");
+        await using var bot1 = await stack.StartBotAsync("1");
+        await using var agentOnA = await Stack.ConnectAsync(gatewayA);
+        await using var agentOnB = await Stack.ConnectAsync(gatewayB);
+
+        Assert.True((await Stack.CallAsync(agentOnA)).IsError);
+        var (id, card) = await stack.CardAsync();
+        await stack.ClickAsync(bot1, SlackActionIds.Approve, id, card);
+        await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        var calls = Enumerable.Range(0, 10).Select(i => Stack.CallAsync(i % 2 == 0 ? agentOnA : agentOnB)).ToList();
+        var results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+        // Whoever collected has the result (identical calls in one gateway share it); the rest were asked anew.
+        var collected = results.Where(r => r.IsError != true).ToList();
+        Assert.NotEmpty(collected);
+        Assert.All(collected, r => Assert.Equal(SampleResult, Stack.Text(r)));
+    }
+
+    /// <summary>One PostgreSQL database, one Slack fake and one execution log shared by the replicas of a test.</summary>
+    private sealed class Stack : IAsyncDisposable
+    {
+        private readonly RabbitMqNode _rabbit;
+        private readonly string _connectionString;
+        private readonly string _directory;
+        private readonly string _policy;
+        private readonly string _executions;
+
+        private Stack(RabbitMqNode rabbit, string connectionString, FakeSlackApi slack, string directory, string policy, string holdFor)
+        {
+            _rabbit = rabbit;
+            _connectionString = connectionString;
+            Slack = slack;
+            _directory = directory;
+            _policy = policy;
+            HoldFor = holdFor;
+            _executions = Path.Combine(directory, "executions.log");
+        }
+
+        public FakeSlackApi Slack { get; }
+
+        public string HoldFor { get; }
+
+        public static async Task<Stack> StartAsync(RabbitMqNode rabbit, PostgresServer postgres, string holdFor)
+        {
+            var connectionString = await postgres.CreateDatabaseAsync();
+            var slack = await FakeSlackApi.StartAsync();
+            slack.BotToken = BotToken;
+            var directory = RepoPaths.NewTempDirectory();
+            var policy = Path.Combine(directory, "policy.json");
+            await File.WriteAllTextAsync(policy, TestPolicies.Standard);
+            return new Stack(rabbit, connectionString, slack, directory, policy, holdFor);
+        }
+
+        public Task<AppProcess> StartGatewayAsync(string name) => AppProcess.StartAsync(Common("gateway", "gateway-" + name).Concat(
+        [
+            "--ApprovalBot:Gateway:InstanceId=ha-" + name + "-" + Path.GetFileName(_directory),
+            $"--ApprovalBot:Approvals:HoldFor={HoldFor}",
+            $"--ApprovalBot:Gateway:Upstreams:agentwork:Env:AGENTWORK_EXECUTION_LOG={_executions}",
+        ]));
+
+        public Task<AppProcess> StartBotAsync(string name) => AppProcess.StartAsync(Common("bot", "bot-" + name).Concat(Settings(Slack)).Concat(
+        [
+            "--ApprovalBot:Bus:BotInstanceId=ha-bot-" + name + "-" + Path.GetFileName(_directory),
+        ]));
+
+        public static async Task<McpClient> ConnectAsync(AppProcess gateway) =>
+            await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(gateway.BaseUrl, "/mcp"),
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + GatewayHost.AgentKey },
+                TransportMode = HttpTransportMode.StreamableHttp,
+            }));
+
+        public static Task<CallToolResult> CallAsync(McpClient agent) =>
+            agent.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey }).AsTask();
+
+        public static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(result.Content[0]).Text;
+
+        /// <summary>The approval's id and its Slack card (whichever bot posted it).</summary>
+        public async Task<(Guid Id, SlackApiCall Card)> CardAsync()
+        {
+            var card = await Slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId is not null, TimeSpan.FromSeconds(60));
+            return (card.ApprovalId!.Value, card);
+        }
+
+        public async Task ClickAsync(AppProcess bot, string action, Guid id, SlackApiCall card)
+        {
+            using var http = new HttpClient { BaseAddress = bot.BaseUrl };
+            using var click = SlackTestRequests.Signed(
+                "/slack/interactions",
+                SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(action, id, Approver, ApproverName, Channel, CardTs(card))),
+                "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow);
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(click)).StatusCode);
+        }
+
+        public async Task<IReadOnlyList<string>> ExecutionsAsync() =>
+            File.Exists(_executions) ? (await File.ReadAllLinesAsync(_executions)).Where(l => l.Length > 0).ToList() : [];
+
+        public async ValueTask DisposeAsync() => await Slack.DisposeAsync();
+
+        /// <summary>The ts the fake gave a card: its n-th successful post is <c>17000{n:00000}.{n:000000}</c>.</summary>
+        private string CardTs(SlackApiCall card)
+        {
+            var n = Slack.CallsTo("chat.postMessage").Count(c => c.Succeeded && c.Sequence <= card.Sequence);
+            return $"17000{n:00000}.{n:000000}";
+        }
+
+        private IEnumerable<string> Common(string role, string name) => _rabbit.Settings().Concat(
+        [
+            $"--ApprovalBot:Role={role}",
+            $"--ApprovalBot:DataDirectory={Path.Combine(_directory, name)}",
+            $"--ApprovalBot:PolicyPath={_policy}",
+            "--ApprovalBot:Storage:Provider=Postgres",
+            $"--ApprovalBot:Storage:Postgres:ConnectionString={_connectionString}",
+            $"--ApprovalBot:Console:AdminToken={GatewayHost.AdminToken}",
+            $"--ApprovalBot:Gateway:Agents:test-agent:ApiKeySha256={AgentAuthentication.HashKey(GatewayHost.AgentKey)}",
+            $"--ApprovalBot:Gateway:Upstreams:agentwork:Args:0={RepoPaths.SampleDll}",
+            $"--ApprovalBot:Gateway:Upstreams:agentwork:Env:AGENTWORK_API_KEY={GatewayHost.SampleApiKey}",
+            "--ApprovalBot:Gateway:HeartbeatInterval=00:00:01",
+        ]);
+    }
+}
