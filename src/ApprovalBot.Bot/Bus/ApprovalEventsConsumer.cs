@@ -21,12 +21,15 @@ internal sealed class ApprovalEventsConsumer(
 {
     public async Task Consume(ConsumeContext<ApprovalRequested> context)
     {
-        if (!await store.AddRequestedAsync(context.Message, context.CancellationToken))
+        // With replicas sharing the store, only the one that claims the posting shows the cards (a
+        // redelivery, or the same message on another replica, does not post twice).
+        if (!await store.ClaimPostingAsync(context.Message, context.CancellationToken))
         {
             return;
         }
 
         await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) => c.ShowAsync(v, ct), context.CancellationToken);
+        await store.MarkPostedAsync(context.Message.ApprovalId, context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<ApprovalResolved> context)

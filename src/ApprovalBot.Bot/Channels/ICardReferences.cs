@@ -2,7 +2,8 @@ namespace ApprovalBot.Bot.Channels;
 
 /// <summary>
 /// Where each channel remembers the messages it posted for an approval (Slack channel + ts,
-/// Teams conversation + activity id), so later updates can find them. Stored in the bot's SQLite.
+/// Teams conversation + activity id), so later updates can find them. Stored in the bot's store: with
+/// PostgreSQL shared by every bot replica, so any replica updates a card whichever one posted it.
 /// </summary>
 internal interface ICardReferences
 {

@@ -23,6 +23,11 @@ internal static class SlackStatusMessage
             var gateways = Gateways(snapshot);
             blocks.Add(Section(gateways));
             text.Append(gateways).Append('\n');
+            if (Bots(snapshot) is { } bots)
+            {
+                blocks.Add(Section(bots));
+                text.Append(bots).Append('\n');
+            }
         }
 
         var pending = Pending(snapshot);
@@ -118,6 +123,30 @@ internal static class SlackStatusMessage
     }
 
     public static JsonObject Ephemeral(string text) => new() { ["response_type"] = "ephemeral", ["text"] = text };
+
+    /// <summary>The bot replicas sharing the store; null with SQLite (one bot: nothing to tell).</summary>
+    private static string? Bots(StatusSnapshot snapshot)
+    {
+        if (snapshot.Bots.Count == 0)
+        {
+            return null;
+        }
+
+        var lines = new StringBuilder($"*Bots* — {snapshot.Bots.Count(b => b.Online)} online of {snapshot.Bots.Count}\n");
+        foreach (var bot in snapshot.Bots.OrderByDescending(b => b.Online).ThenBy(b => b.Instance, StringComparer.Ordinal))
+        {
+            var line = $"{(bot.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(bot.Instance, 80)}*{(bot.Self ? " (answering)" : "")} — up since {Date(bot.StartedAt)}, last seen {Date(bot.LastSeen)}\n";
+            if (lines.Length + line.Length > MaxSectionChars)
+            {
+                lines.Append("…");
+                break;
+            }
+
+            lines.Append(line);
+        }
+
+        return lines.ToString().TrimEnd('\n');
+    }
 
     private static string Gateways(StatusSnapshot snapshot)
     {

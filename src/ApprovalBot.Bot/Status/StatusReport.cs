@@ -18,6 +18,8 @@ internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, 
         var grants = await store.ListGrantsAsync(activeOnly: true, now, pendingLimit, cancellationToken);
         var grantsTotal = grants.Count < pendingLimit ? grants.Count : await store.CountActiveGrantsAsync(now, cancellationToken);
         var gateways = heartbeats.Snapshot();
+        // Only a shared store knows the other bot replicas; with SQLite this bot is the only one.
+        var bots = store.Shared ? await store.ListReplicasAsync(now - BotReplicaHeartbeat.ListedFor, BotReplicaHeartbeat.OfflineAfter, cancellationToken) : [];
         int Resolved(ApprovalStatus s) => resolved.TryGetValue(s.ToString(), out var c) ? c : 0;
         // Heartbeats carry each gateway's own counts for today; only same-day ones are added up.
         var today = gateways.Where(g => g.Heartbeat.SentAt >= midnight).Select(g => g.Heartbeat.Today).ToList();
@@ -42,6 +44,7 @@ internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, 
             AwaitingCollectionTotal = awaitingTotal,
             ActiveGrants = grants,
             ActiveGrantsTotal = grantsTotal,
+            Bots = bots,
         };
     }
 }

@@ -21,6 +21,9 @@ public sealed record StatusSnapshot(
     public IReadOnlyList<GrantView> ActiveGrants { get; init; } = [];
 
     public int ActiveGrantsTotal { get; init; }
+
+    /// <summary>The bot replicas sharing the store (PostgreSQL); empty with SQLite, where this bot is the only one.</summary>
+    public IReadOnlyList<BotReplicaStatus> Bots { get; init; } = [];
 }
 
 /// <param name="Online">A heartbeat arrived within the last three intervals.</param>
@@ -39,3 +42,8 @@ public interface IStatusReport
     /// <summary><paramref name="pendingLimit"/> caps the list; <see cref="StatusSnapshot.PendingTotal"/> still counts all.</summary>
     Task<StatusSnapshot> GetAsync(int pendingLimit, CancellationToken cancellationToken);
 }
+
+/// <summary>A bot replica sharing the store (PostgreSQL), by its heartbeat there.</summary>
+/// <param name="Online">Its heartbeat was written within the last three intervals.</param>
+/// <param name="Self">The replica answering this status.</param>
+public sealed record BotReplicaStatus(string Instance, DateTimeOffset StartedAt, DateTimeOffset LastSeen, bool Online, bool Self);

@@ -13,7 +13,7 @@ internal sealed partial class BotStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO grants (id, grant_created, created_at, expires_at) VALUES (@Id, @Body, @CreatedAt, @ExpiresAt)",
+            "INSERT INTO grants (id, grant_created, created_at, expires_at) VALUES (@Id, @Body, @CreatedAt, @ExpiresAt) ON CONFLICT DO NOTHING",
             new
             {
                 Id = grant.GrantId.ToString(),

@@ -10,8 +10,11 @@ using Dapper;
 namespace ApprovalBot.Bot.Storage;
 
 /// <summary>
-/// The bot's SQLite: a read model of approvals built from bus messages (for the console and
-/// /policy status) and the references of the cards each channel posted.
+/// The bot's store: a read model of approvals built from bus messages (for the console and
+/// /policy status) and the references of the cards each channel posted. One SQLite file per bot, or
+/// the "bot" schema of a PostgreSQL database that every bot replica shares (then a click on any
+/// replica finds the card another posted). The SQL is the same on both but for the few fragments
+/// that differ (<see cref="IsPostgres"/>).
 /// </summary>
 internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IGrantReadModel
 {
@@ -77,6 +80,88 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             ALTER TABLE approvals ADD COLUMN escalated_at INTEGER;
             ALTER TABLE approvals ADD COLUMN escalated_to TEXT;
             """),
+        new(7, "replicas", ReplicasSql),
+    ];
+
+    // Shared replicas post each card once: the replica whose insert of the request won claims the
+    // posting (post_claimed_*), posted_at marks it done, and an abandoned claim can be taken over.
+    // bot_replicas holds each replica's heartbeat for /policy status.
+    private const string ReplicasSql = """
+        ALTER TABLE approvals ADD COLUMN post_claimed_by TEXT;
+        ALTER TABLE approvals ADD COLUMN post_claimed_at BIGINT;
+        ALTER TABLE approvals ADD COLUMN posted_at BIGINT;
+        CREATE TABLE bot_replicas (
+            instance TEXT PRIMARY KEY,
+            started_at BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL
+        );
+        """;
+
+    /// <summary>
+    /// The same versions as <see cref="Migrations"/>, leading to the same tables and columns: BIGINT for
+    /// milliseconds and ticks, INTEGER 0/1 flags (so the stores' SQL stays the same), TEXT for JSON.
+    /// </summary>
+    private static readonly IReadOnlyList<Migration> PostgresMigrations =
+    [
+        new(1, "read model and cards", """
+            CREATE TABLE approvals (
+                id TEXT PRIMARY KEY,
+                request TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                status TEXT NOT NULL,
+                requested_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                decided_by TEXT,
+                comment TEXT,
+                resolved_at BIGINT,
+                succeeded INTEGER,
+                execution_summary TEXT
+            );
+            CREATE INDEX ix_approvals_status ON approvals (status, requested_at);
+            CREATE INDEX ix_approvals_resolved ON approvals (resolved_at);
+            CREATE TABLE cards (
+                approval_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                PRIMARY KEY (approval_id, channel, reference)
+            );
+            CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """),
+        new(2, "status counts from an index", """
+            CREATE INDEX ix_approvals_resolved_status ON approvals (resolved_at, status);
+            """),
+        new(3, "agent waiting, collect-by and lapsed", """
+            ALTER TABLE approvals ADD COLUMN agent_waiting INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE approvals ADD COLUMN waiting_at BIGINT;
+            ALTER TABLE approvals ADD COLUMN collect_by BIGINT;
+            ALTER TABLE approvals ADD COLUMN lapsed_at BIGINT;
+            CREATE INDEX ix_approvals_awaiting_collection ON approvals (collect_by)
+                WHERE status = 'Approved' AND succeeded IS NULL AND collect_by IS NOT NULL;
+            """),
+        new(4, "time-boxed grants", """
+            ALTER TABLE approvals ADD COLUMN grant_id TEXT;
+            ALTER TABLE approvals ADD COLUMN grant_until BIGINT;
+            CREATE TABLE grants (
+                id TEXT PRIMARY KEY,
+                grant_created TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                ended_at BIGINT,
+                end_reason TEXT,
+                ended_by TEXT,
+                end_comment TEXT
+            );
+            CREATE INDEX ix_grants_open ON grants (expires_at) WHERE ended_at IS NULL;
+            CREATE INDEX ix_grants_created ON grants (created_at);
+            """),
+        new(5, "edit then approve", """
+            ALTER TABLE approvals ADD COLUMN edited_arguments TEXT;
+            """),
+        new(6, "escalation", """
+            ALTER TABLE approvals ADD COLUMN escalated_at BIGINT;
+            ALTER TABLE approvals ADD COLUMN escalated_to TEXT;
+            """),
+        new(7, "replicas", ReplicasSql),
     ];
 
     private readonly Database _database;
@@ -87,16 +172,32 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
     {
     }
 
-    public BotStore(Database database)
+    /// <param name="replica">This bot's instance id: who claimed a card's posting, whose heartbeat it is.</param>
+    public BotStore(Database database, string? replica = null, TimeProvider? time = null)
     {
         _database = database;
+        Replica = replica ?? "local";
+        _time = time ?? TimeProvider.System;
     }
+
+    private readonly TimeProvider _time;
+
+    /// <summary>
+    /// How long a replica's claim to post an approval's cards holds without the posting finishing
+    /// (Slack's retries and 429 waits fit well inside); after that another replica may take it over.
+    /// </summary>
+    public static readonly TimeSpan PostingLease = TimeSpan.FromMinutes(2);
+
+    public string Replica { get; }
 
     public StorageProvider Provider => _database.Provider;
 
+    /// <summary>True when every bot replica shares this store (PostgreSQL): then replicas' heartbeats mean something.</summary>
+    public bool Shared => _database.Provider == StorageProvider.Postgres;
+
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(new MigrationSet(Migrations, PostgresMigrations), cancellationToken);
 
-    private static readonly IReadOnlyList<Migration> PostgresMigrations = [];
+    private bool IsPostgres => _database.Provider == StorageProvider.Postgres;
 
     /// <summary>Inserts a new approval; a redelivered request changes nothing. Returns true when it was new.</summary>
     public async Task<bool> AddRequestedAsync(ApprovalRequested request, CancellationToken cancellationToken)
@@ -104,8 +205,9 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             """
-            INSERT OR IGNORE INTO approvals (id, request, tool, status, requested_at, expires_at)
+            INSERT INTO approvals (id, request, tool, status, requested_at, expires_at)
             VALUES (@Id, @Request, @Tool, 'Pending', @RequestedAt, @ExpiresAt)
+            ON CONFLICT DO NOTHING
             """,
             new
             {
@@ -115,6 +217,56 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
                 RequestedAt = request.RequestedAt.ToUnixTimeMilliseconds(),
                 ExpiresAt = request.ExpiresAt.ToUnixTimeMilliseconds(),
             }) == 1;
+    }
+
+    /// <summary>
+    /// Stores a new approval and claims the posting of its cards for this replica. True when this
+    /// replica is to post them: it stored the approval first (with a shared store, of all replicas:
+    /// the insert is the one atomic "first"), or the replica that claimed it stopped before it posted
+    /// (claim older than <see cref="PostingLease"/>, still pending). A redelivery, or the same message
+    /// on another replica, otherwise gets false and posts nothing.
+    /// </summary>
+    public async Task<bool> ClaimPostingAsync(ApprovalRequested request, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var inserted = await connection.ExecuteAsync(
+            """
+            INSERT INTO approvals (id, request, tool, status, requested_at, expires_at, post_claimed_by, post_claimed_at)
+            VALUES (@Id, @Request, @Tool, 'Pending', @RequestedAt, @ExpiresAt, @Replica, @Now)
+            ON CONFLICT DO NOTHING
+            """,
+            new
+            {
+                Id = request.ApprovalId.ToString(),
+                Request = JsonSerializer.Serialize(request),
+                request.Tool,
+                RequestedAt = request.RequestedAt.ToUnixTimeMilliseconds(),
+                ExpiresAt = request.ExpiresAt.ToUnixTimeMilliseconds(),
+                Replica,
+                Now = now,
+            });
+        if (inserted == 1)
+        {
+            return true;
+        }
+
+        // One conditional UPDATE: of replicas taking over at once, one matches the old claim.
+        return await connection.ExecuteAsync(
+            """
+            UPDATE approvals SET post_claimed_by = @Replica, post_claimed_at = @Now
+            WHERE id = @Id AND status = 'Pending' AND posted_at IS NULL AND post_claimed_at < @StaleBefore
+            """,
+            new { Id = request.ApprovalId.ToString(), Replica, Now = now, StaleBefore = now - (long)PostingLease.TotalMilliseconds }) == 1;
+    }
+
+    /// <summary>The channels have had their go at the cards: no other replica takes the posting over.</summary>
+    public async Task MarkPostedAsync(Guid approvalId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "UPDATE approvals SET posted_at = @Now WHERE id = @Id AND posted_at IS NULL",
+            new { Id = approvalId.ToString(), Now = _time.GetUtcNow().ToUnixTimeMilliseconds() });
     }
 
     /// <summary>Records the end state once; returns false for a redelivery or an unknown approval.</summary>
@@ -151,8 +303,10 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         // Read and write in one (immediate) transaction: two messages of one approval may be consumed at once.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var id = waiting.ApprovalId.ToString();
+        // PostgreSQL's transactions do not lock what they read: FOR UPDATE makes the second message wait for the first.
         var row = await connection.QuerySingleOrDefaultAsync<WaitingRow>(
-            "SELECT status AS Status, agent_waiting AS AgentWaiting, waiting_at AS WaitingAt FROM approvals WHERE id = @id", new { id }, transaction);
+            "SELECT status AS Status, agent_waiting AS AgentWaiting, waiting_at AS WaitingAt FROM approvals WHERE id = @id" + (IsPostgres ? " FOR UPDATE" : ""),
+            new { id }, transaction);
         if (row is null)
         {
             return ReadModelChange.NotYetKnown;
@@ -167,7 +321,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         // The time advances even when the value stays: an older message arriving later must still lose.
         await connection.ExecuteAsync(
             "UPDATE approvals SET agent_waiting = @Waiting, waiting_at = @at WHERE id = @id",
-            new { id, Waiting = waiting.AgentWaiting, at }, transaction);
+            new { id, Waiting = waiting.AgentWaiting ? 1 : 0, at }, transaction);
         await transaction.CommitAsync(cancellationToken);
         return row.AgentWaiting != waiting.AgentWaiting && row.Status == nameof(ApprovalStatus.Pending)
             ? ReadModelChange.Changed
@@ -200,8 +354,9 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         await using var connection = await _database.OpenAsync(cancellationToken);
         var id = escalated.ApprovalId.ToString();
         var updated = await connection.ExecuteAsync(
-            """
-            UPDATE approvals SET request = json_set(request, '$.Approvers', json(@Approvers)), escalated_at = @At, escalated_to = @Added
+            $"""
+            UPDATE approvals SET request = {(IsPostgres ? "jsonb_set(request::jsonb, '{Approvers}', @Approvers::jsonb)::text" : "json_set(request, '$.Approvers', json(@Approvers))")},
+                escalated_at = @At, escalated_to = @Added
             WHERE id = @id AND escalated_at IS NULL
             """,
             new
@@ -234,7 +389,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             "UPDATE approvals SET succeeded = @Succeeded, execution_summary = @Summary WHERE id = @Id AND succeeded IS NULL",
-            new { Id = executed.ApprovalId.ToString(), executed.Succeeded, executed.Summary }) == 1;
+            new { Id = executed.ApprovalId.ToString(), Succeeded = executed.Succeeded ? 1 : 0, executed.Summary }) == 1;
     }
 
     public async Task<ApprovalView?> GetAsync(Guid approvalId, CancellationToken cancellationToken)
@@ -283,7 +438,8 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
         var rows = await connection.QueryAsync<(string Status, int Count)>(
             // "+status" keeps the planner from walking the whole status index to group: it reads today's
             // range of ix_approvals_resolved_status instead (about 170 ms → 4 ms at 100,000 approvals).
-            "SELECT status, COUNT(*) FROM approvals WHERE resolved_at >= @Since GROUP BY +status",
+            // PostgreSQL has no unary plus on text (nor needs the hint).
+            "SELECT status, COUNT(*) FROM approvals WHERE resolved_at >= @Since GROUP BY " + (IsPostgres ? "status" : "+status"),
             new { Since = since.ToUnixTimeMilliseconds() });
         return rows.ToDictionary(r => r.Status, r => r.Count);
     }
@@ -292,7 +448,7 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
-            "INSERT OR IGNORE INTO cards (approval_id, channel, reference) VALUES (@Id, @channel, @reference)",
+            "INSERT INTO cards (approval_id, channel, reference) VALUES (@Id, @channel, @reference) ON CONFLICT DO NOTHING",
             new { Id = approvalId.ToString(), channel, reference });
     }
 

@@ -55,6 +55,17 @@ internal static class TeamsStatusCard
             body.Add(FactSet(facts));
         }
 
+        // Replicas sharing the store (PostgreSQL) only: with SQLite there is one bot, the one answering.
+        if (snapshot.Bots.Count > 0)
+        {
+            body.Add(Label("Bots"));
+            foreach (var bot in snapshot.Bots)
+            {
+                body.Add(Literal(
+                    $"{(bot.Online ? "🟢" : "🔴")} {bot.Instance}{(bot.Self ? " (answering)" : "")} — {(bot.Online ? "online" : "offline")}, up since {Time(bot.StartedAt)}, last seen {ApprovalText.Ago(bot.LastSeen, snapshot.At)}"));
+            }
+        }
+
         AddPending(body, snapshot);
         if (snapshot.ActiveGrantsTotal > 0 || snapshot.ActiveGrants.Count > 0)
         {
@@ -73,7 +84,8 @@ internal static class TeamsStatusCard
             ("Allowed by policy", today.AutoAllowed.ToString(CultureInfo.InvariantCulture)),
             ("Denied by policy", today.DeniedByPolicy.ToString(CultureInfo.InvariantCulture)),
         ]));
-        return Card(body, $"ApprovalBot status: {snapshot.Gateways.Count(g => g.Online)} gateway(s) online, {snapshot.PendingTotal} pending");
+        return Card(body, $"ApprovalBot status: {snapshot.Gateways.Count(g => g.Online)} gateway(s) online, "
+            + (snapshot.Bots.Count > 0 ? $"{snapshot.Bots.Count(b => b.Online)} bot(s) online, " : "") + $"{snapshot.PendingTotal} pending");
     }
 
     /// <summary>What "policy pending" answers: the pending approvals only.</summary>

@@ -72,12 +72,15 @@ public static class ServerHost
             }
         }
 
+        // One id for this bot replica: its heartbeat queue, its heartbeat and card claims in a shared store.
+        var botInstance = BotSettings.NewInstanceId(options.Bus.BotInstanceId);
+
         // One admin token for the bot's console API and the gateway's audit API.
         var servesAudit = options.RunsGateway && !stdio && options.Console.Enabled;
         var adminToken = options.RunsBot || servesAudit ? ResolveAdminToken(options.Console, validated.DataDirectory, terminal) : null;
         if (options.RunsBot)
         {
-            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!, options.Storage));
+            builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!, options.Storage, botInstance));
             if (options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
             {
                 builder.Services.AddAuditForwarding(options.Console.GatewayUrl);
@@ -87,7 +90,7 @@ public static class ServerHost
             builder.Services.AddTeamsChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Teams.TeamsOptions.SectionPath));
         }
 
-        builder.Services.AddApprovalBus(options);
+        builder.Services.AddApprovalBus(options, botInstance);
         builder.Services.AddApprovalBotTelemetry(options.Telemetry);
 
         var app = builder.Build();

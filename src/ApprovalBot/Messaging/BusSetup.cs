@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ApprovalBot.Bot.Bus;
 using ApprovalBot.Configuration;
 using ApprovalBot.Gateway.Bus;
@@ -14,9 +13,10 @@ namespace ApprovalBot.Messaging;
 /// </summary>
 public static class BusSetup
 {
-    public static IServiceCollection AddApprovalBus(this IServiceCollection services, ApprovalBotOptions options)
+    /// <param name="botInstance">This bot's id, as the bot's store knows it; made up when not given.</param>
+    public static IServiceCollection AddApprovalBus(this IServiceCollection services, ApprovalBotOptions options, string? botInstance = null)
     {
-        var botInstance = options.Bus.BotInstanceId ?? $"{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        botInstance ??= Bot.BotSettings.NewInstanceId(options.Bus.BotInstanceId);
         // MassTransit reports usage telemetry to its vendor unless told not to. Nothing leaves the
         // machine but calls to upstreams, the broker, Slack and Teams: the switch is off, and the
         // tracker is one that does nothing, so not even MASSTRANSIT_USAGE_TELEMETRY=true turns it on.

@@ -57,6 +57,6 @@ public sealed class BotStoreMigrationTests : IDisposable
         Assert.Equal(ReadModelChange.Changed, await store.RecordWaitingAsync(new ApprovalWaiting(request.ApprovalId, false, now), CancellationToken.None));
         Assert.False((await store.GetAsync(request.ApprovalId, CancellationToken.None))!.AgentWaiting);
         await using var check = new SqliteConnection($"Data Source={path}");
-        Assert.Equal([1, 2, 3, 4, 5, 6], await check.QueryAsync<int>("SELECT version FROM schema_version ORDER BY version"));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], await check.QueryAsync<int>("SELECT version FROM schema_version ORDER BY version"));
     }
 }

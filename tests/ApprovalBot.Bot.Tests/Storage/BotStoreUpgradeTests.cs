@@ -67,6 +67,7 @@ public sealed class BotStoreUpgradeTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(6)]
     public async Task An_earlier_database_upgrades_to_exactly_the_schema_of_a_new_one(int version)
     {
         var path = await FromFixtureAsync(version);
@@ -86,6 +87,7 @@ public sealed class BotStoreUpgradeTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(6)]
     public async Task An_earlier_database_keeps_its_approvals_cards_and_settings(int version)
     {
         var store = new BotStore(await FromFixtureAsync(version));
