@@ -25,6 +25,13 @@ internal sealed class ApprovalEventsConsumer(
         // redelivery, or the same message on another replica, does not post twice).
         if (!await store.ClaimPostingAsync(context.Message, context.CancellationToken))
         {
+            if (await store.PostingUnfinishedElsewhereAsync(context.Message.ApprovalId, context.CancellationToken))
+            {
+                // Its claimer may be gone (the bus hands its unacknowledged message to us at once):
+                // come back after the claim's lease, when it can be taken over, or find it posted.
+                throw new CardPostingInProgressException(context.Message.ApprovalId);
+            }
+
             return;
         }
 
@@ -167,3 +174,7 @@ internal sealed class ApprovalEventsConsumer(
 
 internal sealed class ApprovalNotYetKnownException(Guid approvalId)
     : Exception($"Approval {approvalId} is not in the read model yet.");
+
+/// <summary>Another bot replica claimed the posting of these cards and has not finished: retried beyond the claim's lease.</summary>
+internal sealed class CardPostingInProgressException(Guid approvalId)
+    : Exception($"Another bot replica is posting the cards of approval {approvalId}.");

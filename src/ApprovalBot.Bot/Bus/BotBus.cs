@@ -21,7 +21,17 @@ public static class BotBus
         {
             // Resolved, Voted or Waiting may overtake Requested (and Lapsed Resolved): retry until the
             // read model has what the message follows. ApprovalEventsConsumer takes every approval event.
-            e.UseMessageRetry(r => r.Intervals(100, 250, 500, 1000, 2000, 5000));
+            // A posting claimed by another replica that may have died: tried again until past BotStore.PostingLease.
+            e.UseMessageRetry(r =>
+            {
+                r.Handle<CardPostingInProgressException>();
+                r.Intervals(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60));
+            });
+            e.UseMessageRetry(r =>
+            {
+                r.Ignore<CardPostingInProgressException>();
+                r.Intervals(100, 250, 500, 1000, 2000, 5000);
+            });
             e.ConfigureConsumer<ApprovalEventsConsumer>(context);
             e.ConfigureConsumer<GrantEventsConsumer>(context);
         });

@@ -260,6 +260,21 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
             new { Id = request.ApprovalId.ToString(), Replica, Now = now, StaleBefore = now - (long)PostingLease.TotalMilliseconds }) == 1;
     }
 
+    /// <summary>
+    /// True when another replica claimed the posting of this approval's cards and has not finished it
+    /// while the approval is still pending: that replica may have died between its claim and its
+    /// post, so the request must come back after the lease rather than be dropped.
+    /// </summary>
+    public async Task<bool> PostingUnfinishedElsewhereAsync(Guid approvalId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(
+            new CommandDefinition(
+                "SELECT COUNT(*) FROM approvals WHERE id = @Id AND status = 'Pending' AND posted_at IS NULL AND post_claimed_by <> @Replica",
+                new { Id = approvalId.ToString(), Replica },
+                cancellationToken: cancellationToken)) > 0;
+    }
+
     /// <summary>The channels have had their go at the cards: no other replica takes the posting over.</summary>
     public async Task MarkPostedAsync(Guid approvalId, CancellationToken cancellationToken)
     {

@@ -122,6 +122,32 @@ public sealed class ApprovalEventsConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_whose_cards_another_replica_claimed_but_did_not_post_comes_back_instead_of_being_dropped()
+    {
+        // Another bot replica on the same store took the posting, then (say) died before posting.
+        var other = new BotStore(new ApprovalBot.Storage.SqliteDatabase(Path.Combine(_directory, "bot.db")), "bot-2");
+        var request = new ApprovalRequested(
+            Guid.NewGuid(), "agentwork_cancel_task", "agentwork", "ci-bot", """{"task_id":"T-43"}""", "3f2a9c0e", "Cannot be undone",
+            ["slack:" + Alice.UserId], 1, Now.AddMinutes(-1), Now.AddMinutes(14), new Uri("loopback://localhost/gateway-1"), "gateway-1");
+        Assert.True(await other.ClaimPostingAsync(request, CancellationToken.None));
+
+        // The bus hands its message to this replica: not posted, not dropped, but thrown back to be retried past the lease.
+        var consumer = _harness.GetConsumerHarness<ApprovalEventsConsumer>();
+        await _harness.Bus.Publish(request);
+        IReceivedMessage<ApprovalRequested>? faulted = null;
+        await Eventually.TrueAsync(
+            () => (faulted = consumer.Consumed.Select<ApprovalRequested>(m => m.Context.Message.ApprovalId == request.ApprovalId && m.Exception is not null).FirstOrDefault()) is not null,
+            "the request to be thrown back");
+        Assert.IsType<CardPostingInProgressException>(faulted!.Exception);
+        Assert.DoesNotContain(_channel.Calls, c => c.Kind == "show" && c.View.Id == request.ApprovalId);
+
+        // Once the other replica has posted, the retried message ends quietly.
+        await other.MarkPostedAsync(request.ApprovalId, CancellationToken.None);
+        await DeliverAsync(request);
+        Assert.DoesNotContain(_channel.Calls, c => c.Kind == "show" && c.View.Id == request.ApprovalId);
+    }
+
+    [Fact]
     public async Task A_newer_message_with_the_same_value_still_makes_an_older_one_lose()
     {
         var request = await RequestAsync();

@@ -260,6 +260,10 @@ public abstract class BotStoreTests : IAsyncLifetime
         // Within the lease the first replica may still be posting (Slack's retries).
         Time.Advance(BotStore.PostingLease - TimeSpan.FromSeconds(1));
         Assert.False(await two.ClaimPostingAsync(abandoned, None));
+        // …so the other replica must come back to it, not drop it; a finished one it may drop.
+        Assert.True(await two.PostingUnfinishedElsewhereAsync(abandoned.ApprovalId, None));
+        Assert.False(await one.PostingUnfinishedElsewhereAsync(abandoned.ApprovalId, None));
+        Assert.False(await two.PostingUnfinishedElsewhereAsync(finished.ApprovalId, None));
 
         Time.Advance(TimeSpan.FromSeconds(2));
         var takeovers = await Task.WhenAll(new[] { two, three }.Select(r => Task.Run(() => r.ClaimPostingAsync(abandoned, None))));
@@ -272,6 +276,7 @@ public abstract class BotStoreTests : IAsyncLifetime
         await one.ResolveAsync(new ApprovalResolved(decided.ApprovalId, "Denied", Alice, null, Now), None);
         Time.Advance(BotStore.PostingLease * 2);
         Assert.False(await two.ClaimPostingAsync(decided, None));
+        Assert.False(await two.PostingUnfinishedElsewhereAsync(decided.ApprovalId, None));
     }
 
     [Fact]
