@@ -20,6 +20,31 @@ public sealed partial class GatewayStore
         return rows.Select(r => new OutboxDelivery(r.Id, r.Webhook, Guid.Parse(r.EventId), r.Event, r.Body, (int)r.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
     }
 
+    /// <summary>
+    /// Deliveries due now, taken for <paramref name="leaseFor"/>: their next attempt moves to the end
+    /// of the lease in the same statement, so of gateways sharing the outbox exactly one takes each
+    /// (the others' UPDATE no longer matches it). Delivered or failed, the row is written again before
+    /// the lease ends; a gateway that dies holding it leaves it to be tried when the lease runs out.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxDelivery>> LeaseDueDeliveriesAsync(DateTimeOffset now, int limit, TimeSpan leaseFor, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<OutboxRow>(
+            new CommandDefinition(
+                """
+                UPDATE webhook_outbox SET next_attempt_at = @LeaseUntil
+                WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' AND next_attempt_at <= @Now ORDER BY next_attempt_at, id LIMIT @limit)
+                  AND status = 'pending' AND next_attempt_at <= @Now
+                RETURNING id AS Id, webhook AS Webhook, event_id AS EventId, event AS Event, body AS Body, attempts AS Attempts, created_at AS CreatedAt
+                """,
+                new { Now = now.ToUnixTimeMilliseconds(), LeaseUntil = (now + leaseFor).ToUnixTimeMilliseconds(), limit },
+                cancellationToken: cancellationToken));
+        // RETURNING keeps no order: each webhook's events go out in the order they were queued.
+        return rows.OrderBy(r => r.Id)
+            .Select(r => new OutboxDelivery(r.Id, r.Webhook, Guid.Parse(r.EventId), r.Event, r.Body, (int)r.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt)))
+            .ToList();
+    }
+
     /// <summary>When the next delivery falls due (null: nothing waits), so the dispatcher sleeps exactly until then.</summary>
     public async Task<DateTimeOffset?> NextDeliveryDueAsync(CancellationToken cancellationToken)
     {

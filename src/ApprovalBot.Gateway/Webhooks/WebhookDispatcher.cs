@@ -24,7 +24,7 @@ public sealed partial class WebhookDispatcher(
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string HttpClientName = "approvalbot-webhooks";
-    private const int BatchSize = 100;
+    private const int BatchSize = 20;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(10);
 
     /// <summary>Checked even without a doorbell: another process may have queued (shared store) or a clock may jump.</summary>
@@ -78,7 +78,9 @@ public sealed partial class WebhookDispatcher(
     /// <summary>One pass over what is due now; returns how many deliveries were attempted.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        var due = await store.ListDueDeliveriesAsync(time.GetUtcNow(), BatchSize, cancellationToken);
+        // Long enough for a whole batch to one slow receiver, one attempt after another.
+        var leaseFor = settings.Webhooks.Values.Max(w => w.Timeout) * BatchSize + TimeSpan.FromSeconds(30);
+        var due = await store.LeaseDueDeliveriesAsync(time.GetUtcNow(), BatchSize, leaseFor, cancellationToken);
         // Webhooks side by side, each one's events in order: one slow receiver does not hold up the others.
         await Task.WhenAll(due.GroupBy(d => d.Webhook).Select(async group =>
         {

@@ -131,6 +131,30 @@ public abstract partial class GatewayStoreTests
     }
 
     [Fact]
+    public async Task Replicas_leasing_the_outbox_at_once_take_each_delivery_once_and_a_lapsed_lease_frees_it()
+    {
+        var outbox = new OneEventPerRow();
+        var entries = Enumerable.Range(0, 30).Select(i => new AuditEntry(Nine.AddMilliseconds(i), "allowed", "agent-1", "t" + i)).ToList();
+        Assert.Equal(30, await _store.AppendAuditAsync(entries, outbox, CancellationToken.None));
+        GatewayStore[] replicas = [_store, OpenReplica(), OpenReplica()];
+        var lease = TimeSpan.FromMinutes(5);
+
+        var taken = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() => replicas[i % 3].LeaseDueDeliveriesAsync(Nine.AddMinutes(1), 10, lease, CancellationToken.None))));
+
+        var ids = taken.SelectMany(t => t).Select(d => d.Id).ToList();
+        Assert.Equal(30, ids.Count);
+        Assert.Equal(30, ids.Distinct().Count());
+        Assert.All(taken, batch => Assert.Equal(batch.Select(d => d.Id).Order(), batch.Select(d => d.Id)));
+        Assert.Empty(await replicas[1].LeaseDueDeliveriesAsync(Nine.AddMinutes(2), 10, lease, CancellationToken.None));
+
+        // One delivered, the rest abandoned (their gateway died): due again once the lease has run out.
+        await _store.MarkDeliveredAsync(ids[0], Nine.AddMinutes(1), CancellationToken.None);
+        var again = await replicas[2].LeaseDueDeliveriesAsync(Nine.AddMinutes(1) + lease, 100, lease, CancellationToken.None);
+        Assert.Equal(29, again.Count);
+        Assert.DoesNotContain(ids[0], again.Select(d => d.Id));
+    }
+
+    [Fact]
     public async Task Escalations_and_reminders_happen_once()
     {
         var record = await InsertAsync(expiresIn: TimeSpan.FromMinutes(10));
