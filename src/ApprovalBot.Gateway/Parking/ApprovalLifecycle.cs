@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
@@ -33,6 +34,9 @@ public sealed partial class ApprovalLifecycle(
     IArgumentEdits? edits = null)
 {
     private long _publishFailures;
+
+    /// <summary>How long another replica's unsent Requested/Resolved waits before this one sends it (its owner retries every 30 s).</summary>
+    public static readonly TimeSpan AdoptUnsentAfter = TimeSpan.FromMinutes(2);
 
     /// <summary>How many Requested/Resolved publishes failed (and are waiting for <see cref="RepublishAsync"/>).</summary>
     public long PublishFailures => Interlocked.Read(ref _publishFailures);
@@ -344,7 +348,10 @@ public sealed partial class ApprovalLifecycle(
     /// <summary>Publishes what a previous attempt (or process) stored but could not publish.</summary>
     public async Task RepublishAsync(CancellationToken cancellationToken)
     {
-        foreach (var record in await store.ListUnpublishedAsync(instance.Id, cancellationToken))
+        // Sharing the store, a replica that died may have left messages unsent: adopted once they are
+        // clearly older than their owner's own retry would leave them.
+        var othersBefore = store.Provider == StorageProvider.Postgres ? time.GetUtcNow() - AdoptUnsentAfter : (DateTimeOffset?)null;
+        foreach (var record in await store.ListUnpublishedAsync(instance.Id, cancellationToken, othersBefore))
         {
             await PublishRequestedAsync(record, cancellationToken);
             if (record.Status != ApprovalStatus.Pending)

@@ -287,12 +287,24 @@ public sealed partial class GatewayStore
         await connection.ExecuteAsync("UPDATE approvals SET resolution_published = 1 WHERE id = @Id", new { Id = id.ToString() });
     }
 
-    public async Task<IReadOnlyList<ApprovalRecord>> ListUnpublishedAsync(string instance, CancellationToken cancellationToken)
+    /// <summary>
+    /// This instance's approvals whose Requested or Resolved never reached the bus; with
+    /// <paramref name="othersBefore"/>, also other instances' that have waited since before then
+    /// (replicas sharing the store adopt what a dead replica left unsent; the bots take a repeat as a no-op).
+    /// </summary>
+    public async Task<IReadOnlyList<ApprovalRecord>> ListUnpublishedAsync(string instance, CancellationToken cancellationToken, DateTimeOffset? othersBefore = null)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<ApprovalRow>(
-            SelectApproval + " WHERE instance = @instance AND (request_published = 0 OR resolution_published = 0) ORDER BY requested_at",
-            new { instance });
+            SelectApproval + """
+                 WHERE (request_published = 0 OR resolution_published = 0)
+                   AND (instance = @instance
+                        OR (request_published = 0 AND requested_at < @OthersBefore)
+                        OR (resolution_published = 0 AND resolved_at < @OthersBefore))
+                 ORDER BY requested_at
+                """,
+            // long.MinValue: no other instance's row is old enough.
+            new { instance, OthersBefore = othersBefore?.ToUnixTimeMilliseconds() ?? long.MinValue });
         return rows.Select(r => r.ToRecord()).ToList();
     }
 

@@ -235,6 +235,20 @@ public abstract partial class GatewayStoreTests : IAsyncLifetime
         await _store.MarkResolutionPublishedAsync(record.Id, CancellationToken.None);
         Assert.Empty(await _store.ListUnpublishedAsync("gw-1", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_replica_adopts_what_another_left_unsent_only_once_it_is_old_enough()
+    {
+        var left = await InsertAsync(instance: "gw-dead", requestedAt: Nine);
+        var decided = await InsertAsync(instance: "gw-dead", digest: "decided", requestedAt: Nine.AddMinutes(-10));
+        await _store.MarkRequestPublishedAsync(decided.Id, CancellationToken.None);
+        await _store.TryTransitionAsync(decided.Id, ApprovalStatus.Pending, ApprovalStatus.Denied, Nine.AddMinutes(1));
+
+        Assert.Empty(await _store.ListUnpublishedAsync("gw-2", CancellationToken.None)); // not sharing: never another's
+        Assert.Empty(await _store.ListUnpublishedAsync("gw-2", CancellationToken.None, othersBefore: Nine));
+        Assert.Equal([left.Id], (await _store.ListUnpublishedAsync("gw-2", CancellationToken.None, othersBefore: Nine.AddSeconds(1))).Select(r => r.Id));
+        Assert.Equal([decided.Id, left.Id], (await _store.ListUnpublishedAsync("gw-2", CancellationToken.None, othersBefore: Nine.AddMinutes(2))).Select(r => r.Id));
+    }
 }
 
 public sealed class SqliteGatewayStoreTests : GatewayStoreTests
