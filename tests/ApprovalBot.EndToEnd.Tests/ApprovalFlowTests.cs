@@ -159,10 +159,21 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
             what: "the second call to join the first approval");
 
         Assert.Single(await ConsoleApi.ListAsync(console));
-        await ConsoleApi.DecideAsync(console, pending.GetProperty("id").GetString()!, approve: false, "no");
+        var id = pending.GetProperty("id").GetString()!;
+        await ConsoleApi.DecideAsync(console, id, approve: false, "no");
 
-        Assert.True((await first.WaitAsync(TimeSpan.FromSeconds(30))).IsError);
-        Assert.True((await second.WaitAsync(TimeSpan.FromSeconds(30))).IsError);
+        // Both waiting calls hear the one denial (who and why) of the one approval; nothing ran.
+        var results = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(results, r =>
+        {
+            Assert.True(r.IsError);
+            Assert.Equal("Denied: console admin denied agentwork_cancel_task (no). The call was not made.", Assert.IsType<TextContentBlock>(r.Content[0]).Text);
+            Assert.Equal(id, r.Meta?["approvalbot"]?["approvalId"]?.ToString());
+        });
+        await _host.Get<AuditTrail>().FlushAsync(CancellationToken.None);
+        var audit = await _host.Get<GatewayStore>().ReadAuditAsync(Guid.Parse(id), 50, CancellationToken.None);
+        Assert.DoesNotContain(audit, a => a.Decision is "claimed" or "executed");
+        Assert.Equal(ApprovalBot.Core.Approvals.ApprovalStatus.Denied, (await _host.Get<GatewayStore>().GetApprovalAsync(Guid.Parse(id), CancellationToken.None))!.Status);
     }
 
     [Fact]

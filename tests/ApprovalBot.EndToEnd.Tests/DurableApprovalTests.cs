@@ -109,12 +109,23 @@ public sealed class DurableApprovalTests
     [Fact]
     public async Task Tasks_client_gets_a_task_at_once_sees_it_pending_and_collects_the_result_after_approval()
     {
-        await using var host = await GatewayHost.StartAsync(withEverything: false);
+        var logs = new CapturingLoggerProvider();
+        await using var host = await GatewayHost.StartAsync(
+            withEverything: false,
+            settings: ["--Logging:LogLevel:ModelContextProtocol=Trace"], // the SDK names each request handler it calls
+            customize: b => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(b.Services, logs));
         using var console = host.ConsoleClient();
 
         var run = RunAsync(host, new { op = "callToolTask", name = Tool, args = CancelArgs });
         var pending = await ConsoleApi.WaitForPendingAsync(console, Tool);
-        await Task.Delay(1500); // at least one poll while pending
+        // At least one poll while pending: wait until the gateway has answered a tasks/get of the client after the
+        // approval was seen pending (a condition, not a guessed time).
+        int Polls() => logs.Lines.Count(l => l.Contains("method 'tasks/get' request handler completed", StringComparison.Ordinal));
+        var pollsBefore = Polls();
+        await Eventually.GetAsync(
+            () => Task.FromResult<bool?>(Polls() > pollsBefore),
+            polled => polled == true,
+            what: "the client's first tasks/get while the approval is pending");
         await ConsoleApi.DecideAsync(console, pending.GetProperty("id").GetString()!, approve: true);
         var messages = Result(await run, 0)["messages"]!.AsArray();
 

@@ -1,14 +1,13 @@
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Slack;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ApprovalBot.Bot.Tests.Slack;
 
 /// <summary>Rate limits and back-off, with the clock under the test's control.</summary>
 public sealed class SlackApiClientTests : SlackHostTestBase
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly TimerClock _time = new(DateTimeOffset.UtcNow);
     protected override TimeProvider? Time => _time;
 
     [Fact]
@@ -36,18 +35,30 @@ public sealed class SlackApiClientTests : SlackHostTestBase
         Slack.RateLimitNext("chat.update", retryAfterSeconds: 3600);
         Slack.RememberMessage("C1", "1.2");
         var client = Bot.Services.GetRequiredService<SlackApiClient>();
+        var cap = SlackApiClient.MaxRetryAfter;
+
+        // One more timer due in 30 s than now: the delay. (The per-attempt timeout of 30 s is created infinite, then changed.)
+        var expected = _time.Timers.Count(t => t == cap) + 1;
 
         var update = client.UpdateMessageAsync(new SlackMessageRef("C1", "1.2"), "x", new JsonArray(), CancellationToken.None);
-        await Slack.WaitForCallAsync("chat.update");
-        var step = TimeSpan.FromSeconds(5);
-        await AdvanceUntilAsync(() => update.IsCompleted, step);
-        await update;
+        // Slack asked for an hour; the client registers a delay of 30 s (the cap), not more. Waiting for that
+        // timer, then moving the clock by exactly that much, leaves nothing to a sleep between clock steps.
+        try
+        {
+            await _time.WaitForTimersAsync(cap, expected);
+            Assert.DoesNotContain(TimeSpan.FromHours(1), _time.Timers);
+            _time.Advance(cap);
+            await update.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            _time.Advance(TimeSpan.FromHours(3)); // a failing run does not leave the client waiting forever
+        }
 
-        // Slack asked for an hour; the client waits its cap of 30 s (give or take the test's clock step), not more.
-        Assert.Equal(TimeSpan.FromSeconds(30), SlackApiClient.MaxRetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(30), cap);
         var calls = Slack.CallsTo("chat.update");
         Assert.Equal([429, 200], calls.Select(c => c.StatusCode));
-        Assert.InRange(calls[1].ReceivedAt - calls[0].ReceivedAt, SlackApiClient.MaxRetryAfter, SlackApiClient.MaxRetryAfter + step);
+        Assert.Equal(cap, calls[1].ReceivedAt - calls[0].ReceivedAt);
     }
 
     [Fact]

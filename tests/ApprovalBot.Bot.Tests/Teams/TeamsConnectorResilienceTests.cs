@@ -1,13 +1,12 @@
 using System.Net;
 using ApprovalBot.Bot.Teams;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ApprovalBot.Bot.Tests.Teams;
 
 /// <summary>The Connector client's retries and tokens: Retry-After and its cap, retries running out, the token renewed.</summary>
 public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly TimerClock _time = new(DateTimeOffset.UtcNow);
     private FakeBotFrameworkAuth _auth = null!;
     private FakeTeamsConnector _connector = null!;
     private TeamsTestHost _host = null!;
@@ -55,32 +54,33 @@ public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
     [Fact]
     public async Task A_post_told_to_wait_an_hour_is_retried_after_the_cap()
     {
+        var cap = TeamsRegistration.MaxRetryDelay;
+        // One more timer due in 30 s than now: the delay. (The per-attempt timeout of 30 s is created infinite, then changed.)
+        var expected = _time.Timers.Count(t => t == cap) + 1;
         _connector.FailNext(429, retryAfter: TimeSpan.FromHours(1));
         var view = _host.AddPending();
 
         var show = _host.Channel.ShowAsync(view, CancellationToken.None);
-        await _connector.WaitForCallAsync(c => c.Kind == "create" && c.StatusCode == 429);
-        var step = TimeSpan.FromSeconds(5);
-        var advanced = TimeSpan.Zero;
-        while (!_connector.Calls.Any(c => c.Kind == "create" && c.Succeeded))
+        // The Connector asked for an hour; the client registers a delay of 30 s (the cap), not more. Waiting for
+        // that timer, then moving the clock by exactly that much, leaves nothing to a sleep between clock steps.
+        try
         {
-            Assert.True(advanced < TimeSpan.FromMinutes(5), "never retried");
-            _time.Advance(step);
-            advanced += step;
-            try
-            {
-                await _connector.WaitForCallAsync(c => c.Kind == "create" && c.Succeeded, TimeSpan.FromMilliseconds(200));
-            }
-            catch (TimeoutException)
-            {
-                // The clock has not reached the retry yet.
-            }
+            await _time.WaitForTimersAsync(cap, expected);
+            Assert.DoesNotContain(TimeSpan.FromHours(1), _time.Timers);
+            Assert.DoesNotContain(_connector.Calls, c => c.Kind == "create" && c.Succeeded);
+            _time.Advance(cap);
+            await show.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            _time.Advance(TimeSpan.FromHours(3)); // a failing run does not leave the client waiting forever
         }
 
-        await show;
-        Assert.InRange(advanced, TeamsRegistration.MaxRetryDelay, TeamsRegistration.MaxRetryDelay + step);
+        Assert.Equal(TimeSpan.FromSeconds(30), cap);
         Assert.Equal([429, 201], _connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
         Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        var retry = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
+        Assert.Contains("00:00:30", retry.Message, StringComparison.Ordinal);
     }
 
     [Fact]

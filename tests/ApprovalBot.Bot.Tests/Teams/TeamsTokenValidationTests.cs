@@ -238,6 +238,91 @@ public sealed class TeamsSigningKeyRefreshTests
     }
 
     [Fact]
+    public async Task Keys_that_cannot_be_read_at_all_refuse_every_token_without_hammering_the_endpoint_then_load_once_it_answers()
+    {
+        await using var auth = await FakeBotFrameworkAuth.StartAsync();
+        await using var connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TeamsTestHost.StartAsync(auth, connector, time);
+        auth.Unavailable = true;
+
+        // No key was ever loaded: a valid token cannot be verified, so it is refused (not a 500, not let through).
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token());
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        Assert.Equal(1, auth.MetadataRequests); // tried once, not once per request
+        var failed = Assert.Single(host.Logs.Entries, e => e.EventName == "TeamsKeysRefreshFailed");
+        Assert.Contains("keeping 0 known keys", failed.Message, StringComparison.Ordinal);
+        Assert.Empty(host.Decisions.Commands);
+
+        // Still down at the next try, sooner than the five minutes a loaded set waits: refused again.
+        time.Advance(ApprovalBot.Bot.Teams.SigningKeySet.RetryWithoutKeys);
+        using (var stillDown = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, stillDown.StatusCode);
+        }
+
+        Assert.Equal(2, auth.MetadataRequests);
+
+        // Back: the next try loads the keys and the same kind of token is accepted.
+        auth.Unavailable = false;
+        time.Advance(ApprovalBot.Bot.Teams.SigningKeySet.RetryWithoutKeys);
+        using (var back = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        }
+
+        Assert.Equal(3, auth.MetadataRequests);
+        Assert.Equal(1, auth.JwksRequests);
+        Assert.Equal(2, host.Logs.Entries.Count(e => e.EventName == "TeamsKeysRefreshFailed"));
+    }
+
+    [Fact]
+    public async Task A_failed_refresh_of_loaded_keys_is_tried_again_only_after_five_minutes_and_then_picks_up_a_rotated_key()
+    {
+        await using var auth = await FakeBotFrameworkAuth.StartAsync();
+        await using var connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TeamsTestHost.StartAsync(auth, connector, time);
+        using (var first = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token()))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // The daily refresh fails: the known key still verifies, for every request while the endpoint is down.
+        auth.Unavailable = true;
+        time.Advance(ApprovalBot.Bot.Teams.SigningKeySet.RefreshInterval);
+        for (var i = 0; i < 3; i++)
+        {
+            using var duringOutage = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), host.Token());
+            Assert.Equal(HttpStatusCode.OK, duringOutage.StatusCode);
+        }
+
+        // A rotated key cannot be fetched while the last try is under five minutes old: refused, nothing fetched.
+        var rotated = auth.PublishKey("rotated-during-outage", "msteams");
+        auth.Unavailable = false;
+        time.Advance(ApprovalBot.Bot.Teams.SigningKeySet.MinimumRefreshInterval - TimeSpan.FromSeconds(1));
+        using (var tooSoon = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), auth.CreateToken(TeamsTestHost.AppId, connector.ServiceUrl, time.GetUtcNow(), key: rotated)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, tooSoon.StatusCode);
+        }
+
+        Assert.Equal(2, auth.MetadataRequests); // the first load and the one failed daily refresh
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        using (var later = await host.PostActivityAsync(TeamsActivities.Message(connector.ServiceUrl, ""), auth.CreateToken(TeamsTestHost.AppId, connector.ServiceUrl, time.GetUtcNow(), key: rotated)))
+        {
+            Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        }
+
+        Assert.Equal(3, auth.MetadataRequests);
+        Assert.Single(host.Logs.Entries, e => e.EventName == "TeamsKeysRefreshFailed");
+    }
+
+    [Fact]
     public async Task Teams_disabled_answers_404()
     {
         await using var auth = await FakeBotFrameworkAuth.StartAsync();

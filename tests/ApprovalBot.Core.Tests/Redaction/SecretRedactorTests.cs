@@ -175,6 +175,45 @@ public class SecretRedactorTests
     }
 
     [Fact]
+    public void Credential_names_and_secret_values_are_found_at_any_depth_of_objects_and_arrays()
+    {
+        const string token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        var node = Redact($$$"""
+            {"deploy": {"targets": [
+                {"host": "web-1", "ssh": {"user": "ops", "Private-Key": "-----BEGIN"}},
+                {"host": "web-2", "env": {"DB_PASSWORD": "hunter2", "DB_HOST": "db"}}
+              ],
+              "matrix": [["staging", "{{{token}}}"], [1, true, null]],
+              "notes": ["plain", "send Bearer abcdef0123456789 along"]}}
+            """);
+
+        var targets = node["deploy"]!["targets"]!.AsArray();
+        Assert.Equal("""{"user":"ops","Private-Key":"[redacted]"}""", targets[0]!["ssh"]!.ToJsonString());
+        Assert.Equal("""{"DB_PASSWORD":"[redacted]","DB_HOST":"db"}""", targets[1]!["env"]!.ToJsonString());
+        Assert.Equal(["web-1", "web-2"], targets.Select(t => t!["host"]!.GetValue<string>()));
+        Assert.Equal("""[["staging","[redacted]"],[1,true,null]]""", node["deploy"]!["matrix"]!.ToJsonString());
+        Assert.Equal("""["plain","send Bearer [redacted] along"]""", node["deploy"]!["notes"]!.ToJsonString());
+        Assert.DoesNotContain(token, node.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", node.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("apiKey")]
+    [InlineData("API_KEY")]
+    [InlineData("api-key")]
+    [InlineData("Api.Key")]
+    [InlineData("x_api_key")]
+    [InlineData("ClientSecret")]
+    [InlineData("CLIENT-SECRET")]
+    public void A_credential_name_is_recognised_in_any_case_and_separator_style_inside_an_array(string name)
+    {
+        var node = Redact($$"""{"items": [{"{{name}}": "v-123", "label": "v-123"}]}""");
+
+        Assert.Equal("[redacted]", node["items"]![0]![name]!.GetValue<string>());
+        Assert.Equal("v-123", node["items"]![0]!["label"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Name_value_pairs_mask_the_value_of_a_credential_name_only()
     {
         var node = Redact("""
