@@ -86,6 +86,53 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
     }
 
     [Fact]
+    public async Task A_task_whose_gateway_was_killed_is_ended_by_the_other_gateway_and_its_approval_redeemed_there()
+    {
+        await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:00:02");
+        await using var gatewayA = await stack.StartGatewayAsync("a");
+        await using var gatewayB = await stack.StartGatewayAsync("b");
+        await using var bot1 = await stack.StartBotAsync("1");
+        var args = new Dictionary<string, object?> { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey };
+
+        // The TypeScript SDK client asks gateway A for a task, then polls it; A dies while people decide.
+        using var stopClientOnA = new CancellationTokenSource();
+        var onA = NodeMcpClient.RunAsync(new Uri(gatewayA.BaseUrl, "/mcp"), new object[] { new { op = "callToolTask", name = Tool, args } }, GatewayHost.AgentKey, stopClientOnA.Token);
+        var (id, card) = await stack.CardAsync();
+        var taskId = await stack.TaskWaitingForAsync(id);
+        gatewayA.Kill();
+        await gatewayA.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        // What that client does once its gateway is gone is its own business; the agent's next poll goes to B.
+        await stopClientOnA.CancelAsync();
+        try
+        {
+            await onA.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Gateway B tells the polling agent the task ended (not "working" for ever), and how to go on.
+        var onB = await NodeMcpClient.RunAsync(new Uri(gatewayB.BaseUrl, "/mcp"), new object[] { new { op = "getTask", taskId, waitMs = 60_000 } }, GatewayHost.AgentKey);
+        var ended = onB["results"]![0]!;
+        Assert.True(ended["task"]!["status"]!.GetValue<string>() == "completed", ended.ToJsonString());
+        var text = ended["result"]!["content"]![0]!["text"]!.GetValue<string>();
+        Assert.Contains("stopped", text, StringComparison.Ordinal);
+        Assert.Contains(id.ToString(), text, StringComparison.Ordinal);
+        Assert.Empty(await stack.ExecutionsAsync());
+
+        // As it says: the identical call on B joins the same approval, and collects it once approved.
+        await using var agentOnB = await Stack.ConnectAsync(gatewayB);
+        var joined = await Stack.CallAsync(agentOnB);
+        Assert.True(joined.IsError);
+        Assert.Equal(id.ToString(), joined.Meta?["approvalbot"]?["approvalId"]?.ToString());
+        await stack.ClickAsync(bot1, SlackActionIds.Approve, id, card);
+        await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var result = await Stack.CallAsync(agentOnB);
+        Assert.Equal(SampleResult, Stack.Text(result));
+        Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+    }
+
+    [Fact]
     public async Task Ten_identical_redeem_calls_over_both_gateways_run_the_tool_once()
     {
         await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:00:00");
@@ -185,6 +232,22 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
                 SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(action, id, Approver, ApproverName, Channel, CardTs(card))),
                 "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow);
             Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(click)).StatusCode);
+        }
+
+        /// <summary>The MCP task that waits for approval <paramref name="approvalId"/>, from the shared database (as any gateway sees it).</summary>
+        public async Task<string> TaskWaitingForAsync(Guid approvalId)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+            await connection.OpenAsync();
+            return await Eventually.GetAsync(
+                async () =>
+                {
+                    await using var command = new Npgsql.NpgsqlCommand("SELECT id FROM gateway.tasks WHERE approval_id = @id", connection);
+                    command.Parameters.AddWithValue("id", approvalId.ToString());
+                    return await command.ExecuteScalarAsync() as string;
+                },
+                id => id is not null,
+                what: "the task to name its approval") ?? throw new InvalidOperationException("no task");
         }
 
         public async Task<IReadOnlyList<string>> ExecutionsAsync() =>

@@ -2,7 +2,8 @@
 // usage: node mcp-call.mjs URL STEPS_JSON [BEARER]
 // STEPS_JSON: [{"op":"listTools"} | {"op":"callTool","name":"…","args":{…},"progress":true,"timeoutMs":3000}
 //             | {"op":"callToolTask","name":"…","args":{…},"cancel":false}   (MCP Tasks: callToolStream; "cancel" cancels once created)
-//             | {"op":"listTasks"} | {"op":"setLoggingLevel","level":"debug"}]
+//             | {"op":"listTasks"} | {"op":"setLoggingLevel","level":"debug"}
+//             | {"op":"getTask","taskId":"…","waitMs":20000}   (polls tasks/get until the task ends or waitMs passes; then tasks/result)]
 // Prints one JSON object: {"results":[…], "progress":[…], "events":[…]} — errors are results, never crashes.
 // "events": progress, log messages and call results in the order this client received them.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -62,6 +63,16 @@ try {
         output.results.push({ op: step.op, messages });
       } else if (step.op === "setLoggingLevel") {
         output.results.push({ op: step.op, result: await client.setLoggingLevel(step.level) });
+      } else if (step.op === "getTask") {
+        const deadline = Date.now() + (step.waitMs ?? 0);
+        let task = await client.experimental.tasks.getTask(step.taskId);
+        while (task.status === "working" && Date.now() < deadline) {
+          await new Promise(r => setTimeout(r, 250));
+          task = await client.experimental.tasks.getTask(step.taskId);
+        }
+        const entry = { op: step.op, task };
+        if (task.status !== "working") entry.result = await client.experimental.tasks.getTaskResult(step.taskId, CallToolResultSchema);
+        output.results.push(entry);
       } else if (step.op === "listTasks") {
         output.results.push({ op: step.op, list: await client.experimental.tasks.listTasks() });
       }

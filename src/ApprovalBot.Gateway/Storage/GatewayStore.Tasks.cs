@@ -72,6 +72,29 @@ public sealed partial class GatewayStore
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
+    /// <summary>This instance is alive and still runs its working tasks (replicas sharing the store read it as a lease).</summary>
+    public async Task TouchWorkingTasksAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            new CommandDefinition(
+                "UPDATE tasks SET updated_at = @Now WHERE status = 'working' AND instance = @instance",
+                new { instance, Now = now.ToUnixTimeMilliseconds() },
+                cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Other instances' working tasks untouched since <paramref name="before"/>: their runner is gone.</summary>
+    public async Task<IReadOnlyList<TaskRecord>> ListAbandonedTasksAsync(string instance, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<TaskRow>(
+            new CommandDefinition(
+                SelectTask + " WHERE status = 'working' AND instance <> @instance AND updated_at < @Before",
+                new { instance, Before = before.ToUnixTimeMilliseconds() },
+                cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
     /// <summary>Forgets tasks past their TTL (their results with them).</summary>
     public async Task<int> DeleteExpiredTasksAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

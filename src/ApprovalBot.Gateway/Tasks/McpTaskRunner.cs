@@ -6,6 +6,7 @@ using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
@@ -25,6 +26,7 @@ public sealed partial class McpTaskRunner(
     ApprovalLifecycle lifecycle,
     GatewayInstance instance,
     ApprovalOptions options,
+    GatewayOptions gateway,
     ApprovalChannelsDescription channels,
     TimeProvider time,
     ILogger<McpTaskRunner> logger) : BackgroundService
@@ -115,9 +117,17 @@ public sealed partial class McpTaskRunner(
         }
     }
 
+    /// <summary>How often, sharing the store, this gateway renews its running tasks and looks for others' abandoned ones: its heartbeat.</summary>
+    private TimeSpan LeaseInterval => gateway.HeartbeatInterval > TimeSpan.Zero ? gateway.HeartbeatInterval : TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await TryAsync(() => RecoverAsync(stoppingToken));
+        if (store.Provider == StorageProvider.Postgres)
+        {
+            _ = Task.Run(() => KeepLeasesAsync(stoppingToken), CancellationToken.None);
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
         try
         {
@@ -140,21 +150,63 @@ public sealed partial class McpTaskRunner(
                 continue;
             }
 
-            // The call's arguments were never stored (they may hold secrets), so the task cannot go
-            // on by itself; the approval does, and the agent's identical call joins or collects it.
-            var text = $"The gateway restarted while this task waited{(task.ApprovalId is { } id ? $" for approval {id}" : "")}; nothing ran. "
-                + $"Call {task.Tool} again with exactly the same arguments: the call joins the open approval, or collects it once approved.";
-            var result = new CallToolResult
-            {
-                IsError = true,
-                Content = [new TextContentBlock { Text = text }],
-                Meta = new JsonObject { ["approvalbot"] = new JsonObject { ["decision"] = "task_interrupted", ["approvalId"] = task.ApprovalId?.ToString() } },
-            };
-            var json = JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult)));
-            await store.TryFinishTaskAsync(task.Id, TaskRecord.Completed, "interrupted by a gateway restart", json, time.GetUtcNow(), cancellationToken);
+            await InterruptAsync(task, $"The gateway restarted while this task waited{For(task)}; nothing ran.", "interrupted by a gateway restart", cancellationToken);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Sharing the store: renews this gateway's running tasks every <see cref="LeaseInterval"/>, and ends
+    /// other gateways' tasks not renewed for four of them (that gateway died: its agent polling
+    /// <c>tasks/get</c> here hears so instead of "working" for ever).
+    /// </summary>
+    private async Task KeepLeasesAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(LeaseInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await TryAsync(async () =>
+                {
+                    var now = time.GetUtcNow();
+                    await store.TouchWorkingTasksAsync(instance.Id, now, stoppingToken);
+                    foreach (var task in await store.ListAbandonedTasksAsync(instance.Id, now - (LeaseInterval * 4), stoppingToken))
+                    {
+                        // Not "nothing ran": a gateway cut off from the database may still have run the call.
+                        await InterruptAsync(task, $"The gateway running this task ({task.Instance}) stopped while it waited{For(task)}.", "interrupted: its gateway stopped", stoppingToken);
+                    }
+
+                    return true;
+                });
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static string For(TaskRecord task) => task.ApprovalId is { } id ? $" for approval {id}" : "";
+
+    /// <summary>
+    /// Ends a task whose runner is gone. The call's arguments were never stored (they may hold secrets),
+    /// so the task cannot go on by itself; the approval does, and the agent's identical call joins or collects it.
+    /// </summary>
+    private async Task InterruptAsync(TaskRecord task, string what, string statusMessage, CancellationToken cancellationToken)
+    {
+        var text = what + $" Call {task.Tool} again with exactly the same arguments: the call joins the open approval, or collects it once approved.";
+        var result = new CallToolResult
+        {
+            IsError = true,
+            Content = [new TextContentBlock { Text = text }],
+            Meta = new JsonObject { ["approvalbot"] = new JsonObject { ["decision"] = "task_interrupted", ["approvalId"] = task.ApprovalId?.ToString() } },
+        };
+        var json = JsonSerializer.Serialize(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult)));
+        if (await store.TryFinishTaskAsync(task.Id, TaskRecord.Completed, statusMessage, json, time.GetUtcNow(), cancellationToken))
+        {
+            LogTaskInterrupted(logger, task.Id, task.Tool, statusMessage);
+        }
     }
 
     private async Task TryAsync<T>(Func<Task<T>> step)
@@ -173,6 +225,9 @@ public sealed partial class McpTaskRunner(
 
     [LoggerMessage(EventName = "McpTaskFailed", Level = LogLevel.Warning, Message = "Task {TaskId} ({Tool}) failed: {Reason}")]
     private static partial void LogTaskFailed(ILogger logger, string taskId, string tool, string reason);
+
+    [LoggerMessage(EventName = "McpTaskInterrupted", Level = LogLevel.Information, Message = "Task {TaskId} ({Tool}) ended: {Reason}")]
+    private static partial void LogTaskInterrupted(ILogger logger, string taskId, string tool, string reason);
 
     [LoggerMessage(EventName = "McpTaskStoreFailed", Level = LogLevel.Warning, Message = "Task bookkeeping failed (will retry): {Reason}")]
     private static partial void LogTaskStoreFailed(ILogger logger, string reason);

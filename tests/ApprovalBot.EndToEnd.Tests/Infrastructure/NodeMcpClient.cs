@@ -37,7 +37,17 @@ public static class NodeMcpClient
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Given up on (or past its 90 s): the client does not outlive the test.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         var text = await stdout;
         return JsonNode.Parse(text) as JsonObject ?? throw new InvalidOperationException($"node client printed no JSON; stderr: {await stderr}");
     }

@@ -155,6 +155,23 @@ public abstract partial class GatewayStoreTests
     }
 
     [Fact]
+    public async Task A_working_task_renewed_by_its_gateway_is_not_abandoned_and_one_left_alone_is()
+    {
+        TaskRecord Task(string id, string instance) => new(id, "agent-1", "agentwork_cancel_task", null, TaskRecord.Working, "submitted", null, Nine, Nine, TimeSpan.FromHours(1), instance);
+        await _store.InsertTaskAsync(Task("alive", "gw-a"), CancellationToken.None);
+        await _store.InsertTaskAsync(Task("dead", "gw-b"), CancellationToken.None);
+        await _store.InsertTaskAsync(Task("mine", "gw-c"), CancellationToken.None);
+        await _store.InsertTaskAsync(Task("done", "gw-b") with { Status = TaskRecord.Completed }, CancellationToken.None);
+
+        await OpenReplica().TouchWorkingTasksAsync("gw-a", Nine.AddSeconds(40), CancellationToken.None);
+
+        var abandoned = await _store.ListAbandonedTasksAsync("gw-c", Nine.AddSeconds(30), CancellationToken.None);
+        Assert.Equal(["dead"], abandoned.Select(t => t.Id));
+        Assert.Equal("gw-b", abandoned[0].Instance);
+        Assert.Empty(await _store.ListAbandonedTasksAsync("gw-c", Nine, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Escalations_and_reminders_happen_once()
     {
         var record = await InsertAsync(expiresIn: TimeSpan.FromMinutes(10));
