@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark command. Builds Release, starts what it needs (npm peers, a throw-away RabbitMQ unless
-# one from scripts/rabbitmq-test.sh is already up), runs every part, prints the table, writes JSON.
+# The benchmark command. Builds Release, starts what it needs (npm peers, a throw-away RabbitMQ and a
+# throw-away PostgreSQL unless those of scripts/rabbitmq-test.sh and scripts/postgres-test.sh are already
+# up), runs every part, prints the table, writes JSON.
 #   bench/run.sh            full run (~8 minutes on 2 cores): results in bench/results/
 #   bench/run.sh --smoke    every part with tiny N (well under 2 minutes): results in bench/results/smoke/
 # Exit code 0 only when every scenario ran and every call came back right.
@@ -49,8 +50,14 @@ ctl() {
 }
 ours=1
 if [ -f "$state/port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$state/port")") 2>/dev/null; then ours=0; fi
+# Stop on exit only what this script started.
+pg_ours=0
+cleanup() {
+  if [ "$pg_ours" = 1 ]; then scripts/postgres-test.sh stop || true; fi
+  if [ "$ours" = 1 ]; then scripts/rabbitmq-test.sh stop || true; fi
+}
+trap cleanup EXIT
 port=$(scripts/rabbitmq-test.sh start)
-if [ "$ours" = 1 ]; then trap 'scripts/rabbitmq-test.sh stop' EXIT; fi
 # Its own virtual host, new for each run: the bench's bot never shares a queue with a test run on the
 # same node, and never starts behind messages an earlier (interrupted) run left in its queues.
 vhost="approvalbot-bench"
@@ -59,6 +66,15 @@ ctl add_vhost "$vhost" >/dev/null
 ctl set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null
 echo "rabbitmq on 127.0.0.1:$port, virtual host $vhost"
 
+echo "== postgresql"
+# The ha pair's shared store. Reuse the cluster of scripts/postgres-test.sh when it is up (as under
+# scripts/test.sh); else start it and stop it after. The bench creates a database of its own in it.
+pg_state="${APPROVALBOT_POSTGRES_DIR:-${TMPDIR:-/tmp}/approvalbot-postgres}"
+pg_ours=1
+if [ -f "$pg_state/port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$pg_state/port")") 2>/dev/null; then pg_ours=0; fi
+pg_port=$(scripts/postgres-test.sh start)
+echo "postgresql on 127.0.0.1:$pg_port"
+
 status=0
 echo "== policy evaluation (BenchmarkDotNet)"
 bdn_log=$(mktemp -t approvalbot-bench-bdn.XXXXXX)
@@ -66,8 +82,8 @@ bdn_log=$(mktemp -t approvalbot-bench-bdn.XXXXXX)
 # BenchmarkDotNet's own summary table (its full log stays in $bdn_log).
 grep -E "^\|" "$bdn_log" | tee "$results/policy-bdn.md" || true
 
-echo "== scenarios: proxy overhead, approval round trip, parked calls, /policy status"
-dotnet "$bench_dll" run $smoke --rabbitmq-port "$port" --rabbitmq-vhost "$vhost" --results "$results" || status=1
+echo "== scenarios: proxy overhead, approval round trip, handed-back approvals, parked calls, /policy status, ha pair"
+dotnet "$bench_dll" run $smoke --rabbitmq-port "$port" --rabbitmq-vhost "$vhost" --postgres-port "$pg_port" --results "$results" || status=1
 
 echo "== results ($results)"
 dotnet "$bench_dll" report --results "$results" | tee "$results/summary.md"

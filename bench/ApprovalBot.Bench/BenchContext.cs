@@ -17,8 +17,9 @@ public sealed class BenchContext : IAsyncDisposable
 
     private readonly List<string> _failures = [];
 
-    public BenchContext(bool smoke, string resultsDirectory, int? rabbitMqPort, string rabbitMqVirtualHost)
+    public BenchContext(bool smoke, string resultsDirectory, int? rabbitMqPort, string rabbitMqVirtualHost, int? postgresPort = null)
     {
+        PostgresPort = postgresPort;
         Smoke = smoke;
         ResultsDirectory = resultsDirectory;
         RabbitMqPort = rabbitMqPort;
@@ -36,6 +37,9 @@ public sealed class BenchContext : IAsyncDisposable
     public int? RabbitMqPort { get; }
 
     public string RabbitMqVirtualHost { get; }
+
+    /// <summary>The throw-away PostgreSQL cluster of scripts/postgres-test.sh (superuser approvalbot, trust on loopback).</summary>
+    public int? PostgresPort { get; }
 
     public string WorkDirectory { get; }
 

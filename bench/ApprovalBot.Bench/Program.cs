@@ -5,7 +5,7 @@ using ApprovalBot.Bench.Infrastructure;
 using ApprovalBot.Bench.Scenarios;
 using ApprovalBot.Bench.Upstream;
 
-// ApprovalBot.Bench run [--smoke] [--only overhead,roundtrip,parked,handedback,status] [--targets direct,approvalbot,…] [--rabbitmq-port P] [--rabbitmq-vhost V] [--results DIR]
+// ApprovalBot.Bench run [--smoke] [--only overhead,roundtrip,parked,handedback,status,pair] [--targets direct,approvalbot,…] [--rabbitmq-port P] [--rabbitmq-vhost V] [--postgres-port P] [--results DIR]
 // ApprovalBot.Bench upstream --port P          the HTTP upstream the scenarios start
 // ApprovalBot.Bench report [--results DIR]     prints the table from the JSON results
 // ApprovalBot.Bench load --url U --tool T …     ad-hoc load on one target (for profiling)
@@ -49,9 +49,10 @@ switch (verb)
 // Many parked calls mean many sockets and many pooled threads' worth of work: start the pool warm.
 ThreadPool.SetMinThreads(Math.Max(Environment.ProcessorCount * 4, 16), 16);
 var smoke = args.Contains("--smoke");
-var only = (Option("--only") ?? "overhead,roundtrip,parked,handedback,status").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+var only = (Option("--only") ?? "overhead,roundtrip,parked,handedback,status,pair").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 var rabbitPort = Option("--rabbitmq-port") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
-await using var context = new BenchContext(smoke, results, rabbitPort, Option("--rabbitmq-vhost") ?? "/");
+var postgresPort = Option("--postgres-port") is { } pg ? int.Parse(pg, CultureInfo.InvariantCulture) : (int?)null;
+await using var context = new BenchContext(smoke, results, rabbitPort, Option("--rabbitmq-vhost") ?? "/", postgresPort);
 context.Log($"bench {(smoke ? "smoke" : "full")} run; work directory {context.WorkDirectory}");
 var clock = Stopwatch.StartNew();
 await context.WriteResultAsync("run", new
@@ -67,9 +68,9 @@ if (only.Contains("overhead"))
     await new OverheadScenario(context, targets).RunAsync();
 }
 
-if (only.Overlaps(["roundtrip", "parked", "handedback", "status"]) && rabbitPort is null)
+if (only.Overlaps(["roundtrip", "parked", "handedback", "status", "pair"]) && rabbitPort is null)
 {
-    context.Fail("roundtrip, parked, handedback and status need RabbitMQ: pass --rabbitmq-port (bench/run.sh does)");
+    context.Fail("roundtrip, parked, handedback, status and pair need RabbitMQ: pass --rabbitmq-port (bench/run.sh does)");
 }
 else
 {
@@ -99,6 +100,20 @@ else
     {
         await Guard("status", () => new StatusScenario(context).RunAsync());
     }
+
+    if (only.Contains("pair") && postgresPort is null)
+    {
+        context.Fail("pair needs PostgreSQL: pass --postgres-port (bench/run.sh does)");
+    }
+    else if (only.Contains("pair"))
+    {
+        context.Log("starting two gateways and two bots on PostgreSQL and RabbitMQ (the ha pair)");
+        await Guard("pair", async () =>
+        {
+            await using var pair = await PairCluster.StartAsync(context);
+            return await new PairScenario(context, pair).RunAsync();
+        });
+    }
 }
 
 context.Log($"scenarios done in {clock.Elapsed.TotalSeconds:F0} s; logs in {context.LogDirectory}");
@@ -121,7 +136,7 @@ async Task Guard<T>(string name, Func<Task<T>> scenario)
     {
         await scenario();
     }
-    catch (Exception e) when (e is InvalidOperationException or McpCallException or HttpRequestException or IOException or TimeoutException)
+    catch (Exception e) when (e is InvalidOperationException or McpCallException or HttpRequestException or IOException or TimeoutException or System.Data.Common.DbException)
     {
         context.Fail($"{name}: {e.Message}");
     }

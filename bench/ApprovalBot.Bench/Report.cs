@@ -19,6 +19,7 @@ public static class Report
         var parked = Read<ParkedResult>(resultsDirectory, "parked");
         var status = Read<StatusResult>(resultsDirectory, "status");
         var handedBack = Read<HandedBackResult>(resultsDirectory, "handedback");
+        var pair = Read<PairResult>(resultsDirectory, "pair");
         var mode = Read<JsonElement?>(resultsDirectory, "run");
 
         if (mode is { } m)
@@ -104,6 +105,11 @@ public static class Report
             Row(text, "console `GET /api/approvals?status=pending&limit=10`", status.ConsolePendingList);
             text.AppendLine();
             verdicts.Add(("/policy status well inside Slack's 3 s", $"p99 {F(status.SlackPolicyStatus.P99)} ms", status.SlackPolicyStatus.P99 < 3000));
+        }
+
+        if (pair is not null)
+        {
+            AppendPair(text, pair, verdicts);
         }
 
         var smoke = mode is { } run && run.GetProperty("mode").GetString()!.StartsWith("smoke", StringComparison.Ordinal);
@@ -203,6 +209,39 @@ public static class Report
         }
 
         verdicts.Add(("no slower than any peer (c=1 p50, c=64 calls/s)", slowerThanPeer.Count == 0 ? "faster on every pair" : "slower: " + string.Join(", ", slowerThanPeer), slowerThanPeer.Count == 0));
+    }
+
+    private static void AppendPair(StringBuilder text, PairResult p, List<(string, string, bool?)> verdicts)
+    {
+        text.AppendLine("### HA pair: two gateways and two bots on one PostgreSQL and RabbitMQ");
+        text.AppendLine();
+        text.AppendLine($"Redeem across replicas, one approval at a time: handed back by gateway A, approved at bot 2's console API, collected by the identical call on gateway B ({p.PollsPerRedeem:F2} calls on B per redeem; {p.RedeemFailures} without their own result; upstream executions {p.RedeemExecutions} for {p.RedeemApprovals} approvals, {p.RedeemNotOnce} not exactly once).");
+        text.AppendLine();
+        text.AppendLine("| measure | n | p50 ms | p90 ms | p99 ms | max ms |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        Row(text, "decision at bot 2 → gateway B's call has the result", p.DecisionToResult);
+        Row(text, "decision at bot 2 → upstream call starts", p.DecisionToUpstreamStart);
+        Row(text, "decision at bot 2 → its console API answered (then B is called)", p.DecisionToApproveAnswered);
+        text.AppendLine();
+        text.AppendLine($"Approvals/s: {p.Approvals:N0} approvals (distinct arguments), {p.Concurrency} concurrent requests per phase; created over both gateways, approved over both bots, collected on the other gateway; phases back to back.");
+        text.AppendLine();
+        text.AppendLine("| phase | wall s | per s | request p50 ms | request p99 ms | failures |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        void PhaseRow(string name, PairPhase phase) =>
+            text.AppendLine($"| {name} | {phase.Seconds:F2} | {N(phase.PerSecond)} | {F(phase.PerRequest.P50)} | {F(phase.PerRequest.P99)} | {phase.Failures} |");
+        PhaseRow("create: guarded call → \"pending\" (gateway A or B)", p.Create);
+        PhaseRow($"approve: POST /api/approvals/{{id}}/approve (bot 1 or 2; {p.ApproveRetries} retries on 404)", p.Approve);
+        PhaseRow($"redeem: identical call on the other gateway → result ({p.PollsPerRedeemUnderLoad:F2} calls per approval)", p.Redeem);
+        text.AppendLine($"| **end to end: approvals created, decided and collected** | {p.EndToEndSeconds:F2} | **{N(p.EndToEndPerSecond)}** | | | {p.ThroughputFailures} |");
+        text.AppendLine();
+        text.AppendLine($"Upstream executions: {p.Executions:N0} for {p.Approvals:N0} approvals ({p.ExecutionsNotOnce} not exactly once).");
+        text.AppendLine();
+        verdicts.Add(("every approval redeemed on the other gateway returns its own result, run once (ha pair)",
+            $"{p.Redeemed:N0} / {p.RedeemApprovals:N0}, executions {p.RedeemExecutions:N0}; p50 {F(p.DecisionToResult.P50)} ms, p99 {F(p.DecisionToResult.P99)} ms",
+            p.RedeemFailures == 0 && p.Redeemed == p.RedeemApprovals && p.RedeemNotOnce == 0));
+        verdicts.Add(("every approval of the concurrent run done once, no failures (ha pair)",
+            $"{p.Approvals:N0} approvals, {p.ThroughputFailures} failures, {p.Executions:N0} executions; {N(p.EndToEndPerSecond)} approvals/s end to end",
+            p.ThroughputFailures == 0 && p.Executions == p.Approvals && p.ExecutionsNotOnce == 0));
     }
 
     private static void AppendPolicy(StringBuilder text, JsonElement policy, List<(string, string, bool?)> verdicts)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using Agentwork.Sample;
@@ -12,7 +13,8 @@ namespace ApprovalBot.Bench.Upstream;
 /// <summary>
 /// The sample's tools (<c>ping</c> is the cheapest call) served over Streamable HTTP, plus
 /// <c>stamp</c>, which answers the moment it starts with the machine's monotonic clock so the
-/// bench can tell when a released call reached the upstream.
+/// bench can tell when a released call reached the upstream. <c>GET /stamps?prefix=…</c> counts the
+/// executions per argument (<c>{"n": count}</c>), so the bench can prove each approval ran exactly once.
 /// </summary>
 public static class BenchUpstream
 {
@@ -31,6 +33,7 @@ public static class BenchUpstream
             .WithTools<HoldTool>();
         var app = builder.Build();
         app.MapMcp("/mcp");
+        app.MapGet("/stamps", (string? prefix) => StampTool.Counts(prefix ?? ""));
         await app.RunAsync();
         return 0;
     }
@@ -39,9 +42,19 @@ public static class BenchUpstream
 [McpServerToolType]
 public sealed class StampTool
 {
+    private static readonly ConcurrentDictionary<string, int> Executions = new(StringComparer.Ordinal);
+
     [McpServerTool(Name = "stamp", Destructive = true), Description("Answers {n, ts}: the argument and the monotonic clock when the call started.")]
-    public static string Stamp([Description("Any short text; echoed back")] string n) =>
-        $$"""{"n":"{{n}}","ts":{{Stopwatch.GetTimestamp()}}}""";
+    public static string Stamp([Description("Any short text; echoed back")] string n)
+    {
+        var ts = Stopwatch.GetTimestamp();
+        Executions.AddOrUpdate(n, 1, (_, count) => count + 1);
+        return $$"""{"n":"{{n}}","ts":{{ts}}}""";
+    }
+
+    /// <summary>How many times stamp (or stamp_later) ran with each n that starts with <paramref name="prefix"/>.</summary>
+    public static Dictionary<string, int> Counts(string prefix) =>
+        Executions.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
 
     [McpServerTool(Name = "stamp_later", Destructive = true), Description("The same as stamp; guarded with wait: retry in the bench (the call is handed back at once, collected later).")]
     public static string StampLater([Description("Any short text; echoed back")] string n) => Stamp(n);
