@@ -2,6 +2,9 @@ using System.Data.Common;
 
 namespace ApprovalBot.Storage;
 
+/// <summary>The store cannot be used at all (unreachable, refused, migrated by a newer release): nothing can start on it.</summary>
+public sealed class StorageUnavailableException(string message, Exception? inner = null) : InvalidOperationException(message, inner);
+
 /// <summary>A versioned SQL migration: applied once, in order, inside a transaction.</summary>
 public sealed record Migration(int Version, string Name, string Sql);
 
@@ -27,8 +30,24 @@ public abstract class Database
 
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
-    /// <summary>Applies the migrations not yet applied; with PostgreSQL, one instance at a time.</summary>
-    public abstract Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken);
+    /// <summary>
+    /// Applies the migrations not yet applied; with PostgreSQL, one instance at a time. A database that
+    /// cannot be reached or is not one this release can use ends in <see cref="StorageUnavailableException"/>,
+    /// which names it (never its password): the process refuses to start with that sentence.
+    /// </summary>
+    public async Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await MigrateCoreAsync(migrations, cancellationToken);
+        }
+        catch (Exception e) when (e is DbException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new StorageUnavailableException($"the database {Description} cannot be used: {e.Message}", e);
+        }
+    }
+
+    protected abstract Task MigrateCoreAsync(MigrationSet migrations, CancellationToken cancellationToken);
 
     /// <summary>
     /// The database a store uses under the configured provider: with SQLite the file at

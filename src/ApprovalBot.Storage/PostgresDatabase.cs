@@ -42,7 +42,7 @@ public sealed class PostgresDatabase : Database, IAsyncDisposable
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    public override async Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken)
+    protected override async Task MigrateCoreAsync(MigrationSet migrations, CancellationToken cancellationToken)
     {
         // Not through the data source: the schema may not exist yet, and the lock belongs to this connection alone.
         await using var connection = new NpgsqlConnection(_adminConnectionString);

@@ -14,7 +14,7 @@ internal static class SchemaVersions
         if (newest > known)
         {
             // A newer release migrated this database: running old code on it could undo what the new one relies on.
-            throw new InvalidOperationException(
+            throw new StorageUnavailableException(
                 $"The database is at schema version {newest}, newer than this release knows ({known}); run the newer release or restore a backup.");
         }
 

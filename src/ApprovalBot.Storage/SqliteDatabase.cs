@@ -47,7 +47,7 @@ public sealed class SqliteDatabase : Database
     public Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
         MigrateAsync(new MigrationSet(migrations, []), cancellationToken);
 
-    public override async Task MigrateAsync(MigrationSet migrations, CancellationToken cancellationToken)
+    protected override async Task MigrateCoreAsync(MigrationSet migrations, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");

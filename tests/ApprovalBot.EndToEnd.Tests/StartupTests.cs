@@ -41,6 +41,30 @@ public sealed class StartupTests
         Assert.Contains("acton", output);
     }
 
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("bot")]
+    public async Task A_shared_store_that_cannot_be_reached_stops_with_exit_2_naming_it_without_its_password(string role)
+    {
+        var directory = RepoPaths.NewTempDirectory();
+        var port = AppProcess.FreePort(); // nothing listens there
+
+        var (exit, output) = await RunCliAsync(
+            $"--ApprovalBot:DataDirectory={directory}",
+            $"--ApprovalBot:Role={role}",
+            "--ApprovalBot:Bus:Transport=RabbitMq",
+            "--ApprovalBot:Bus:RabbitMq:Host=127.0.0.1",
+            "--ApprovalBot:Storage:Provider=Postgres",
+            $"--ApprovalBot:Storage:Postgres:ConnectionString=Host=127.0.0.1;Port={port};Database=approvals;Username=approvalbot",
+            "--ApprovalBot:Storage:Postgres:Password=pg-password-never-shown",
+            "--urls=http://127.0.0.1:0");
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"approvalbot: refusing to start: the database postgres://127.0.0.1:{port}/approvals schema {role} cannot be used", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pg-password-never-shown", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Every_configuration_problem_is_reported_at_once_without_secrets()
     {

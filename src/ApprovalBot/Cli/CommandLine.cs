@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using System.Text.RegularExpressions;
 using ApprovalBot.Hosting;
 using Microsoft.AspNetCore.Connections;
@@ -190,6 +191,20 @@ public static partial class CommandLine
         return 0;
     }
 
+    private static T? Unwrap<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
     private static async Task<int> RunServerAsync(string[] args, bool stdio, TextWriter stderr)
     {
         var (app, errors) = ServerHost.Build(args, stdio, stderr);
@@ -216,6 +231,11 @@ public static partial class CommandLine
             try
             {
                 await app.StartAsync();
+            }
+            catch (Exception e) when (Unwrap<StorageUnavailableException>(e) is { } storage)
+            {
+                stderr.WriteLine($"approvalbot: refusing to start: {storage.Message}");
+                return 2;
             }
             catch (Exception e) when (LogGuard.IsReportedByCommandLine(e))
             {

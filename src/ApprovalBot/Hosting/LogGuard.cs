@@ -1,3 +1,4 @@
+using ApprovalBot.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,7 @@ public static class LogGuard
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is AddressInUseException)
+            if (e is AddressInUseException or StorageUnavailableException)
             {
                 return true;
             }

@@ -46,7 +46,7 @@ public sealed class PostgresDatabaseTests(PostgresServer server)
         await database.MigrateAsync(Schema, CancellationToken.None);
 
         var older = new MigrationSet([], [Schema.Postgres[0]]);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => database.MigrateAsync(older, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => database.MigrateAsync(older, CancellationToken.None));
         Assert.Contains("schema version 2", error.Message, StringComparison.Ordinal);
     }
 
