@@ -1,5 +1,9 @@
 using System.Net;
 using ApprovalBot.Bot.Slack;
+using ApprovalBot.Core.Approvals;
+using ApprovalBot.Gateway.Audit;
+using ApprovalBot.Gateway.Storage;
+using ApprovalBot.Storage;
 using ApprovalBot.Bot.Tests.Slack;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
 using ApprovalBot.Gateway.Identity;
@@ -53,6 +57,21 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
         Assert.True(result.IsError is not true, Stack.Text(result));
         Assert.Equal(SampleResult, Stack.Text(result));
         Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+
+        // The shared database says so too: executed by B, claimed once.
+        await using (var database = new PostgresDatabase(stack.ConnectionString, "gateway"))
+        {
+            var store = new GatewayStore(database);
+            var record = (await store.GetApprovalAsync(id, CancellationToken.None))!;
+            Assert.Equal(ApprovalStatus.Executed, record.Status);
+            Assert.StartsWith("ha-b-", record.Instance, StringComparison.Ordinal);
+            var audit = await Eventually.GetAsync<IReadOnlyList<AuditRecord>>(
+                async () => await store.ReadApprovalAuditAsync(id, CancellationToken.None),
+                rows => rows?.Any(r => r.Decision == "executed") == true,
+                TimeSpan.FromSeconds(30),
+                "the execution in the audit");
+            Assert.Single(audit, r => r.Decision == "claimed");
+        }
 
         // Collected once: calling again asks anew (a new approval), it does not run the old one.
         var again = await Stack.CallAsync(agentOnB);
@@ -178,6 +197,8 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
         }
 
         public FakeSlackApi Slack { get; }
+
+        public string ConnectionString => _connectionString;
 
         public string HoldFor { get; }
 

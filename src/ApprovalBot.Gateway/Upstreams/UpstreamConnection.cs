@@ -189,7 +189,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
                 try
                 {
                     var completion = await client.Completion.WaitAsync(stoppingToken);
-                    _lastError = Describe(completion);
+                    _lastError = UpstreamText.Reason(Describe(completion));
                 }
                 finally
                 {
@@ -203,7 +203,7 @@ public sealed partial class UpstreamConnection : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _lastError = e.Message;
+                _lastError = UpstreamText.Reason(e.Message);
             }
             finally
             {

@@ -31,4 +31,16 @@ internal static class UpstreamText
     /// <summary>"60 s", "1.5 s": how durations read in messages to agents and operators.</summary>
     public static string Duration(TimeSpan value) =>
         value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>
+    /// Why an upstream is down, as agents and /readyz see it: the first line only. The SDK appends the
+    /// process's stderr tail to an exit message, and an upstream's stderr is no business of an agent's.
+    /// </summary>
+    public static string Reason(string message)
+    {
+        var line = message.AsSpan().Trim();
+        var end = line.IndexOfAny('\r', '\n');
+        var first = (end < 0 ? line : line[..end]).TrimEnd().ToString();
+        return first.Length > 200 ? first[..200] + "…" : first;
+    }
 }
