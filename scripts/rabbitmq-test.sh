@@ -3,6 +3,7 @@
 #   rabbitmq-test.sh start   installs rabbitmq-server (Debian) when absent, starts the node, prints its AMQP port
 #   rabbitmq-test.sh stop    stops it
 #   rabbitmq-test.sh node    prints the node's name (for rabbitmqctl -n)
+#   rabbitmq-test.sh vhost NAME   creates virtual host NAME (new, empty) for user guest: a test of its own
 # Idempotent: "start" on a running node prints the port again. APPROVALBOT_RABBITMQ_DIR gives a node
 # of its own (its own folder and node name), so runs in several checkouts on one machine do not meet.
 set -euo pipefail
@@ -59,5 +60,11 @@ CONF
   node)
     echo "$node"
     ;;
-  *) echo "usage: $0 start|stop|node" >&2; exit 2;;
+  vhost)
+    name="${2:?usage: $0 vhost NAME}"
+    ctl delete_vhost "$name" >/dev/null 2>&1 || true
+    ctl add_vhost "$name" >/dev/null
+    ctl set_permissions -p "$name" guest ".*" ".*" ".*" >/dev/null
+    ;;
+  *) echo "usage: $0 start|stop|node|vhost NAME" >&2; exit 2;;
 esac

@@ -16,12 +16,19 @@ namespace ApprovalBot.EndToEnd.Tests;
 /// Two bot replicas sharing one PostgreSQL store, with one gateway, over a real RabbitMQ (issue 15):
 /// the replica that posted a card is killed with SIGKILL, the click reaches the other one, which
 /// finds the card in the shared store, sends the decision, and updates the card it never posted.
-/// In the RabbitMQ collection: the bot queue is shared by every process on the broker, so no other
-/// test's bots may compete for these messages.
+/// On a virtual host of its own: the bot queue outlives its processes, so neither another test's bots
+/// nor the events an earlier test left behind meet these.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
-public sealed class BotReplicasOverPostgresTests(RabbitMqNode rabbit)
+public sealed class BotReplicasOverPostgresTests(RabbitMqNode rabbit) : IAsyncLifetime
 {
+    /// <summary>A virtual host of its own: no event an earlier test left on the broker reaches these bots.</summary>
+    private IReadOnlyList<string> _bus = [];
+
+    public async Task InitializeAsync() => _bus = await rabbit.IsolatedSettingsAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private const string Tool = "agentwork_cancel_task";
     private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
 
@@ -107,7 +114,7 @@ public sealed class BotReplicasOverPostgresTests(RabbitMqNode rabbit)
         }
     }
 
-    private IEnumerable<string> Common(string directory, string name, string policy, string? role = null) => rabbit.Settings().Concat(
+    private IEnumerable<string> Common(string directory, string name, string policy, string? role = null) => _bus.Concat(
     [
         $"--ApprovalBot:Role={role ?? name}",
         $"--ApprovalBot:DataDirectory={Path.Combine(directory, name)}",

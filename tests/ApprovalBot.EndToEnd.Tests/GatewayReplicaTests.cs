@@ -13,13 +13,20 @@ namespace ApprovalBot.EndToEnd.Tests;
 /// released whichever replica applied its decision. (Killing replicas: HighAvailabilityTests.)
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
-public sealed class GatewayReplicaTests(RabbitMqNode rabbit, PostgresServer postgres) : IClassFixture<PostgresServer>
+public sealed class GatewayReplicaTests(RabbitMqNode rabbit, PostgresServer postgres) : IClassFixture<PostgresServer>, IAsyncLifetime
 {
+    /// <summary>A virtual host of its own: no event an earlier test left on the broker reaches this bot.</summary>
+    private IReadOnlyList<string> _bus = [];
+
+    public async Task InitializeAsync() => _bus = await rabbit.IsolatedSettingsAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private const string Tool = "agentwork_cancel_task";
     private static readonly Dictionary<string, object?> CancelT100 = new() { ["task_id"] = "T-100", ["api_key"] = GatewayHost.SampleApiKey };
 
     private IEnumerable<string> Common(string dataDirectory, string role, string policyPath) =>
-        rabbit.Settings().Concat(
+        _bus.Concat(
         [
             $"--ApprovalBot:Role={role}",
             $"--ApprovalBot:DataDirectory={dataDirectory}",

@@ -179,15 +179,15 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
     /// <summary>One PostgreSQL database, one Slack fake and one execution log shared by the replicas of a test.</summary>
     private sealed class Stack : IAsyncDisposable
     {
-        private readonly RabbitMqNode _rabbit;
+        private readonly IReadOnlyList<string> _bus;
         private readonly string _connectionString;
         private readonly string _directory;
         private readonly string _policy;
         private readonly string _executions;
 
-        private Stack(RabbitMqNode rabbit, string connectionString, FakeSlackApi slack, string directory, string policy, string holdFor)
+        private Stack(IReadOnlyList<string> bus, string connectionString, FakeSlackApi slack, string directory, string policy, string holdFor)
         {
-            _rabbit = rabbit;
+            _bus = bus;
             _connectionString = connectionString;
             Slack = slack;
             _directory = directory;
@@ -210,7 +210,8 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
             var directory = RepoPaths.NewTempDirectory();
             var policy = Path.Combine(directory, "policy.json");
             await File.WriteAllTextAsync(policy, TestPolicies.Standard);
-            return new Stack(rabbit, connectionString, slack, directory, policy, holdFor);
+            // A virtual host of its own: no event an earlier test left on the broker reaches these bots.
+            return new Stack(await rabbit.IsolatedSettingsAsync(), connectionString, slack, directory, policy, holdFor);
         }
 
         public Task<AppProcess> StartGatewayAsync(string name) => AppProcess.StartAsync(Common("gateway", "gateway-" + name).Concat(
@@ -238,11 +239,34 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
 
         public static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(result.Content[0]).Text;
 
-        /// <summary>The approval's id and its Slack card (whichever bot posted it).</summary>
+        /// <summary>
+        /// The approval's id and its Slack card (whichever bot posted it). Only an approval of this test's
+        /// database: the bots' queue on the broker is shared by the run, and an event an earlier test's
+        /// bots never took (their processes ended first) is posted by this test's bots too.
+        /// </summary>
         public async Task<(Guid Id, SlackApiCall Card)> CardAsync()
         {
-            var card = await Slack.WaitForCallAsync("chat.postMessage", c => c.Succeeded && c.ApprovalId is not null, TimeSpan.FromSeconds(60));
-            return (card.ApprovalId!.Value, card);
+            await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT id FROM gateway.approvals", connection);
+            var ours = new HashSet<Guid>();
+            var card = await Eventually.GetAsync(
+                async () =>
+                {
+                    await using (var reader = await command.ExecuteReaderAsync())
+                    {
+                        while (await reader.ReadAsync())
+                        {
+                            ours.Add(Guid.Parse(reader.GetString(0)));
+                        }
+                    }
+
+                    return Slack.CallsTo("chat.postMessage").FirstOrDefault(c => c.Succeeded && c.ApprovalId is { } id && ours.Contains(id));
+                },
+                c => c is not null,
+                TimeSpan.FromSeconds(60),
+                "this test's approval card");
+            return (card!.ApprovalId!.Value, card);
         }
 
         public async Task ClickAsync(AppProcess bot, string action, Guid id, SlackApiCall card)
@@ -283,7 +307,7 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
             return $"17000{n:00000}.{n:000000}";
         }
 
-        private IEnumerable<string> Common(string role, string name) => _rabbit.Settings().Concat(
+        private IEnumerable<string> Common(string role, string name) => _bus.Concat(
         [
             $"--ApprovalBot:Role={role}",
             $"--ApprovalBot:DataDirectory={Path.Combine(_directory, name)}",

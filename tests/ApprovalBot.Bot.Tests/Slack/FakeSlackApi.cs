@@ -171,6 +171,8 @@ public sealed class FakeSlackApi : IAsyncDisposable
         return found[0];
     }
 
+    private static string Snippet(string? text) => text is null ? "" : text.Length > 120 ? text[..120] + "…" : text;
+
     /// <summary>Waits (bounded) until at least <paramref name="count"/> matching calls arrived.</summary>
     public async Task<IReadOnlyList<SlackApiCall>> WaitForCallsAsync(string method, int count, Func<SlackApiCall, bool>? match = null, TimeSpan? timeout = null)
     {
@@ -186,7 +188,9 @@ public sealed class FakeSlackApi : IAsyncDisposable
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"Expected {count} call(s) to {method}; saw {found.Length}. All calls: {string.Join(", ", _calls.Select(c => c.Method))}");
+                // Each call with what it said, so a failure on a loaded CI machine explains itself.
+                var calls = string.Join("; ", _calls.Select(c => $"{c.Method} {c.ApprovalId} {c.Error ?? "ok"} \"{Snippet(c.Get("text"))}\""));
+                throw new TimeoutException($"Expected {count} call(s) to {method}; saw {found.Length}. All calls: {calls}");
             }
 
             await _changed.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
