@@ -20,8 +20,15 @@ namespace ApprovalBot.EndToEnd.Tests;
 /// every card learns the outcome. No secret reaches either platform.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
-public sealed class ChannelsOverRabbitMqTests(RabbitMqNode rabbit)
+public sealed class ChannelsOverRabbitMqTests(RabbitMqNode rabbit) : IAsyncLifetime
 {
+    /// <summary>A virtual host of its own: no event an earlier test left on the broker reaches these processes.</summary>
+    private IReadOnlyList<string> _bus = [];
+
+    public async Task InitializeAsync() => _bus = await rabbit.IsolatedSettingsAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private const string Tool = "agentwork_cancel_task";
     private const string SampleResult = "Task T-100 (Nightly data export) cancelled.";
 
@@ -97,7 +104,7 @@ public sealed class ChannelsOverRabbitMqTests(RabbitMqNode rabbit)
         Assert.DoesNotContain(GatewayHost.SampleApiKey, bot.Output, StringComparison.Ordinal);
     }
 
-    private IEnumerable<string> Common(string directory, string role, string policy) => rabbit.Settings().Concat(
+    private IEnumerable<string> Common(string directory, string role, string policy) => _bus.Concat(
     [
         $"--ApprovalBot:Role={role}",
         $"--ApprovalBot:DataDirectory={Path.Combine(directory, role)}",

@@ -11,10 +11,17 @@ namespace ApprovalBot.EndToEnd.Tests;
 /// taken on the bot's console reaches the gateway that holds the call.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
-public sealed class RabbitMqTests(RabbitMqNode rabbit)
+public sealed class RabbitMqTests(RabbitMqNode rabbit) : IAsyncLifetime
 {
+    /// <summary>A virtual host of its own: no event an earlier test left on the broker reaches these processes.</summary>
+    private IReadOnlyList<string> _bus = [];
+
+    public async Task InitializeAsync() => _bus = await rabbit.IsolatedSettingsAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private IEnumerable<string> Common(string dataDirectory, string role, string policyPath) =>
-        rabbit.Settings().Concat(
+        _bus.Concat(
         [
             $"--ApprovalBot:Role={role}",
             $"--ApprovalBot:DataDirectory={dataDirectory}",
