@@ -143,7 +143,13 @@ public sealed class ConformanceTests(ConformanceTests.Baseline baseline) : IClas
             var beforeAnswer = events.Take(progressAnswer).Where(e => Is(e, "progress")).ToList();
             var waiting = beforeAnswer.TakeWhile(e => e["message"]?.GetValue<string>().StartsWith("waiting for approval", StringComparison.Ordinal) == true).Count();
             Assert.True(waiting >= 1, trace);
-            Assert.Equal(new[] { "0/100", "50/100", "100/100" }, beforeAnswer.Skip(waiting).Select(e => $"{e["progress"]}/{e["total"]}"));
+            // The upstream's 0, 50, 100 of 100 continue after the gateway's own waiting steps 1…n on the same token
+            // (progress must only increase): n+1, n+51, n+101 of n+101.
+            Assert.Equal(
+                new[] { 0, 50, 100 }.Select(p => $"{p + waiting + 1}/{100 + waiting + 1}"),
+                beforeAnswer.Skip(waiting).Select(e => $"{e["progress"]}/{e["total"]}"));
+            var values = beforeAnswer.Select(e => e["progress"]!.GetValue<double>()).ToList();
+            Assert.True(values.Zip(values.Skip(1)).All(pair => pair.Second > pair.First), trace);
 
             var logAnswer = events.FindIndex(e => Is(e, "result") && e["name"]!.GetValue<string>() == "test_tool_with_logging");
             Assert.Equal(

@@ -169,4 +169,29 @@ public sealed class DurableApprovalTests
             what: "the task's approval to be withdrawn");
         Assert.Single(withdrawn);
     }
+    [Fact]
+    public async Task Progress_on_a_held_call_keeps_increasing_when_the_approved_upstream_reports_its_own()
+    {
+        // A guarded tool that reports progress itself: the gateway's "waiting" steps come first on the same token.
+        var policy = TestPolicies.Standard.Replace(
+            "\"everything_trigger-long-running-operation\": { \"action\": \"allow\" }",
+            "\"everything_trigger-long-running-operation\": { \"action\": \"require_approval\", \"reason\": \"long\" }",
+            StringComparison.Ordinal);
+        Assert.NotEqual(TestPolicies.Standard, policy);
+        await using var host = await GatewayHost.StartAsync(policy: policy, settings: ["--ApprovalBot:Approvals:HoldFor=00:01:00", "--ApprovalBot:Approvals:ProgressInterval=00:00:00.200"]);
+        using var console = host.ConsoleClient();
+
+        var run = RunAsync(host, new { op = "callTool", name = "everything_trigger-long-running-operation", args = new { duration = 1, steps = 4 }, progress = true, timeoutMs = 60_000 });
+        var pending = await ConsoleApi.WaitForPendingAsync(console, "everything_trigger-long-running-operation");
+        await ConsoleApi.DecideAsync(console, pending.GetProperty("id").GetString()!, approve: true);
+        var report = await run;
+
+        Assert.True(Result(report, 0)["result"]?["isError"]?.GetValue<bool>() != true, report.ToJsonString());
+        var progress = report["progress"]!.AsArray().Select(p => p!["progress"]!.GetValue<double>()).ToList();
+        var waiting = report["progress"]!.AsArray().Count(p => p!["message"]?.GetValue<string>().StartsWith("waiting for approval", StringComparison.Ordinal) == true);
+        Assert.True(waiting >= 1, report.ToJsonString());
+        Assert.True(progress.Count > waiting, "the upstream's own progress reached the agent: " + report.ToJsonString());
+        // Strictly increasing across both sources, as the protocol requires of one token.
+        Assert.True(progress.Zip(progress.Skip(1)).All(pair => pair.Second > pair.First), string.Join(", ", progress));
+    }
 }

@@ -146,19 +146,25 @@ public sealed partial class CallEnforcement(
                 // not the client sent notifications/cancelled; the approval stays pending.
                 using (var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, httpContexts?.HttpContext?.RequestAborted ?? CancellationToken.None))
                 {
+                    var progress = new HeldProgress();
                     return await gate.HoldAsync(
-                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken, Admit: admit),
-                        Forward(context, next),
+                        new GuardedCall(agent, name, tool.Upstream.Name, arguments, decision, context.Server, context.Params.ProgressToken, Admit: admit, Progress: progress),
+                        Forward(context, next, progress),
                         held.Token);
                 }
         }
     }
 
     /// <summary>The upstream call of a guarded call: with the arguments the gate hands over (an approver may have edited them).</summary>
-    private static UpstreamCall Forward(RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+    private static UpstreamCall Forward(RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next, HeldProgress? progress = null) =>
         (arguments, ct) =>
         {
             context.Params!.Arguments = arguments;
+            if (progress is { Sent: > 0 } held)
+            {
+                context.Items[GatewayProxy.HeldProgressItem] = held.Sent;
+            }
+
             return next(context, ct);
         };
 

@@ -53,10 +53,11 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
     /// Registers a call going upstream. Returns the progress token to send upstream (a gateway
     /// token, so two agents' tokens can never collide) and a handle that ends the registration.
     /// </summary>
-    public InFlightCall BeginCall(McpServer server, UpstreamConnection upstream, ProgressToken? agentToken)
+    /// <param name="progressBefore">Progress the gateway itself reported on <paramref name="agentToken"/> before (a held call's waiting): the upstream's continues from there.</param>
+    public InFlightCall BeginCall(McpServer server, UpstreamConnection upstream, ProgressToken? agentToken, long progressBefore = 0)
     {
         var id = Interlocked.Increment(ref _nextCall);
-        var call = new InFlightCall(this, id, server, upstream, agentToken, new ProgressToken($"abg-{id}"));
+        var call = new InFlightCall(this, id, server, upstream, agentToken, new ProgressToken($"abg-{id}"), progressBefore);
         _callsByToken[call.GatewayToken.ToString()!] = call;
         return call;
     }
@@ -82,6 +83,14 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
                 {
                     var forwarded = parameters!.DeepClone();
                     forwarded["progressToken"] = agentToken.Token is string s ? JsonValue.Create(s) : JsonValue.Create(Convert.ToInt64(agentToken.Token, System.Globalization.CultureInfo.InvariantCulture));
+                    if (call.ProgressBefore > 0)
+                    {
+                        // The agent already saw the gateway's own 1 … n while the call was held: progress must only
+                        // increase on a token, so the upstream's values (and its total) continue after n — its 0 is n + 1.
+                        Offset(forwarded, "progress", call.ProgressBefore + 1);
+                        Offset(forwarded, "total", call.ProgressBefore + 1);
+                    }
+
                     await SendQuietlyAsync(call.Server, method, forwarded, cancellationToken);
                 }
 
@@ -177,6 +186,14 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
     [LoggerMessage(EventName = "NotificationDropped", Level = LogLevel.Debug, Message = "Notification {Method} not delivered to a session: {Reason}")]
     private static partial void LogNotificationDropped(ILogger logger, string method, string reason);
 
+    private static void Offset(JsonNode notification, string property, long by)
+    {
+        if (notification[property] is JsonValue value && value.TryGetValue<double>(out var number))
+        {
+            notification[property] = JsonValue.Create(number + by);
+        }
+    }
+
     private sealed class SessionState
     {
         public ConcurrentDictionary<string, byte> Subscriptions { get; } = new(StringComparer.Ordinal);
@@ -184,8 +201,11 @@ public sealed partial class AgentSessions(ILogger<AgentSessions> logger) : IUpst
 }
 
 /// <summary>One agent call in flight to an upstream; dispose when the upstream answered.</summary>
-public sealed class InFlightCall(AgentSessions owner, long id, McpServer server, UpstreamConnection upstream, ProgressToken? agentToken, ProgressToken gatewayToken) : IDisposable
+public sealed class InFlightCall(AgentSessions owner, long id, McpServer server, UpstreamConnection upstream, ProgressToken? agentToken, ProgressToken gatewayToken, long progressBefore = 0) : IDisposable
 {
+    /// <summary>Progress the gateway reported on the agent's token before this call went upstream.</summary>
+    public long ProgressBefore { get; } = progressBefore;
+
     public long Id { get; } = id;
     public McpServer Server { get; } = server;
     public UpstreamConnection Upstream { get; } = upstream;

@@ -18,6 +18,9 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
     /// <summary>Set on the request context: how long the upstream took, so the filter can tell the gateway's own overhead.</summary>
     public const string UpstreamMillisecondsItem = "approvalbot.upstream_ms";
 
+    /// <summary>How many "waiting for approval" progress notifications the call had before it ran (a long).</summary>
+    public const string HeldProgressItem = "approvalbot.held_progress";
+
     // Every list waits for the start-up catalogue: a client that lists once, at once, sees every upstream.
     public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> context, CancellationToken cancellationToken)
     {
@@ -37,7 +40,8 @@ public sealed class GatewayProxy(UpstreamRegistry upstreams, AgentSessions sessi
             throw AgentReplies.UnknownTool(name);
         }
 
-        using var call = sessions.BeginCall(context.Server, tool.Upstream, context.Params!.ProgressToken);
+        var heldProgress = context.Items.TryGetValue(HeldProgressItem, out var sent) && sent is long steps ? steps : 0;
+        using var call = sessions.BeginCall(context.Server, tool.Upstream, context.Params!.ProgressToken, heldProgress);
         var forwarded = new CallToolRequestParams
         {
             Name = tool.UpstreamName,

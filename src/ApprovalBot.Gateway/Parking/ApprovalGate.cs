@@ -28,7 +28,21 @@ public sealed record GuardedCall(
     McpServer? Server,
     ProgressToken? ProgressToken,
     bool AsTask = false,
-    Func<CallToolResult?>? Admit = null);
+    Func<CallToolResult?>? Admit = null,
+    HeldProgress? Progress = null);
+
+/// <summary>
+/// How far the gate's own "waiting for approval" progress went on the agent's token, so the
+/// upstream's progress on the same token continues from there (progress must only increase).
+/// </summary>
+public sealed class HeldProgress
+{
+    private long _sent;
+
+    public long Sent => Interlocked.Read(ref _sent);
+
+    internal void Record(long step) => Interlocked.Exchange(ref _sent, step);
+}
 
 /// <summary>
 /// The gate every require_approval call passes. It holds the call: opens the durable approval, or
@@ -131,7 +145,7 @@ public sealed partial class ApprovalGate(
             using var waitCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, waitCts.Token);
             var progress = call.ProgressToken is { } token && call.Server is { } server
-                ? ReportProgressAsync(server, token, record, waitCts.Token)
+                ? ReportProgressAsync(server, token, record, call.Progress, waitCts.Token)
                 : Task.CompletedTask;
             HeldOutcome outcome;
             try
@@ -264,7 +278,7 @@ public sealed partial class ApprovalGate(
         }
     }
 
-    private async Task ReportProgressAsync(McpServer server, ProgressToken token, ApprovalRecord record, CancellationToken cancellationToken)
+    private async Task ReportProgressAsync(McpServer server, ProgressToken token, ApprovalRecord record, HeldProgress? sent, CancellationToken cancellationToken)
     {
         var interval = options.ProgressInterval > TimeSpan.Zero ? options.ProgressInterval : TimeSpan.FromSeconds(10);
         using var timer = new PeriodicTimer(interval, time);
@@ -274,6 +288,8 @@ public sealed partial class ApprovalGate(
             step++;
             try
             {
+                // Counted before it is sent: a notification the agent may have seen is never undercounted.
+                sent?.Record(step);
                 await server.NotifyProgressAsync(
                     token,
                     new ProgressNotificationValue { Progress = step, Message = $"waiting for approval {record.Id} in {channels.Text}" },
