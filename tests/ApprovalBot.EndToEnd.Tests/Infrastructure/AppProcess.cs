@@ -36,8 +36,29 @@ public sealed class AppProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts <c>approvalbot</c> with the given arguments on a free port and waits for /healthz.</summary>
+    /// <summary>
+    /// Starts <c>approvalbot</c> with the given arguments on a free port and waits for /healthz. A port found
+    /// free can be taken by another process before this one binds it (parallel tests): then it starts again
+    /// on another port, up to three times.
+    /// </summary>
     public static async Task<AppProcess> StartAsync(IEnumerable<string> args, bool waitForHealth = true, int? port = null)
+    {
+        var arguments = args.ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(arguments, waitForHealth, port);
+            }
+            catch (PortTakenException) when (port is null && attempt < 3)
+            {
+            }
+        }
+    }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    private static async Task<AppProcess> StartOnceAsync(IReadOnlyList<string> args, bool waitForHealth, int? port)
     {
         var url = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
@@ -48,32 +69,48 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         var app = new AppProcess(Process.Start(start)!, url);
-        if (waitForHealth)
+        try
         {
-            using var http = new HttpClient { BaseAddress = url };
-            await Eventually.GetAsync<bool?>(
-                async () =>
-                {
-                    if (app.HasExited)
-                    {
-                        throw new InvalidOperationException($"approvalbot exited with {app.ExitCode}: {app.Output}");
-                    }
-
-                    try
-                    {
-                        return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return false;
-                    }
-                },
-                ok => ok == true,
-                TimeSpan.FromSeconds(60),
-                "approvalbot to answer /healthz");
+            if (waitForHealth)
+            {
+                await WaitForHealthAsync(app, url);
+            }
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
         }
 
         return app;
+    }
+
+    private static async Task WaitForHealthAsync(AppProcess app, Uri url)
+    {
+        using var http = new HttpClient { BaseAddress = url };
+        await Eventually.GetAsync<bool?>(
+            async () =>
+            {
+                if (app.HasExited)
+                {
+                    var output = app.Output;
+                    throw output.Contains("the address is already in use", StringComparison.Ordinal)
+                        ? new PortTakenException($"approvalbot exited with {app.ExitCode}: {output}")
+                        : new InvalidOperationException($"approvalbot exited with {app.ExitCode}: {output}");
+                }
+
+                try
+                {
+                    return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            ok => ok == true,
+            TimeSpan.FromSeconds(60),
+            "approvalbot to answer /healthz");
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan within)
