@@ -53,7 +53,7 @@ public static class GatewayHosting
         services.AddSingleton(new ApprovalChannelsDescription(settings.ChannelsDescription));
         var store = new GatewayStore(Database.Create(settings.Storage ?? new StorageOptions(), Path.Combine(settings.DataDirectory, "gateway.db"), "gateway"));
         services.AddSingleton(store);
-        if (store.Provider == StorageProvider.Postgres)
+        if (store.Shared)
         {
             // Replicas share the key through the database: an identical call on another replica must have the same digest to redeem.
             services.AddSingleton(sp => new ArgumentDigest(LoadOrCreateSharedKey(store, sp.GetRequiredService<TimeProvider>())));

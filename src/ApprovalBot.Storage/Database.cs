@@ -12,10 +12,7 @@ public sealed record Migration(int Version, string Name, string Sql);
 /// A store's schema for both providers. The versions are the same on both sides (version N is the
 /// same schema whichever provider runs it); only the SQL differs where the dialects do.
 /// </summary>
-public sealed record MigrationSet(IReadOnlyList<Migration> Sqlite, IReadOnlyList<Migration> Postgres)
-{
-    public IReadOnlyList<Migration> For(StorageProvider provider) => provider == StorageProvider.Postgres ? Postgres : Sqlite;
-}
+public sealed record MigrationSet(IReadOnlyList<Migration> Sqlite, IReadOnlyList<Migration> Postgres);
 
 /// <summary>
 /// Where a store keeps its rows: one SQLite file, or one schema of a shared PostgreSQL database.
@@ -24,6 +21,9 @@ public sealed record MigrationSet(IReadOnlyList<Migration> Sqlite, IReadOnlyList
 public abstract class Database
 {
     public abstract StorageProvider Provider { get; }
+
+    /// <summary>Every replica (gateway or bot) opens these same rows: what replica coordination keys on, not the SQL dialect.</summary>
+    public bool SharedByReplicas => Provider == StorageProvider.Postgres;
 
     /// <summary>For logs and errors: the file, or host/database/schema (never the password).</summary>
     public abstract string Description { get; }

@@ -44,9 +44,6 @@ public sealed class SqliteDatabase : Database
         return connection;
     }
 
-    public Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
-        MigrateAsync(new MigrationSet(migrations, []), cancellationToken);
-
     protected override async Task MigrateCoreAsync(MigrationSet migrations, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -190,10 +190,8 @@ internal sealed partial class BotStore : IApprovalReadModel, ICardReferences, IG
 
     public string Replica { get; }
 
-    public StorageProvider Provider => _database.Provider;
-
     /// <summary>True when every bot replica shares this store (PostgreSQL): then replicas' heartbeats mean something.</summary>
-    public bool Shared => _database.Provider == StorageProvider.Postgres;
+    public bool Shared => _database.SharedByReplicas;
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(new MigrationSet(Migrations, PostgresMigrations), cancellationToken);
 

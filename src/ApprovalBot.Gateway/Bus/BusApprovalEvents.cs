@@ -3,7 +3,6 @@ using ApprovalBot.Gateway.Grants;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
-using ApprovalBot.Storage;
 using MassTransit;
 
 namespace ApprovalBot.Gateway.Bus;
@@ -17,9 +16,9 @@ public sealed class BusApprovalEvents(IBus bus, GatewayInstance instance, Gatewa
     /// With SQLite only this process has the approval, so decisions go to its own queue. With PostgreSQL
     /// any replica can apply them, so they go to the replicas' shared queue: a dead owner loses nothing.
     /// </summary>
-    public Uri GatewayAddress { get; } = new($"queue:{(store.Provider == StorageProvider.Postgres ? BusQueues.GatewayShared : BusQueues.Gateway(instance.Id))}");
+    public Uri GatewayAddress { get; } = new($"queue:{(store.Shared ? BusQueues.GatewayShared : BusQueues.Gateway(instance.Id))}");
 
-    public bool AnnouncesToReplicas => store.Provider == StorageProvider.Postgres;
+    public bool AnnouncesToReplicas => store.Shared;
 
     public Task PublishStateChangedAsync(ApprovalStateChanged message, CancellationToken cancellationToken) => PublishAsync(message, cancellationToken);
 

@@ -2,7 +2,6 @@ using ApprovalBot.Core.Contracts;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
-using ApprovalBot.Storage;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,7 +31,7 @@ public static class GatewayBus
             e.ConfigureConsumer<ApprovalStateChangedConsumer>(context);
         });
 
-        if (context.GetRequiredService<GatewayStore>().Provider == StorageProvider.Postgres)
+        if (context.GetRequiredService<GatewayStore>().Shared)
         {
             // Replicas share the database: any live one applies a decision, a card post or a revocation
             // (competing consumers), so none is lost with the replica that opened the approval.

@@ -1,4 +1,3 @@
-using ApprovalBot.Storage;
 using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
@@ -350,7 +349,7 @@ public sealed partial class ApprovalLifecycle(
     {
         // Sharing the store, a replica that died may have left messages unsent: adopted once they are
         // clearly older than their owner's own retry would leave them.
-        var othersBefore = store.Provider == StorageProvider.Postgres ? time.GetUtcNow() - AdoptUnsentAfter : (DateTimeOffset?)null;
+        var othersBefore = store.Shared ? time.GetUtcNow() - AdoptUnsentAfter : (DateTimeOffset?)null;
         foreach (var record in await store.ListUnpublishedAsync(instance.Id, cancellationToken, othersBefore))
         {
             await PublishRequestedAsync(record, cancellationToken);

@@ -68,7 +68,7 @@ public sealed partial class GatewayStore
             if (plain.Count > 0)
             {
                 // Dapper expands a list for SQLite but hands Npgsql an array, which IN cannot take.
-                alternatives.Add(Provider == StorageProvider.Postgres ? "decision = ANY(@Decisions)" : "decision IN @Decisions");
+                alternatives.Add(IsPostgres ? "decision = ANY(@Decisions)" : "decision IN @Decisions");
                 parameters.Add("Decisions", plain.ToArray());
             }
 

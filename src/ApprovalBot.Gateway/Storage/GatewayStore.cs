@@ -29,13 +29,17 @@ public sealed partial class GatewayStore
     /// <summary>Where the rows are, for logs and errors: the file, or the PostgreSQL schema.</summary>
     public string Path => _database.Description;
 
-    public StorageProvider Provider => _database.Provider;
+    /// <summary>Gateway replicas share these rows (PostgreSQL): decisions, sweeps and tasks coordinate through them.</summary>
+    public bool Shared => _database.SharedByReplicas;
+
+    /// <summary>The few statements whose SQL differs between the dialects.</summary>
+    private bool IsPostgres => _database.Provider == StorageProvider.Postgres;
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
     /// <summary>SQL that appends <paramref name="parameter"/> to the JSON array of strings in <paramref name="column"/>: the one fragment the dialects spell differently.</summary>
     private string AppendToJsonList(string column, string parameter) =>
-        Provider == StorageProvider.Postgres
+        IsPostgres
             ? $"({column}::jsonb || jsonb_build_array({parameter}::text))::text"
             : $"json_insert({column}, '$[#]', {parameter})";
 
@@ -187,7 +191,7 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         var next = seen.Append(principal).ToList();
         return await connection.ExecuteAsync(
-            Provider == StorageProvider.Postgres
+            IsPostgres
                 // Compared as JSON: an approver appended by PostgreSQL is written with jsonb's spacing.
                 ? "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by::jsonb = @Seen::jsonb"
                 : "UPDATE approvals SET approved_by = @Next WHERE id = @Id AND status = 'Pending' AND approved_by = @Seen",

@@ -6,7 +6,6 @@ using ApprovalBot.Gateway.Configuration;
 using ApprovalBot.Gateway.Instance;
 using ApprovalBot.Gateway.Parking;
 using ApprovalBot.Gateway.Storage;
-using ApprovalBot.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
@@ -123,7 +122,7 @@ public sealed partial class McpTaskRunner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await TryAsync(() => RecoverAsync(stoppingToken));
-        if (store.Provider == StorageProvider.Postgres)
+        if (store.Shared)
         {
             _ = Task.Run(() => KeepLeasesAsync(stoppingToken), CancellationToken.None);
         }
