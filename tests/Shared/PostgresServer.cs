@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 namespace ApprovalBot.Tests.Shared;
@@ -12,22 +11,7 @@ public sealed class PostgresServer : IAsyncLifetime
 {
     public int Port { get; private set; }
 
-    public async Task InitializeAsync()
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(FindRoot(), "scripts", "postgres-test.sh"));
-        start.ArgumentList.Add("start");
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0 || !int.TryParse(output.Trim().Split('\n').Last(), out var port))
-        {
-            throw new InvalidOperationException($"PostgreSQL did not start (exit {process.ExitCode}): {error} {output}");
-        }
-
-        Port = port;
-    }
+    public async Task InitializeAsync() => Port = RepoScripts.Port(await RepoScripts.RunAsync("postgres-test.sh", "start"), "postgres-test.sh");
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -56,19 +40,6 @@ public sealed class PostgresServer : IAsyncLifetime
             // Tests open many short-lived data sources: keep each pool small.
             MaxPoolSize = 20,
         }.ConnectionString;
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ApprovalBot.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ApprovalBot.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ApprovalBot.Tests.Shared;
 
 namespace ApprovalBot.EndToEnd.Tests.Infrastructure;
 
@@ -10,22 +10,7 @@ public sealed class RabbitMqNode : IAsyncLifetime
 {
     public int Port { get; private set; }
 
-    public async Task InitializeAsync()
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "scripts", "rabbitmq-test.sh"));
-        start.ArgumentList.Add("start");
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0 || !int.TryParse(output.Trim().Split('\n').Last(), out var port))
-        {
-            throw new InvalidOperationException($"RabbitMQ did not start (exit {process.ExitCode}): {error} {output}");
-        }
-
-        Port = port;
-    }
+    public async Task InitializeAsync() => Port = RepoScripts.Port(await RepoScripts.RunAsync("rabbitmq-test.sh", "start"), "rabbitmq-test.sh");
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -44,18 +29,7 @@ public sealed class RabbitMqNode : IAsyncLifetime
     public async Task<IReadOnlyList<string>> IsolatedSettingsAsync()
     {
         var vhost = "t-" + Guid.NewGuid().ToString("N")[..12];
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "scripts", "rabbitmq-test.sh"));
-        start.ArgumentList.Add("vhost");
-        start.ArgumentList.Add(vhost);
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"virtual host {vhost} not created (exit {process.ExitCode}): {output}");
-        }
-
+        await RepoScripts.RunAsync("rabbitmq-test.sh", "vhost", vhost);
         return [.. Settings(), $"--ApprovalBot:Bus:RabbitMq:VirtualHost={vhost}"];
     }
 }

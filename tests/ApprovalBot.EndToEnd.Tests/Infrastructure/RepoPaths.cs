@@ -5,26 +5,6 @@ namespace ApprovalBot.EndToEnd.Tests.Infrastructure;
 /// <summary>Where the repository and its test tools are, found from the test binaries upward.</summary>
 public static class RepoPaths
 {
-    private static readonly Lazy<string> RootLazy = new(() =>
-    {
-        // From the binaries (normal builds), else from this source file (builds with --artifacts-path).
-        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(SourceFile())! })
-        {
-            var directory = new DirectoryInfo(start);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ApprovalBot.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            if (directory is not null)
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ApprovalBot.sln not found above " + AppContext.BaseDirectory);
-    });
-
     private static readonly Lazy<string> NodeToolsLazy = new(() =>
     {
         var node = Path.Combine(Root, "tests", "node");
@@ -37,7 +17,7 @@ public static class RepoPaths
         return node;
     });
 
-    public static string Root => RootLazy.Value;
+    public static string Root => ApprovalBot.Tests.Shared.RepoScripts.Root;
 
     /// <summary>tests/node with its npm packages installed.</summary>
     public static string NodeTools => NodeToolsLazy.Value;
@@ -55,8 +35,6 @@ public static class RepoPaths
         Directory.CreateDirectory(path);
         return path;
     }
-
-    private static string SourceFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
 
     private static void Run(string file, string arguments, string workingDirectory)
     {
