@@ -70,7 +70,7 @@ public sealed class ChannelsOverRabbitMqTests(RabbitMqNode rabbit) : IAsyncLifet
         var (id, slackCard, teamsCard) = await CardsAsync();
         using (var click = SlackTestRequests.Signed(
             "/slack/interactions",
-            SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(SlackActionIds.Approve, id, Approver, ApproverName, Channel, CardTs(slack, slackCard))),
+            SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(SlackActionIds.Approve, id, Approver, ApproverName, Channel, slack.TsOf(slackCard))),
             "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow))
         {
             Assert.Equal(HttpStatusCode.OK, (await botHttp.SendAsync(click)).StatusCode);
@@ -115,13 +115,6 @@ public sealed class ChannelsOverRabbitMqTests(RabbitMqNode rabbit) : IAsyncLifet
         $"--ApprovalBot:Gateway:Upstreams:agentwork:Env:AGENTWORK_API_KEY={GatewayHost.SampleApiKey}",
         "--ApprovalBot:Gateway:HeartbeatInterval=00:00:01",
     ]);
-
-    /// <summary>The ts the fake gave a card: its n-th successful post is <c>17000{n:00000}.{n:000000}</c>.</summary>
-    private static string CardTs(FakeSlackApi slack, SlackApiCall card)
-    {
-        var n = slack.CallsTo("chat.postMessage").Count(c => c.Succeeded && c.Sequence <= card.Sequence);
-        return $"17000{n:00000}.{n:000000}";
-    }
 
     /// <summary>The PUT that replaced the card <paramref name="created"/> with one saying <paramref name="word"/>.</summary>
     private static Task<ConnectorCall> FinalPutAsync(FakeTeamsConnector connector, ConnectorCall created, string word)

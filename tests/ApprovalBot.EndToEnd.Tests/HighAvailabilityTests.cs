@@ -85,23 +85,44 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
         await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:02:00");
         await using var gatewayA = await stack.StartGatewayAsync("a");
         await using var gatewayB = await stack.StartGatewayAsync("b");
-        await using var bot1 = await stack.StartBotAsync("1");
-        await using var agentOnA = await Stack.ConnectAsync(gatewayA);
+        var bots = new Dictionary<string, AppProcess>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var name in new[] { "1", "2" })
+            {
+                bots[stack.BotInstanceId(name)] = await stack.StartBotAsync(name);
+            }
 
-        var waiting = Stack.CallAsync(agentOnA);
-        var (id, card) = await stack.CardAsync();
-        await using var bot2 = await stack.StartBotAsync("2");
-        bot1.Kill();
-        await bot1.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            await using var agentOnA = await Stack.ConnectAsync(gatewayA);
+            var waiting = Stack.CallAsync(agentOnA);
 
-        await stack.ClickAsync(bot2, SlackActionIds.Approve, id, card);
+            // One card, posted by whichever bot took the request; the shared store says which, and the ts.
+            var (id, card) = await stack.CardAsync();
+            var poster = await stack.PosterOfAsync(id);
+            Assert.Contains(poster, bots.Keys);
+            bots[poster].Kill();
+            await bots[poster].WaitForExitAsync(TimeSpan.FromSeconds(30));
+            var survivor = bots.Single(b => b.Key != poster).Value;
 
-        // The waiting call on A is released with the upstream's result; the card bot 1 posted is updated by bot 2.
-        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(SampleResult, Stack.Text(result));
-        await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-        Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
-        Assert.DoesNotContain(GatewayHost.SampleApiKey, bot2.Output, StringComparison.Ordinal);
+            await stack.ClickAsync(survivor, SlackActionIds.Approve, id, card);
+
+            // The waiting call on A is released with the upstream's result; the survivor replaced the dead bot's card in place.
+            var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(SampleResult, Stack.Text(result));
+            var update = await stack.Slack.WaitForCallAsync("chat.update", c => c.Succeeded && c.ApprovalId == id && OutcomeText(c).Contains("Approved", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            Assert.Equal((card.Get("channel"), stack.Slack.TsOf(card)), (update.Get("channel"), update.Get("ts")));
+            Assert.Single(stack.Slack.CallsTo("chat.postMessage"), c => c.Succeeded && c.ApprovalId == id && c.Get("thread_ts") is null);
+            Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+            AssertNoSecretIn(stack.Slack);
+            Assert.DoesNotContain(GatewayHost.SampleApiKey, survivor.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var bot in bots.Values)
+            {
+                await bot.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
@@ -149,6 +170,30 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
         var result = await Stack.CallAsync(agentOnB);
         Assert.Equal(SampleResult, Stack.Text(result));
         Assert.Equal(["cancel_task T-100"], await stack.ExecutionsAsync());
+    }
+
+    [Fact]
+    public async Task A_call_waiting_on_one_gateway_is_released_whichever_gateway_applies_the_decision()
+    {
+        await using var stack = await Stack.StartAsync(rabbit, postgres, holdFor: "00:01:00");
+        await using var gatewayA = await stack.StartGatewayAsync("a");
+        await using var gatewayB = await stack.StartGatewayAsync("b");
+        await using var bot1 = await stack.StartBotAsync("1");
+        using var console = new HttpClient { BaseAddress = bot1.BaseUrl };
+        console.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayHost.AdminToken);
+        await using var agentOnA = await Stack.ConnectAsync(gatewayA);
+
+        // Decisions compete on the gateways' shared queue, so some land on B: each call waiting on A is released either way.
+        foreach (var task in new[] { "T-100", "T-101", "T-102" })
+        {
+            var waiting = agentOnA.CallToolAsync(Tool, new Dictionary<string, object?> { ["task_id"] = task, ["api_key"] = GatewayHost.SampleApiKey }).AsTask();
+            var pending = await ConsoleApi.WaitForPendingAsync(console, Tool);
+            var (response, _) = await ConsoleApi.DecideAsync(console, pending.GetProperty("id").GetString()!, approve: true);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var result = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(result.IsError != true, Stack.Text(result));
+            Assert.StartsWith($"Task {task} ", Stack.Text(result));
+        }
     }
 
     [Fact]
@@ -223,8 +268,25 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
 
         public Task<AppProcess> StartBotAsync(string name) => AppProcess.StartAsync(Common("bot", "bot-" + name).Concat(Settings(Slack)).Concat(
         [
-            "--ApprovalBot:Bus:BotInstanceId=ha-bot-" + name + "-" + Path.GetFileName(_directory),
+            "--ApprovalBot:Bus:BotInstanceId=" + BotInstanceId(name),
         ]));
+
+        public string BotInstanceId(string name) => "ha-bot-" + name + "-" + Path.GetFileName(_directory);
+
+        /// <summary>The bot replica that claimed the posting of the approval's cards, once its Slack card is recorded.</summary>
+        public async Task<string> PosterOfAsync(Guid approvalId)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT a.post_claimed_by FROM bot.approvals a JOIN bot.cards c ON c.approval_id = a.id AND c.channel = 'slack' WHERE a.id = @id", connection);
+            command.Parameters.AddWithValue("id", approvalId.ToString());
+            return await Eventually.GetAsync(
+                async () => await command.ExecuteScalarAsync() as string,
+                poster => poster is not null,
+                TimeSpan.FromSeconds(30),
+                "the card's poster in the shared store") ?? throw new InvalidOperationException("no poster");
+        }
 
         public static async Task<McpClient> ConnectAsync(AppProcess gateway) =>
             await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
@@ -274,7 +336,7 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
             using var http = new HttpClient { BaseAddress = bot.BaseUrl };
             using var click = SlackTestRequests.Signed(
                 "/slack/interactions",
-                SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(action, id, Approver, ApproverName, Channel, CardTs(card))),
+                SlackTestRequests.InteractionBody(SlackTestRequests.BlockActions(action, id, Approver, ApproverName, Channel, Slack.TsOf(card))),
                 "application/x-www-form-urlencoded", SigningSecret, DateTimeOffset.UtcNow);
             Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(click)).StatusCode);
         }
@@ -299,13 +361,6 @@ public sealed class HighAvailabilityTests(RabbitMqNode rabbit, PostgresServer po
             File.Exists(_executions) ? (await File.ReadAllLinesAsync(_executions)).Where(l => l.Length > 0).ToList() : [];
 
         public async ValueTask DisposeAsync() => await Slack.DisposeAsync();
-
-        /// <summary>The ts the fake gave a card: its n-th successful post is <c>17000{n:00000}.{n:000000}</c>.</summary>
-        private string CardTs(SlackApiCall card)
-        {
-            var n = Slack.CallsTo("chat.postMessage").Count(c => c.Succeeded && c.Sequence <= card.Sequence);
-            return $"17000{n:00000}.{n:000000}";
-        }
 
         private IEnumerable<string> Common(string role, string name) => _bus.Concat(
         [

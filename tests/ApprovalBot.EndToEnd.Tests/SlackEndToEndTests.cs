@@ -511,15 +511,8 @@ public sealed class SlackEndToEndTests
             return (id, card);
         }
 
-        /// <summary>
-        /// The ts Slack gave the card. The fake answers the n-th successful chat.postMessage with
-        /// <c>17000{n:00000}.{n:000000}</c>; which ts the bot stored is checked through the chat.update it sends.
-        /// </summary>
-        public string CardTs(SlackApiCall card)
-        {
-            var n = Slack.CallsTo("chat.postMessage").Count(c => c.Succeeded && c.Sequence <= card.Sequence);
-            return $"17000{n:00000}.{n:000000}";
-        }
+        /// <summary>The ts Slack gave the card.</summary>
+        public string CardTs(SlackApiCall card) => Slack.TsOf(card);
 
         public async Task<HttpResponseMessage> PostInteractionAsync(JsonNode payload, int? retryNum = null)
         {

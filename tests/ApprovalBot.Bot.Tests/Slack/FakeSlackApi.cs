@@ -171,6 +171,15 @@ public sealed class FakeSlackApi : IAsyncDisposable
         return found[0];
     }
 
+    /// <summary>
+    /// The ts this fake gave a successful chat.postMessage: the n-th is <c>17000{n:00000}.{n:000000}</c>
+    /// (what a test clicks on; which ts the bot stored shows in the chat.update it sends).
+    /// </summary>
+    public string TsOf(SlackApiCall post) =>
+        Ts(CallsTo("chat.postMessage").Count(c => c.Succeeded && c.Sequence <= post.Sequence));
+
+    private static string Ts(long n) => $"17000{n:00000}.{n:000000}";
+
     private static string Snippet(string? text) => text is null ? "" : text.Length > 120 ? text[..120] + "…" : text;
 
     /// <summary>Waits (bounded) until at least <paramref name="count"/> matching calls arrived.</summary>
@@ -325,7 +334,7 @@ public sealed class FakeSlackApi : IAsyncDisposable
                 }
 
                 var n = Interlocked.Increment(ref _messageTs);
-                var ts = $"17000{n:00000}.{n:000000}";
+                var ts = Ts(n);
                 _messages[(channel, ts)] = 0;
                 return new JsonObject
                 {
