@@ -67,7 +67,7 @@ public sealed partial class GatewayHeartbeatPublisher(
             return;
         }
 
-        using var timer = new PeriodicTimer(options.HeartbeatInterval > TimeSpan.Zero ? options.HeartbeatInterval : TimeSpan.FromSeconds(10), time);
+        using var timer = new PeriodicTimer(options.HeartbeatEvery, time);
         do
         {
             try

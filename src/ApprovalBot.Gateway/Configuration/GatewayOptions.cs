@@ -42,6 +42,9 @@ public sealed partial record GatewayOptions
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The interval heartbeats (and, sharing the store, task leases) keep: <see cref="HeartbeatInterval"/>, or 10 s when it is not positive.</summary>
+    public TimeSpan HeartbeatEvery => HeartbeatInterval > TimeSpan.Zero ? HeartbeatInterval : TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// How long the front holds tools/list (and the other lists) at start-up for every upstream's
     /// first connection attempt, so a client that lists once sees every tool. Zero: no wait.

@@ -117,16 +117,12 @@ public sealed partial class McpTaskRunner(
     }
 
     /// <summary>How often, sharing the store, this gateway renews its running tasks and looks for others' abandoned ones: its heartbeat.</summary>
-    private TimeSpan LeaseInterval => gateway.HeartbeatInterval > TimeSpan.Zero ? gateway.HeartbeatInterval : TimeSpan.FromSeconds(10);
+    private TimeSpan LeaseInterval => gateway.HeartbeatEvery;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await TryAsync(() => RecoverAsync(stoppingToken));
-        if (store.Shared)
-        {
-            _ = Task.Run(() => KeepLeasesAsync(stoppingToken), CancellationToken.None);
-        }
-
+        var leases = store.Shared ? KeepLeasesAsync(stoppingToken) : Task.CompletedTask;
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
         try
         {
@@ -138,6 +134,8 @@ public sealed partial class McpTaskRunner(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+
+        await leases;
     }
 
     private async Task<bool> RecoverAsync(CancellationToken cancellationToken)
