@@ -191,20 +191,6 @@ public static partial class CommandLine
         return 0;
     }
 
-    private static T? Unwrap<T>(Exception? exception)
-        where T : Exception
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is T found)
-            {
-                return found;
-            }
-        }
-
-        return null;
-    }
-
     private static async Task<int> RunServerAsync(string[] args, bool stdio, TextWriter stderr)
     {
         var (app, errors) = ServerHost.Build(args, stdio, stderr);
@@ -232,7 +218,7 @@ public static partial class CommandLine
             {
                 await app.StartAsync();
             }
-            catch (Exception e) when (Unwrap<StorageUnavailableException>(e) is { } storage)
+            catch (Exception e) when (LogGuard.Find<StorageUnavailableException>(e) is { } storage)
             {
                 stderr.WriteLine($"approvalbot: refusing to start: {storage.Message}");
                 return 2;

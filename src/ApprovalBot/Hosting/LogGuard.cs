@@ -37,17 +37,22 @@ public static class LogGuard
     }
 
     /// <summary>True for failures the command line reports itself, in one line.</summary>
-    internal static bool IsReportedByCommandLine(Exception? exception)
+    internal static bool IsReportedByCommandLine(Exception? exception) =>
+        Find<AddressInUseException>(exception) is not null || Find<StorageUnavailableException>(exception) is not null;
+
+    /// <summary><paramref name="exception"/> or the first of its inner exceptions that is a <typeparamref name="T"/>.</summary>
+    internal static T? Find<T>(Exception? exception)
+        where T : Exception
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is AddressInUseException or StorageUnavailableException)
+            if (e is T found)
             {
-                return true;
+                return found;
             }
         }
 
-        return false;
+        return null;
     }
 
     internal sealed class GuardedLoggerFactory(ILoggerFactory inner) : ILoggerFactory
