@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using ApprovalBot.EndToEnd.Tests.Infrastructure;
 using ApprovalBot.Gateway.Storage;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace ApprovalBot.EndToEnd.Tests;
@@ -18,17 +19,34 @@ public sealed class OperationsTests
         await client.CallToolAsync("agentwork_ping");
         await client.CallToolAsync("agentwork_ping");
         await client.CallToolAsync("agentwork_list_jobs");
+        // Every gateway in this test process reports on a meter of the same name, and the exporter adds up
+        // their series: a tool name nobody else calls gives a series that is this test's alone.
+        var probe = "metrics_probe_" + Guid.NewGuid().ToString("N")[..8];
+        await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync(probe));
+        await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync(probe));
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
 
         var metrics = await Eventually.GetAsync(
             async () => await http.GetStringAsync("/metrics"),
-            m => m?.Contains("approvalbot_calls", StringComparison.Ordinal) == true,
+            m => m?.Contains(probe, StringComparison.Ordinal) == true,
             what: "the approvalbot metrics to be exported");
 
-        Assert.Matches("approvalbot_calls_total\\{[^}]*decision=\"allowed\"[^}]*tool=\"agentwork_ping\"[^}]*\\} 2", metrics);
+        Assert.Equal(2, Counted(metrics, "unknown", probe));
+        Assert.True(Counted(metrics, "allowed", "agentwork_ping") >= 2, metrics);
+        Assert.True(Counted(metrics, "allowed", "agentwork_list_jobs") >= 1, metrics);
         Assert.Contains("approvalbot_proxy_overhead", metrics);
         Assert.Contains("approvalbot_upstream_duration", metrics);
         Assert.Contains("approvalbot_approvals_parked_calls", metrics);
+    }
+
+    /// <summary>The value of the calls counter's series for one decision and tool (0 when there is none).</summary>
+    private static long Counted(string metrics, string decision, string tool)
+    {
+        var line = metrics.Split('\n').SingleOrDefault(l =>
+            l.StartsWith("approvalbot_calls_total{", StringComparison.Ordinal)
+            && l.Contains($"decision=\"{decision}\"", StringComparison.Ordinal)
+            && l.Contains($"tool=\"{tool}\"", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line[(line.IndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
