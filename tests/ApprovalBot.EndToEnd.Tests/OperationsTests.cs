@@ -39,15 +39,13 @@ public sealed class OperationsTests
         Assert.Contains("approvalbot_approvals_parked_calls", metrics);
     }
 
-    /// <summary>The value of the calls counter's series for one decision and tool (0 when there is none).</summary>
-    private static long Counted(string metrics, string decision, string tool)
-    {
-        var line = metrics.Split('\n').SingleOrDefault(l =>
-            l.StartsWith("approvalbot_calls_total{", StringComparison.Ordinal)
-            && l.Contains($"decision=\"{decision}\"", StringComparison.Ordinal)
-            && l.Contains($"tool=\"{tool}\"", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line[(line.IndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    /// <summary>The calls counter for one decision and tool, over every series that has them (0 when there is none).</summary>
+    private static long Counted(string metrics, string decision, string tool) =>
+        metrics.Split('\n')
+            .Where(l => l.StartsWith("approvalbot_calls_total{", StringComparison.Ordinal)
+                && l.Contains($"decision=\"{decision}\"", StringComparison.Ordinal)
+                && l.Contains($"tool=\"{tool}\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.IndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
 
     [Fact]
     public async Task Metrics_endpoint_is_off_unless_configured()
