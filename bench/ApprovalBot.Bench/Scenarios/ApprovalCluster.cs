@@ -95,13 +95,16 @@ public sealed partial class ApprovalCluster : IAsyncDisposable
     }
 
     /// <summary>POST approve; true on 200. 404 (the bot has not heard of it yet) is retried for a while.</summary>
-    public async Task<(bool Ok, int Retries, string Answer)> ApproveAsync(Guid id, TimeSpan patience)
+    public Task<(bool Ok, int Retries, string Answer)> ApproveAsync(Guid id, TimeSpan patience) => ApproveAtAsync(Console, id, patience);
+
+    /// <summary>POST approve at the bot behind <paramref name="console"/>; true on 200. 404 (that bot has not heard of it yet) is retried for a while.</summary>
+    public static async Task<(bool Ok, int Retries, string Answer)> ApproveAtAsync(HttpClient console, Guid id, TimeSpan patience)
     {
         var retries = 0;
         var deadline = DateTime.UtcNow + patience;
         while (true)
         {
-            using var response = await Console.PostAsJsonAsync($"/api/approvals/{id}/approve", new { comment = "bench" });
+            using var response = await console.PostAsJsonAsync($"/api/approvals/{id}/approve", new { comment = "bench" });
             if (response.IsSuccessStatusCode)
             {
                 return (true, retries, "");
@@ -117,6 +120,14 @@ public sealed partial class ApprovalCluster : IAsyncDisposable
             await Task.Delay(20);
         }
     }
+
+    /// <summary>True when a <c>tools/call</c> result is the gateway's hand-back ("Waiting for approval …").</summary>
+    public static bool IsPending(JsonElement result) =>
+        McpSession.IsError(result) && McpSession.Text(result).StartsWith("Waiting for approval", StringComparison.Ordinal);
+
+    /// <summary>The approval id a handed-back result names, or null when the result is not a hand-back.</summary>
+    public static Guid? PendingIdOf(JsonElement result) =>
+        IsPending(result) && GuidPattern().Match(McpSession.Text(result)) is { Success: true } match ? Guid.Parse(match.Value) : null;
 
     /// <summary>Reads <c>{"n": …, "ts": …}</c> from the upstream's stamp answer.</summary>
     public static (string N, long Ts)? ParseStamp(JsonElement result)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ApprovalBot.Bench.Infrastructure;
 
 namespace ApprovalBot.Bench.Scenarios;
@@ -30,7 +29,7 @@ public sealed record HandedBackResult(
 /// (sent again until it no longer hears "pending") collects the result; measured from just before the
 /// decision is sent to that call's result, one approval at a time.
 /// </summary>
-public sealed partial class HandedBackScenario(BenchContext context, ApprovalCluster cluster)
+public sealed class HandedBackScenario(BenchContext context, ApprovalCluster cluster)
 {
     private const int Workers = 32;
 
@@ -86,7 +85,7 @@ public sealed partial class HandedBackScenario(BenchContext context, ApprovalClu
             {
                 polls++;
                 var result = await session.CallToolAsync("stamp_later", $$"""{"n":"{{n}}"}""");
-                if (IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 10_000)
+                if (ApprovalCluster.IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 10_000)
                 {
                     continue;
                 }
@@ -137,22 +136,16 @@ public sealed partial class HandedBackScenario(BenchContext context, ApprovalClu
             while ((i = Interlocked.Increment(ref next)) < to)
             {
                 var result = await session.CallToolAsync("stamp_later", $$"""{"n":"{{prefix}}{{i}}"}""");
-                if (!IsPending(result) || GuidPattern().Match(McpSession.Text(result)) is not { Success: true } match)
+                if (ApprovalCluster.PendingIdOf(result) is not { } id)
                 {
                     throw new InvalidOperationException($"handed back: call {prefix}{i} was not answered pending: {result.GetRawText()}");
                 }
 
                 if (ids is not null)
                 {
-                    ids[i] = Guid.Parse(match.Value);
+                    ids[i] = id;
                 }
             }
         }));
     }
-
-    private static bool IsPending(JsonElement result) =>
-        McpSession.IsError(result) && McpSession.Text(result).StartsWith("Waiting for approval", StringComparison.Ordinal);
-
-    [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
-    private static partial Regex GuidPattern();
 }

@@ -108,28 +108,7 @@ public sealed class PairCluster : IAsyncDisposable
     }
 
     /// <summary>POST approve at bot <paramref name="bot"/> (0 or 1); true on 200. 404 (that bot has not heard of it yet) is retried for a while.</summary>
-    public async Task<(bool Ok, int Retries, string Answer)> ApproveAsync(int bot, Guid id, TimeSpan patience)
-    {
-        var retries = 0;
-        var deadline = DateTime.UtcNow + patience;
-        while (true)
-        {
-            using var response = await Consoles[bot].PostAsJsonAsync($"/api/approvals/{id}/approve", new { comment = "bench" });
-            if (response.IsSuccessStatusCode)
-            {
-                return (true, retries, "");
-            }
-
-            var body = await response.Content.ReadAsStringAsync();
-            if ((int)response.StatusCode != 404 || DateTime.UtcNow > deadline)
-            {
-                return (false, retries, $"HTTP {(int)response.StatusCode} {body}");
-            }
-
-            retries++;
-            await Task.Delay(20);
-        }
-    }
+    public Task<(bool Ok, int Retries, string Answer)> ApproveAsync(int bot, Guid id, TimeSpan patience) => ApprovalCluster.ApproveAtAsync(Consoles[bot], id, patience);
 
     /// <summary>The ids bot <paramref name="bot"/> lists as pending (at most 1,000).</summary>
     public async Task<HashSet<Guid>> PendingAtBotAsync(int bot)

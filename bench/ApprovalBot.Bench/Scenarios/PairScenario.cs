@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ApprovalBot.Bench.Infrastructure;
 
 namespace ApprovalBot.Bench.Scenarios;
@@ -53,7 +52,7 @@ public sealed record PairResult(
 /// executions must be exactly one per approval.
 /// </para>
 /// </summary>
-public sealed partial class PairScenario(BenchContext context, PairCluster pair)
+public sealed class PairScenario(BenchContext context, PairCluster pair)
 {
     /// <summary>Concurrent requests in each throughput phase; every worker has its own MCP session on each gateway.</summary>
     private const int Workers = 32;
@@ -100,13 +99,13 @@ public sealed partial class PairScenario(BenchContext context, PairCluster pair)
             var gateway = i % 2;
             var session = sessions[gateway][worker];
             var result = await session.CallToolAsync("stamp_later", Args($"pt-{i}"));
-            if (!IsPending(result) || GuidPattern().Match(McpSession.Text(result)) is not { Success: true } match)
+            if (ApprovalCluster.PendingIdOf(result) is not { } id)
             {
                 Error($"create pt-{i} on gateway {"AB"[gateway]}: not answered pending: {result.GetRawText()}");
                 return false;
             }
 
-            ids[i] = Guid.Parse(match.Value);
+            ids[i] = id;
             return true;
         });
         var approve = await PhaseAsync(total, Workers, async (i, _) =>
@@ -141,7 +140,7 @@ public sealed partial class PairScenario(BenchContext context, PairCluster pair)
             {
                 Interlocked.Increment(ref redeemPolls);
                 var result = await session.CallToolAsync("stamp_later", Args(n));
-                if (IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 60_000)
+                if (ApprovalCluster.IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 60_000)
                 {
                     await Task.Delay(5);
                     continue;
@@ -202,12 +201,12 @@ public sealed partial class PairScenario(BenchContext context, PairCluster pair)
         {
             var from = warmup ? i % 2 : 0;
             var result = await sessions[from][i % Workers].CallToolAsync("stamp_later", Args($"{prefix}{i}"));
-            if (!IsPending(result) || GuidPattern().Match(McpSession.Text(result)) is not { Success: true } match)
+            if (ApprovalCluster.PendingIdOf(result) is not { } id)
             {
                 throw new InvalidOperationException($"ha pair: {prefix}{i} was not answered pending: {result.GetRawText()}");
             }
 
-            ids[i] = Guid.Parse(match.Value);
+            ids[i] = id;
         }
 
         // Decide only once both bots list them all: the measure is decision → result, not the bots catching up.
@@ -251,7 +250,7 @@ public sealed partial class PairScenario(BenchContext context, PairCluster pair)
             {
                 polls++;
                 var result = await session.CallToolAsync("stamp_later", Args(n));
-                if (IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 10_000)
+                if (ApprovalCluster.IsPending(result) && Clock.Milliseconds(t0, Clock.Now) < 10_000)
                 {
                     continue;
                 }
@@ -302,9 +301,4 @@ public sealed partial class PairScenario(BenchContext context, PairCluster pair)
 
     private static string Args(string n) => $$"""{"n":"{{n}}"}""";
 
-    private static bool IsPending(JsonElement result) =>
-        McpSession.IsError(result) && McpSession.Text(result).StartsWith("Waiting for approval", StringComparison.Ordinal);
-
-    [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
-    private static partial Regex GuidPattern();
 }
