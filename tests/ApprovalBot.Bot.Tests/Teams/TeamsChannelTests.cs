@@ -9,26 +9,8 @@ using ApprovalBot.Core.Contracts;
 namespace ApprovalBot.Bot.Tests.Teams;
 
 /// <summary>Posting, clicks, updates, retries and "policy status", against the fake Connector.</summary>
-public sealed class TeamsChannelTests : IAsyncLifetime
+public sealed class TeamsChannelTests : TeamsHostedTests
 {
-    private FakeBotFrameworkAuth _auth = null!;
-    private FakeTeamsConnector _connector = null!;
-    private TeamsTestHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _auth = await FakeBotFrameworkAuth.StartAsync();
-        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
-        _host = await TeamsTestHost.StartAsync(_auth, _connector);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _connector.DisposeAsync();
-        await _auth.DisposeAsync();
-    }
-
     private static IEnumerable<JsonNode> Descendants(JsonNode? node)
     {
         if (node is null)
@@ -60,9 +42,9 @@ public sealed class TeamsChannelTests : IAsyncLifetime
 
     private async Task<(ApprovalView View, ConnectorCall Create)> ShowAsync(IReadOnlyList<string>? approvers = null)
     {
-        var view = _host.AddPending(approvers);
-        await _host.Channel.ShowAsync(view, CancellationToken.None);
-        var create = Assert.Single(_connector.Calls, c => c.Kind == "create" && c.Succeeded);
+        var view = Host.AddPending(approvers);
+        await Host.Channel.ShowAsync(view, CancellationToken.None);
+        var create = Assert.Single(Connector.Calls, c => c.Kind == "create" && c.Succeeded);
         return (view, create);
     }
 
@@ -119,29 +101,29 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         Assert.Contains(Descendants(card).OfType<JsonObject>(), o => (string?)o["type"] == "TextRun" && ((string?)o["text"])!.Contains("[click](https://evil.example)", StringComparison.Ordinal));
 
         // The Connector call carried an MSAL client-credentials token from the fake token endpoint.
-        var tokenRequest = Assert.Single(_connector.TokenRequests);
+        var tokenRequest = Assert.Single(Connector.TokenRequests);
         Assert.True(tokenRequest.Granted);
         Assert.Equal(TeamsTestHost.TenantId, tokenRequest.Tenant);
         Assert.Equal("client_credentials", tokenRequest.Form["grant_type"]);
         Assert.Equal("https://api.botframework.com/.default", tokenRequest.Form["scope"]);
         Assert.StartsWith("Bearer fake-access-token-", create.Authorization, StringComparison.Ordinal);
 
-        var reference = Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        var reference = Assert.Single(await Host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
         var parts = reference.Split('|');
         Assert.Equal($"{TeamsTestHost.ChannelId};messageid={parts[1]}", parts[0]);
-        Assert.Equal(_connector.ServiceUrl, parts[2]);
+        Assert.Equal(Connector.ServiceUrl, parts[2]);
     }
 
     [Fact]
     public async Task The_token_is_cached_and_a_redelivered_request_is_not_posted_twice()
     {
         var (view, _) = await ShowAsync();
-        await _host.Channel.ShowAsync(view, CancellationToken.None);
-        var second = _host.AddPending();
-        await _host.Channel.ShowAsync(second, CancellationToken.None);
+        await Host.Channel.ShowAsync(view, CancellationToken.None);
+        var second = Host.AddPending();
+        await Host.Channel.ShowAsync(second, CancellationToken.None);
 
-        Assert.Equal(2, _connector.Calls.Count(c => c.Kind == "create"));
-        Assert.Single(_connector.TokenRequests);
+        Assert.Equal(2, Connector.Calls.Count(c => c.Kind == "create"));
+        Assert.Single(Connector.TokenRequests);
     }
 
     [Fact]
@@ -149,7 +131,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+        using var response = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "approve", view.Id), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -158,7 +140,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         Assert.Contains("Approved", AllText(card), StringComparison.Ordinal);
         Assert.Contains("Ada Approver", AllText(card), StringComparison.Ordinal);
 
-        var command = Assert.Single(_host.Decisions.Commands);
+        var command = Assert.Single(Host.Decisions.Commands);
         Assert.Equal(view.Id, command.ApprovalId);
         Assert.True(command.Approve);
         Assert.Equal("teams", command.Channel);
@@ -171,11 +153,11 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Invoke(_connector.ServiceUrl, "deny", view.Id, comment: "  Task T-1042 is still needed by finance  "), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Invoke(Connector.ServiceUrl, "deny", view.Id, comment: "  Task T-1042 is still needed by finance  "), Host.Token());
 
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
-        var command = Assert.Single(_host.Decisions.Commands);
+        var command = Assert.Single(Host.Decisions.Commands);
         Assert.False(command.Approve);
         Assert.Equal("Task T-1042 is still needed by finance", command.Comment);
         Assert.Contains("Denied", AllText(card), StringComparison.Ordinal);
@@ -186,9 +168,9 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     public async Task A_second_click_after_the_decision_shows_who_decided()
     {
         var (view, _) = await ShowAsync(approvers: []);
-        using var first = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
-        using var second = await _host.PostActivityAsync(
-            TeamsActivities.Invoke(_connector.ServiceUrl, "deny", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Bob"), _host.Token());
+        using var first = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "approve", view.Id), Host.Token());
+        using var second = await Host.PostActivityAsync(
+            TeamsActivities.Invoke(Connector.ServiceUrl, "deny", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Bob"), Host.Token());
 
         var card = InvokeCard(JsonNode.Parse(await second.Content.ReadAsStringAsync()));
         Assert.Contains("Already approved by Ada Approver", AllText(card), StringComparison.Ordinal);
@@ -203,56 +185,56 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     public async Task Unauthorized_clicks_get_an_error_card_and_no_decision(string _, string? aadObjectId, string? tenantId, string expected)
     {
         var (view, _) = await ShowAsync();
-        var callsBefore = _connector.Calls.Count;
+        var callsBefore = Connector.Calls.Count;
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id, aadObjectId: aadObjectId, tenantId: tenantId), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Invoke(Connector.ServiceUrl, "approve", view.Id, aadObjectId: aadObjectId, tenantId: tenantId), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
         Assert.Contains(expected, AllText(card), StringComparison.Ordinal);
         Assert.Null(card["actions"]);
-        Assert.Empty(_host.Decisions.Commands);
-        Assert.Equal(callsBefore, _connector.Calls.Count);
-        Assert.Equal(ApprovalStatus.Pending, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused");
+        Assert.Empty(Host.Decisions.Commands);
+        Assert.Equal(callsBefore, Connector.Calls.Count);
+        Assert.Equal(ApprovalStatus.Pending, (await Host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused");
     }
 
     [Fact]
     public async Task Click_on_an_unknown_approval_or_with_a_bad_verb_changes_nothing()
     {
-        using var unknown = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", Guid.NewGuid()), _host.Token());
+        using var unknown = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "approve", Guid.NewGuid()), Host.Token());
         Assert.Contains("Unknown approval", AllText(InvokeCard(JsonNode.Parse(await unknown.Content.ReadAsStringAsync()))), StringComparison.Ordinal);
 
-        var view = _host.AddPending();
-        using var bad = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "delete", view.Id), _host.Token());
+        var view = Host.AddPending();
+        using var bad = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "delete", view.Id), Host.Token());
         var answer = JsonNode.Parse(await bad.Content.ReadAsStringAsync())!;
         Assert.Equal(400, answer["statusCode"]!.GetValue<int>());
         Assert.Equal("application/vnd.microsoft.error", answer["type"]!.GetValue<string>());
-        Assert.Empty(_host.Decisions.Commands);
+        Assert.Empty(Host.Decisions.Commands);
     }
 
     [Fact]
     public async Task Gateway_failure_is_answered_with_an_error_body()
     {
-        var view = _host.AddPending();
-        _host.Decisions.Respond = _ => throw new TimeoutException("bus request timed out");
+        var view = Host.AddPending();
+        Host.Decisions.Respond = _ => throw new TimeoutException("bus request timed out");
 
-        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+        using var response = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "approve", view.Id), Host.Token());
 
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(500, answer["statusCode"]!.GetValue<int>());
         Assert.Equal("application/vnd.microsoft.error", answer["type"]!.GetValue<string>());
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionFailed");
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsDecisionFailed");
     }
 
     [Fact]
     public async Task Quorum_progress_keeps_the_buttons()
     {
-        var view = _host.AddPending(approvalsRequired: 2);
-        _host.Decisions.Respond = c => new ApprovalDecisionOutcome(c.ApprovalId, true, "Pending", "Approval 1 of 2 recorded; 1 more needed.");
+        var view = Host.AddPending(approvalsRequired: 2);
+        Host.Decisions.Respond = c => new ApprovalDecisionOutcome(c.ApprovalId, true, "Pending", "Approval 1 of 2 recorded; 1 more needed.");
 
-        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "approve", view.Id), _host.Token());
+        using var response = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "approve", view.Id), Host.Token());
 
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
         Assert.Equal(3, card["actions"]!.AsArray().Count);
@@ -264,11 +246,11 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id, comment: "raised by mistake"), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Invoke(Connector.ServiceUrl, "withdraw", view.Id, comment: "raised by mistake"), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var command = Assert.Single(_host.Decisions.Commands);
+        var command = Assert.Single(Host.Decisions.Commands);
         Assert.Equal(view.Id, command.ApprovalId);
         Assert.True(command.Withdraw);
         Assert.False(command.Approve);
@@ -279,7 +261,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
         Assert.Null(card["actions"]);
         Assert.Contains("Withdrawn by Ada Approver.", AllText(card), StringComparison.Ordinal);
-        Assert.Equal(ApprovalStatus.Cancelled, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+        Assert.Equal(ApprovalStatus.Cancelled, (await Host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -287,14 +269,14 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Mallory"), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Invoke(Connector.ServiceUrl, "withdraw", view.Id, aadObjectId: TeamsTestHost.OtherAadId, name: "Mallory"), Host.Token());
 
         var card = InvokeCard(JsonNode.Parse(await response.Content.ReadAsStringAsync()));
         Assert.Contains("Mallory is not an approver", AllText(card), StringComparison.Ordinal);
-        Assert.Empty(_host.Decisions.Commands);
-        Assert.Equal(ApprovalStatus.Pending, (await _host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused" && e.Message.Contains("withdraw", StringComparison.Ordinal));
+        Assert.Empty(Host.Decisions.Commands);
+        Assert.Equal(ApprovalStatus.Pending, (await Host.ReadModel.GetAsync(view.Id, CancellationToken.None))!.Status);
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsDecisionRefused" && e.Message.Contains("withdraw", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -302,10 +284,10 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(TeamsActivities.Invoke(_connector.ServiceUrl, "withdraw", view.Id), token: null);
+        using var response = await Host.PostActivityAsync(TeamsActivities.Invoke(Connector.ServiceUrl, "withdraw", view.Id), token: null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Empty(_host.Decisions.Commands);
+        Assert.Empty(Host.Decisions.Commands);
     }
 
     [Fact]
@@ -313,27 +295,27 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(TeamsActivities.Submit(_connector.ServiceUrl, "withdraw", view.Id), _host.Token());
+        using var response = await Host.PostActivityAsync(TeamsActivities.Submit(Connector.ServiceUrl, "withdraw", view.Id), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var command = Assert.Single(_host.Decisions.Commands);
+        var command = Assert.Single(Host.Decisions.Commands);
         Assert.True(command.Withdraw);
-        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        var reply = await Connector.WaitForCallAsync(c => c.Kind == "send");
         Assert.Contains("Withdrawn by Ada Approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_card_that_went_stale_while_it_was_posted_is_put_again_with_the_current_state()
     {
-        var view = _host.AddPending();
+        var view = Host.AddPending();
         // The agent's call was handed back (ApprovalWaiting false) while the card was on its way.
-        _host.ReadModel.Put(view with { AgentWaiting = false });
+        Host.ReadModel.Put(view with { AgentWaiting = false });
 
-        await _host.Channel.ShowAsync(view, CancellationToken.None);
+        await Host.Channel.ShowAsync(view, CancellationToken.None);
 
-        var create = Assert.Single(_connector.Calls, c => c.Kind == "create");
+        var create = Assert.Single(Connector.Calls, c => c.Kind == "create");
         Assert.Contains(ApprovalBot.Bot.Approvals.ApprovalText.AgentWaiting, AllText(create.Card), StringComparison.Ordinal);
-        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        var put = Assert.Single(Connector.Calls, c => c.Kind == "update");
         var text = AllText(put.Card);
         Assert.Contains("The agent will collect this on its next call", text, StringComparison.Ordinal);
         Assert.Equal(3, put.Card!["actions"]!.AsArray().Count);
@@ -345,11 +327,11 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         var (view, _) = await ShowAsync();
         var ada = new Approver("teams", TeamsTestHost.ApproverAadId, "Ada Approver", TeamsTestHost.TenantId);
 
-        await _host.Channel.UpdateAsync(
+        await Host.Channel.UpdateAsync(
             view with { Status = ApprovalStatus.Lapsed, DecidedBy = ada, ResolvedAt = DateTimeOffset.UtcNow, CollectBy = DateTimeOffset.UtcNow },
             CancellationToken.None);
 
-        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        var put = Assert.Single(Connector.Calls, c => c.Kind == "update");
         Assert.Null(put.Card!["actions"]);
         Assert.Contains("Approved by Ada Approver; the agent never came back for it — nothing ran.", AllText(put.Card), StringComparison.Ordinal);
     }
@@ -359,15 +341,15 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Submit(_connector.ServiceUrl, "deny", view.Id, comment: "not during the freeze"), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Submit(Connector.ServiceUrl, "deny", view.Id, comment: "not during the freeze"), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("", await response.Content.ReadAsStringAsync());
-        var command = Assert.Single(_host.Decisions.Commands);
+        var command = Assert.Single(Host.Decisions.Commands);
         Assert.False(command.Approve);
         Assert.Equal("not during the freeze", command.Comment);
-        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        var reply = await Connector.WaitForCallAsync(c => c.Kind == "send");
         Assert.Contains("Denied by Ada Approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -376,12 +358,12 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     {
         var (view, _) = await ShowAsync();
 
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Submit(_connector.ServiceUrl, "approve", view.Id, aadObjectId: TeamsTestHost.OtherAadId), _host.Token());
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Submit(Connector.ServiceUrl, "approve", view.Id, aadObjectId: TeamsTestHost.OtherAadId), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Empty(_host.Decisions.Commands);
-        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        Assert.Empty(Host.Decisions.Commands);
+        var reply = await Connector.WaitForCallAsync(c => c.Kind == "send");
         Assert.Contains("not an approver", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -389,7 +371,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     public async Task UpdateAsync_puts_the_final_card_on_the_stored_activity()
     {
         var (view, create) = await ShowAsync();
-        var reference = Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None)).Split('|');
+        var reference = Assert.Single(await Host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None)).Split('|');
         var resolved = view with
         {
             Status = ApprovalStatus.Denied,
@@ -398,9 +380,9 @@ public sealed class TeamsChannelTests : IAsyncLifetime
             ResolvedAt = DateTimeOffset.UtcNow,
         };
 
-        await _host.Channel.UpdateAsync(resolved, CancellationToken.None);
+        await Host.Channel.UpdateAsync(resolved, CancellationToken.None);
 
-        var put = Assert.Single(_connector.Calls, c => c.Method == "PUT");
+        var put = Assert.Single(Connector.Calls, c => c.Method == "PUT");
         Assert.Equal(reference[0], put.ConversationId);
         Assert.Equal(reference[1], put.ActivityId);
         Assert.Contains("%3A", put.RawTarget, StringComparison.Ordinal); // the conversation id is escaped in the path
@@ -429,11 +411,11 @@ public sealed class TeamsChannelTests : IAsyncLifetime
             ExecutionSummary = "Task T-1042 cancelled.",
         };
 
-        await _host.Channel.ExecutedAsync(executed, CancellationToken.None);
+        await Host.Channel.ExecutedAsync(executed, CancellationToken.None);
 
-        var put = Assert.Single(_connector.Calls, c => c.Kind == "update");
+        var put = Assert.Single(Connector.Calls, c => c.Kind == "update");
         Assert.Contains("executed", AllText(put.Card), StringComparison.Ordinal);
-        var reply = Assert.Single(_connector.Calls, c => c.Kind == "send");
+        var reply = Assert.Single(Connector.Calls, c => c.Kind == "send");
         Assert.Contains("Task T-1042 cancelled.", reply.Body!["text"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(put.ActivityId, reply.Body["replyToId"]!.GetValue<string>());
         Assert.Equal(put.ConversationId, reply.ConversationId);
@@ -442,14 +424,14 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     [Fact]
     public async Task A_429_is_retried_after_Retry_After_and_then_succeeds()
     {
-        _connector.FailNext(429, times: 1, retryAfter: TimeSpan.Zero);
+        Connector.FailNext(429, times: 1, retryAfter: TimeSpan.Zero);
 
         var (view, create) = await ShowAsync();
 
-        var creates = _connector.Calls.Where(c => c.Kind == "create").ToList();
+        var creates = Connector.Calls.Where(c => c.Kind == "create").ToList();
         Assert.Equal([429, 201], creates.Select(c => c.StatusCode));
-        Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
+        Assert.Single(await Host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
         _ = create;
     }
 
@@ -457,40 +439,40 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     public async Task A_502_on_an_update_is_retried_with_back_off_but_a_502_on_a_post_is_not()
     {
         var (view, _) = await ShowAsync();
-        _connector.FailNext(502);
-        await _host.Channel.UpdateAsync(view with { Status = ApprovalStatus.Expired, ResolvedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        Assert.Equal([502, 200], _connector.Calls.Where(c => c.Kind == "update").Select(c => c.StatusCode));
+        Connector.FailNext(502);
+        await Host.Channel.UpdateAsync(view with { Status = ApprovalStatus.Expired, ResolvedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        Assert.Equal([502, 200], Connector.Calls.Where(c => c.Kind == "update").Select(c => c.StatusCode));
 
-        _connector.FailNext(502);
-        var other = _host.AddPending();
-        await _host.Channel.ShowAsync(other, CancellationToken.None); // the post may have landed: never posted blindly twice
-        Assert.Single(_connector.Calls, c => c.Kind == "create" && c.StatusCode == 502);
-        Assert.Empty(await _host.CardReferences.GetAsync(other.Id, "teams", CancellationToken.None));
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
+        Connector.FailNext(502);
+        var other = Host.AddPending();
+        await Host.Channel.ShowAsync(other, CancellationToken.None); // the post may have landed: never posted blindly twice
+        Assert.Single(Connector.Calls, c => c.Kind == "create" && c.StatusCode == 502);
+        Assert.Empty(await Host.CardReferences.GetAsync(other.Id, "teams", CancellationToken.None));
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
     }
 
     [Fact]
     public async Task MessageWritesBlocked_is_logged_clearly()
     {
-        _connector.FailNext(403, errorCode: "MessageWritesBlocked");
+        Connector.FailNext(403, errorCode: "MessageWritesBlocked");
 
-        await _host.Channel.ShowAsync(_host.AddPending(), CancellationToken.None);
+        await Host.Channel.ShowAsync(Host.AddPending(), CancellationToken.None);
 
-        Assert.Single(_connector.Calls, c => c.Kind == "create");
-        var entry = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsWritesBlocked");
+        Assert.Single(Connector.Calls, c => c.Kind == "create");
+        var entry = Assert.Single(Host.Logs.Entries, e => e.EventName == "TeamsWritesBlocked");
         Assert.Contains("MessageWritesBlocked", entry.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_wrong_app_password_is_logged_and_nothing_reaches_the_Connector()
     {
-        await using var host = await TeamsTestHost.StartAsync(_auth, _connector, configure: s => s["AppPassword"] = "wrong-secret");
+        await using var host = await TeamsTestHost.StartAsync(Auth, Connector, configure: s => s["AppPassword"] = "wrong-secret");
 
         await host.Channel.ShowAsync(host.AddPending(), CancellationToken.None);
 
-        Assert.Empty(_connector.Calls);
-        Assert.NotEmpty(_connector.TokenRequests);
-        Assert.All(_connector.TokenRequests, r => Assert.False(r.Granted));
+        Assert.Empty(Connector.Calls);
+        Assert.NotEmpty(Connector.TokenRequests);
+        Assert.All(Connector.TokenRequests, r => Assert.False(r.Granted));
         var failure = Assert.Single(host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
         Assert.DoesNotContain("wrong-secret", failure.Message + failure.Exception, StringComparison.Ordinal);
     }
@@ -499,8 +481,8 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     public async Task Policy_status_message_gets_a_status_card_reply()
     {
         var now = DateTimeOffset.UtcNow;
-        var pending = _host.AddPending();
-        _host.Status.Snapshot = new StatusSnapshot(
+        var pending = Host.AddPending();
+        Host.Status.Snapshot = new StatusSnapshot(
             [
                 new GatewayStatus(
                     new GatewayHeartbeat("gateway-1", "1.4.2", "deny by default; 7 rules", "deny", 7, now.AddHours(-3),
@@ -514,12 +496,12 @@ public sealed class TeamsChannelTests : IAsyncLifetime
             new TodayCounts(3, 1, 0, 0, 120, 4),
             now);
 
-        var activity = TeamsActivities.Message(_connector.ServiceUrl, "<at>ApprovalBot</at>&nbsp;Policy  Status\n");
-        using var response = await _host.PostActivityAsync(activity, _host.Token());
+        var activity = TeamsActivities.Message(Connector.ServiceUrl, "<at>ApprovalBot</at>&nbsp;Policy  Status\n");
+        using var response = await Host.PostActivityAsync(activity, Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("", await response.Content.ReadAsStringAsync());
-        var reply = Assert.Single(_connector.Calls);
+        var reply = Assert.Single(Connector.Calls);
         Assert.Equal("send", reply.Kind);
         Assert.Equal(activity["conversation"]!["id"]!.GetValue<string>(), reply.ConversationId);
         Assert.Equal(activity["id"]!.GetValue<string>(), reply.Body!["replyToId"]!.GetValue<string>());
@@ -531,7 +513,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
         Assert.Contains("awx (connection refused)", text, StringComparison.Ordinal);
         Assert.Contains("agentwork_cancel_task", text, StringComparison.Ordinal);
         Assert.Contains("Pending approvals (1)", text, StringComparison.Ordinal);
-        Assert.Equal(10, _host.Status.LastPendingLimit);
+        Assert.Equal(10, Host.Status.LastPendingLimit);
     }
 
     [Theory]
@@ -540,25 +522,25 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     [InlineData("what can you do?", "policy status")]
     public async Task Other_commands_are_answered(string text, string expected)
     {
-        using var response = await _host.PostActivityAsync(TeamsActivities.Message(_connector.ServiceUrl, "<at>ApprovalBot</at> " + text), _host.Token());
+        using var response = await Host.PostActivityAsync(TeamsActivities.Message(Connector.ServiceUrl, "<at>ApprovalBot</at> " + text), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var reply = await _connector.WaitForCallAsync(c => c.Kind == "send");
+        var reply = await Connector.WaitForCallAsync(c => c.Kind == "send");
         Assert.Contains(expected, AllText(reply.Card), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Installation_stores_the_conversation_reference_and_posting_uses_it()
     {
-        var regional = _connector.RegionalServiceUrl("emea");
-        await using var host = await TeamsTestHost.StartAsync(_auth, _connector, configure: s => s["ChannelId"] = "");
+        var regional = Connector.RegionalServiceUrl("emea");
+        await using var host = await TeamsTestHost.StartAsync(Auth, Connector, configure: s => s["ChannelId"] = "");
 
         await host.Channel.ShowAsync(host.AddPending(), CancellationToken.None);
         Assert.Contains(host.Logs.Entries, e => e.EventName == "TeamsNoChannel");
-        Assert.Empty(_connector.Calls);
+        Assert.Empty(Connector.Calls);
 
         using var response = await host.PostActivityAsync(
-            TeamsActivities.Installed(regional, channelId: "19:general0a1b@thread.tacv2"), _auth.CreateToken(TeamsTestHost.AppId, regional));
+            TeamsActivities.Installed(regional, channelId: "19:general0a1b@thread.tacv2"), Auth.CreateToken(TeamsTestHost.AppId, regional));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(regional, host.CardReferences.Settings["teams:serviceUrl"]);
         Assert.Equal(TeamsTestHost.TenantId, host.CardReferences.Settings["teams:tenantId"]);
@@ -567,7 +549,7 @@ public sealed class TeamsChannelTests : IAsyncLifetime
 
         var view = host.AddPending();
         await host.Channel.ShowAsync(view, CancellationToken.None);
-        var create = Assert.Single(_connector.Calls, c => c.Kind == "create");
+        var create = Assert.Single(Connector.Calls, c => c.Kind == "create");
         Assert.Equal("/emea/", create.ServicePath);
         Assert.Equal("19:general0a1b@thread.tacv2", create.Body!["channelData"]!["channel"]!["id"]!.GetValue<string>());
         Assert.EndsWith("|" + regional, Assert.Single(await host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None)), StringComparison.Ordinal);
@@ -576,13 +558,13 @@ public sealed class TeamsChannelTests : IAsyncLifetime
     [Fact]
     public async Task Activities_from_another_tenant_are_not_remembered()
     {
-        var regional = _connector.RegionalServiceUrl("evil");
-        using var response = await _host.PostActivityAsync(
-            TeamsActivities.Installed(regional, tenantId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"), _auth.CreateToken(TeamsTestHost.AppId, regional));
+        var regional = Connector.RegionalServiceUrl("evil");
+        using var response = await Host.PostActivityAsync(
+            TeamsActivities.Installed(regional, tenantId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"), Auth.CreateToken(TeamsTestHost.AppId, regional));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Empty(_host.CardReferences.Settings);
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsForeignTenant");
+        Assert.Empty(Host.CardReferences.Settings);
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsForeignTenant");
     }
 
     [Fact]

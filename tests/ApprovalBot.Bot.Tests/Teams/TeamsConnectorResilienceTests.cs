@@ -4,26 +4,11 @@ using ApprovalBot.Bot.Teams;
 namespace ApprovalBot.Bot.Tests.Teams;
 
 /// <summary>The Connector client's retries and tokens: Retry-After and its cap, retries running out, the token renewed.</summary>
-public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
+public sealed class TeamsConnectorResilienceTests : TeamsHostedTests
 {
     private readonly TimerClock _time = new(DateTimeOffset.UtcNow);
-    private FakeBotFrameworkAuth _auth = null!;
-    private FakeTeamsConnector _connector = null!;
-    private TeamsTestHost _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _auth = await FakeBotFrameworkAuth.StartAsync();
-        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
-        _host = await TeamsTestHost.StartAsync(_auth, _connector, _time);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _connector.DisposeAsync();
-        await _auth.DisposeAsync();
-    }
+    protected override TimeProvider Time => _time;
 
     private static HttpResponseMessage TooManyRequests(Action<System.Net.Http.Headers.HttpResponseHeaders> header)
     {
@@ -57,17 +42,17 @@ public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
         var cap = TeamsRegistration.MaxRetryDelay;
         // One more timer due in 30 s than now: the delay. (The per-attempt timeout of 30 s is created infinite, then changed.)
         var expected = _time.Timers.Count(t => t == cap) + 1;
-        _connector.FailNext(429, retryAfter: TimeSpan.FromHours(1));
-        var view = _host.AddPending();
+        Connector.FailNext(429, retryAfter: TimeSpan.FromHours(1));
+        var view = Host.AddPending();
 
-        var show = _host.Channel.ShowAsync(view, CancellationToken.None);
+        var show = Host.Channel.ShowAsync(view, CancellationToken.None);
         // The Connector asked for an hour; the client registers a delay of 30 s (the cap), not more. Waiting for
         // that timer, then moving the clock by exactly that much, leaves nothing to a sleep between clock steps.
         try
         {
             await _time.WaitForTimersAsync(cap, expected);
             Assert.DoesNotContain(TimeSpan.FromHours(1), _time.Timers);
-            Assert.DoesNotContain(_connector.Calls, c => c.Kind == "create" && c.Succeeded);
+            Assert.DoesNotContain(Connector.Calls, c => c.Kind == "create" && c.Succeeded);
             _time.Advance(cap);
             await show.WaitAsync(TimeSpan.FromSeconds(30));
         }
@@ -77,46 +62,46 @@ public sealed class TeamsConnectorResilienceTests : IAsyncLifetime
         }
 
         Assert.Equal(TimeSpan.FromSeconds(30), cap);
-        Assert.Equal([429, 201], _connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
-        Assert.Single(await _host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
-        var retry = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
+        Assert.Equal([429, 201], Connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
+        Assert.Single(await Host.CardReferences.GetAsync(view.Id, "teams", CancellationToken.None));
+        var retry = Assert.Single(Host.Logs.Entries, e => e.EventName == "TeamsConnectorRetry");
         Assert.Contains("00:00:30", retry.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task When_the_retries_run_out_the_card_is_given_up_logged_and_the_next_one_still_posts()
     {
-        _connector.FailNext(429, times: 1 + TeamsRegistration.MaxRetryAttempts, retryAfter: TimeSpan.Zero);
-        var lost = _host.AddPending();
+        Connector.FailNext(429, times: 1 + TeamsRegistration.MaxRetryAttempts, retryAfter: TimeSpan.Zero);
+        var lost = Host.AddPending();
 
-        await _host.Channel.ShowAsync(lost, CancellationToken.None);
+        await Host.Channel.ShowAsync(lost, CancellationToken.None);
 
-        Assert.Equal(Enumerable.Repeat(429, 1 + TeamsRegistration.MaxRetryAttempts), _connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
-        Assert.Empty(await _host.CardReferences.GetAsync(lost.Id, "teams", CancellationToken.None));
-        Assert.Equal(TeamsRegistration.MaxRetryAttempts, _host.Logs.Entries.Count(e => e.EventName == "TeamsConnectorRetry"));
-        Assert.Contains(_host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
+        Assert.Equal(Enumerable.Repeat(429, 1 + TeamsRegistration.MaxRetryAttempts), Connector.Calls.Where(c => c.Kind == "create").Select(c => c.StatusCode));
+        Assert.Empty(await Host.CardReferences.GetAsync(lost.Id, "teams", CancellationToken.None));
+        Assert.Equal(TeamsRegistration.MaxRetryAttempts, Host.Logs.Entries.Count(e => e.EventName == "TeamsConnectorRetry"));
+        Assert.Contains(Host.Logs.Entries, e => e.EventName == "TeamsPostFailed");
 
-        var next = _host.AddPending();
-        await _host.Channel.ShowAsync(next, CancellationToken.None);
-        Assert.Single(await _host.CardReferences.GetAsync(next.Id, "teams", CancellationToken.None));
+        var next = Host.AddPending();
+        await Host.Channel.ShowAsync(next, CancellationToken.None);
+        Assert.Single(await Host.CardReferences.GetAsync(next.Id, "teams", CancellationToken.None));
     }
 
     [Fact]
     public async Task A_token_about_to_expire_is_renewed_before_the_next_call()
     {
         // Entra hands out a token with two minutes left: MSAL renews it for the next call rather than use it.
-        _connector.TokenLifetime = TimeSpan.FromMinutes(2);
-        _connector.EarlierTokensExpire = true;
+        Connector.TokenLifetime = TimeSpan.FromMinutes(2);
+        Connector.EarlierTokensExpire = true;
 
-        var first = _host.AddPending();
-        await _host.Channel.ShowAsync(first, CancellationToken.None);
-        var second = _host.AddPending();
-        await _host.Channel.ShowAsync(second, CancellationToken.None);
+        var first = Host.AddPending();
+        await Host.Channel.ShowAsync(first, CancellationToken.None);
+        var second = Host.AddPending();
+        await Host.Channel.ShowAsync(second, CancellationToken.None);
 
-        Assert.Equal(2, _connector.TokenRequests.Count(t => t.Granted));
-        var creates = _connector.Calls.Where(c => c.Kind == "create").ToList();
+        Assert.Equal(2, Connector.TokenRequests.Count(t => t.Granted));
+        var creates = Connector.Calls.Where(c => c.Kind == "create").ToList();
         Assert.Equal([201, 201], creates.Select(c => c.StatusCode));
         Assert.NotEqual(creates[0].Authorization, creates[1].Authorization);
-        Assert.Single(await _host.CardReferences.GetAsync(second.Id, "teams", CancellationToken.None));
+        Assert.Single(await Host.CardReferences.GetAsync(second.Id, "teams", CancellationToken.None));
     }
 }

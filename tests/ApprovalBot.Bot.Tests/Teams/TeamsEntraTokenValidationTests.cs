@@ -11,50 +11,32 @@ namespace ApprovalBot.Bot.Tests.Teams;
 /// signed with the tenant's keys — beside the Bot Framework's, each issuer with its own key set,
 /// every case through the real POST /api/messages.
 /// </summary>
-public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
+public sealed class TeamsEntraTokenValidationTests : TeamsHostedTests
 {
     private const string OtherTenantId = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
-    private FakeBotFrameworkAuth _auth = null!;
-    private FakeTeamsConnector _connector = null!;
-    private TeamsTestHost _host = null!;
+    private FakeEntraTenant Tenant => Host.Tenant;
 
-    private FakeEntraTenant Tenant => _host.Tenant;
-
-    public async Task InitializeAsync()
-    {
-        _auth = await FakeBotFrameworkAuth.StartAsync();
-        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
-        _host = await TeamsTestHost.StartAsync(_auth, _connector);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _connector.DisposeAsync();
-        await _auth.DisposeAsync();
-    }
-
-    private JsonObject ApproveClick() => TeamsActivities.Invoke(_connector.ServiceUrl, "approve", _host.AddPending().Id);
+    private JsonObject ApproveClick() => TeamsActivities.Invoke(Connector.ServiceUrl, "approve", Host.AddPending().Id);
 
     private async Task AssertAcceptedAsync(string token)
     {
-        using var response = await _host.PostActivityAsync(ApproveClick(), token);
+        using var response = await Host.PostActivityAsync(ApproveClick(), token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var decision = Assert.Single(_host.Decisions.Commands);
+        var decision = Assert.Single(Host.Decisions.Commands);
         Assert.NotNull(decision);
-        Assert.DoesNotContain(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+        Assert.DoesNotContain(Host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
     }
 
     private async Task AssertRejectedAsync(string token, HttpStatusCode expected, string reason)
     {
-        using var response = await _host.PostActivityAsync(ApproveClick(), token);
+        using var response = await Host.PostActivityAsync(ApproveClick(), token);
 
         Assert.Equal(expected, response.StatusCode);
-        Assert.Empty(_host.Decisions.Commands);
-        Assert.Empty(_connector.Calls);
-        var rejected = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+        Assert.Empty(Host.Decisions.Commands);
+        Assert.Empty(Connector.Calls);
+        var rejected = Assert.Single(Host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
         Assert.Contains(((int)expected).ToString(CultureInfo.InvariantCulture), rejected.Message, StringComparison.Ordinal);
         Assert.Contains(reason, rejected.Message, StringComparison.Ordinal);
     }
@@ -62,19 +44,19 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     [Fact]
     public async Task V1_token_of_the_bot_tenant_is_accepted()
     {
-        var token = Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, EntraTokenVersion.V1);
+        var token = Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, EntraTokenVersion.V1);
         Assert.Contains(Tenant.V1Issuer, DecodePayload(token), StringComparison.Ordinal);
 
         await AssertAcceptedAsync(token);
 
         Assert.Equal(1, Tenant.JwksRequests);
-        Assert.Equal(0, _auth.JwksRequests); // the issuer chose the tenant's keys; the Bot Framework's were never needed
+        Assert.Equal(0, Auth.JwksRequests); // the issuer chose the tenant's keys; the Bot Framework's were never needed
     }
 
     [Fact]
     public async Task V2_token_of_the_bot_tenant_is_accepted()
     {
-        var token = Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, EntraTokenVersion.V2);
+        var token = Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, EntraTokenVersion.V2);
         Assert.Contains(Tenant.V2Issuer, DecodePayload(token), StringComparison.Ordinal);
 
         await AssertAcceptedAsync(token);
@@ -83,12 +65,12 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     [Fact]
     public async Task V1_and_v2_tokens_are_verified_with_the_same_tenant_key_set()
     {
-        using (var v1 = await _host.PostActivityAsync(TeamsActivities.Message(_connector.ServiceUrl, ""), _host.EntraToken(EntraTokenVersion.V1)))
+        using (var v1 = await Host.PostActivityAsync(TeamsActivities.Message(Connector.ServiceUrl, ""), Host.EntraToken(EntraTokenVersion.V1)))
         {
             Assert.Equal(HttpStatusCode.OK, v1.StatusCode);
         }
 
-        using (var v2 = await _host.PostActivityAsync(TeamsActivities.Message(_connector.ServiceUrl, ""), _host.EntraToken(EntraTokenVersion.V2)))
+        using (var v2 = await Host.PostActivityAsync(TeamsActivities.Message(Connector.ServiceUrl, ""), Host.EntraToken(EntraTokenVersion.V2)))
         {
             Assert.Equal(HttpStatusCode.OK, v2.StatusCode);
         }
@@ -101,73 +83,73 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     [InlineData("api://{0}")]
     [InlineData("api://botid-{0}")]
     public Task Application_id_uri_audiences_of_the_bot_are_accepted(string format) =>
-        AssertAcceptedAsync(Tenant.CreateToken(string.Format(CultureInfo.InvariantCulture, format, TeamsTestHost.AppId), _connector.ServiceUrl));
+        AssertAcceptedAsync(Tenant.CreateToken(string.Format(CultureInfo.InvariantCulture, format, TeamsTestHost.AppId), Connector.ServiceUrl));
 
     [Fact]
     public async Task Token_of_another_tenant_is_refused_without_fetching_anyones_keys()
     {
-        var other = _auth.Tenant(OtherTenantId);
+        var other = Auth.Tenant(OtherTenantId);
 
-        await AssertRejectedAsync(other.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, EntraTokenVersion.V1), HttpStatusCode.Unauthorized, "wrong issuer");
+        await AssertRejectedAsync(other.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, EntraTokenVersion.V1), HttpStatusCode.Unauthorized, "wrong issuer");
 
         Assert.Equal(0, other.MetadataRequests);
         Assert.Equal(0, Tenant.MetadataRequests);
-        Assert.Equal(0, _auth.MetadataRequests);
+        Assert.Equal(0, Auth.MetadataRequests);
     }
 
     [Fact]
     public Task V2_token_of_another_tenant_is_refused() =>
-        AssertRejectedAsync(_auth.Tenant(OtherTenantId).CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, EntraTokenVersion.V2), HttpStatusCode.Unauthorized, "wrong issuer");
+        AssertRejectedAsync(Auth.Tenant(OtherTenantId).CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, EntraTokenVersion.V2), HttpStatusCode.Unauthorized, "wrong issuer");
 
     [Fact]
     public Task Bot_tenant_issuer_signed_with_another_tenants_key_is_refused()
     {
-        var other = _auth.Tenant(OtherTenantId);
-        return AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: other.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Entra tenant keys)");
+        var other = Auth.Tenant(OtherTenantId);
+        return AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: other.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Entra tenant keys)");
     }
 
     [Fact]
     public Task Entra_issued_token_signed_with_a_Bot_Framework_key_is_refused() =>
-        AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: _auth.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Entra tenant keys)");
+        AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: Auth.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Entra tenant keys)");
 
     [Fact]
     public Task Bot_Framework_token_signed_with_an_Entra_key_is_refused() =>
-        AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: Tenant.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Bot Framework keys)");
+        AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: Tenant.DefaultKey), HttpStatusCode.Unauthorized, "unknown key id (Bot Framework keys)");
 
     [Fact]
     public async Task Entra_issued_token_signed_by_a_Bot_Framework_key_whose_kid_the_tenant_also_publishes_is_refused()
     {
         // Both sets publish a key under the same kid: the issuer must decide which one is used.
-        var botFrameworkKey = _auth.PublishKey("shared-kid", "msteams");
+        var botFrameworkKey = Auth.PublishKey("shared-kid", "msteams");
         Tenant.PublishKey("shared-kid");
 
-        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: botFrameworkKey), HttpStatusCode.Unauthorized, "signature");
+        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: botFrameworkKey), HttpStatusCode.Unauthorized, "signature");
     }
 
     [Fact]
     public async Task Bot_Framework_token_signed_by_an_Entra_key_whose_kid_the_Bot_Framework_also_publishes_is_refused()
     {
-        _auth.PublishKey("shared-kid", "msteams");
+        Auth.PublishKey("shared-kid", "msteams");
         var tenantKey = Tenant.PublishKey("shared-kid");
 
-        await AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: tenantKey), HttpStatusCode.Unauthorized, "signature");
+        await AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: tenantKey), HttpStatusCode.Unauthorized, "signature");
     }
 
     [Fact]
     public Task Wrong_audience_is_refused() =>
-        AssertRejectedAsync(Tenant.CreateToken("11111111-2222-3333-4444-555555555555", _connector.ServiceUrl), HttpStatusCode.Unauthorized, "wrong audience");
+        AssertRejectedAsync(Tenant.CreateToken("11111111-2222-3333-4444-555555555555", Connector.ServiceUrl), HttpStatusCode.Unauthorized, "wrong audience");
 
     [Fact]
     public Task Bot_Framework_api_audience_is_refused() =>
         // What the bot itself (or any app of the tenant) gets to call the Connector; never a token for the bot.
-        AssertRejectedAsync(Tenant.CreateToken("https://api.botframework.com", _connector.ServiceUrl), HttpStatusCode.Unauthorized, "wrong audience");
+        AssertRejectedAsync(Tenant.CreateToken("https://api.botframework.com", Connector.ServiceUrl), HttpStatusCode.Unauthorized, "wrong audience");
 
     [Fact]
     public Task Expired_token_is_refused()
     {
         var now = DateTimeOffset.UtcNow;
         return AssertRejectedAsync(
-            Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now: now, notBefore: now.AddHours(-2), expires: now.AddMinutes(-10)),
+            Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now: now, notBefore: now.AddHours(-2), expires: now.AddMinutes(-10)),
             HttpStatusCode.Unauthorized,
             "expired");
     }
@@ -176,7 +158,7 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     public async Task Token_expired_within_the_five_minute_skew_is_accepted()
     {
         var now = DateTimeOffset.UtcNow;
-        await AssertAcceptedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now: now, notBefore: now.AddHours(-1), expires: now.AddMinutes(-3)));
+        await AssertAcceptedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now: now, notBefore: now.AddHours(-1), expires: now.AddMinutes(-3)));
     }
 
     [Fact]
@@ -184,7 +166,7 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     {
         var now = DateTimeOffset.UtcNow;
         return AssertRejectedAsync(
-            Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now: now, notBefore: now.AddMinutes(10), expires: now.AddHours(1)),
+            Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now: now, notBefore: now.AddMinutes(10), expires: now.AddHours(1)),
             HttpStatusCode.Unauthorized,
             "not valid yet");
     }
@@ -193,14 +175,14 @@ public sealed class TeamsEntraTokenValidationTests : IAsyncLifetime
     public async Task Unknown_kid_is_refused()
     {
         using var stranger = FakeBotFrameworkAuth.CreateKey("never-published");
-        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: stranger), HttpStatusCode.Unauthorized, "unknown key id");
+        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: stranger), HttpStatusCode.Unauthorized, "unknown key id");
     }
 
     [Fact]
     public async Task Signature_by_another_key_under_the_tenants_kid_is_refused()
     {
         using var forger = FakeBotFrameworkAuth.CreateKey("forger");
-        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: forger, kid: Tenant.DefaultKey.Kid), HttpStatusCode.Unauthorized, "signature");
+        await AssertRejectedAsync(Tenant.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: forger, kid: Tenant.DefaultKey.Kid), HttpStatusCode.Unauthorized, "signature");
     }
 
     [Fact]

@@ -6,36 +6,18 @@ using Microsoft.Extensions.Time.Testing;
 namespace ApprovalBot.Bot.Tests.Teams;
 
 /// <summary>Every inbound token rule, each through the real POST /api/messages.</summary>
-public sealed class TeamsTokenValidationTests : IAsyncLifetime
+public sealed class TeamsTokenValidationTests : TeamsHostedTests
 {
-    private FakeBotFrameworkAuth _auth = null!;
-    private FakeTeamsConnector _connector = null!;
-    private TeamsTestHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _auth = await FakeBotFrameworkAuth.StartAsync();
-        _connector = await FakeTeamsConnector.StartAsync(TeamsTestHost.AppId, TeamsTestHost.AppPassword);
-        _host = await TeamsTestHost.StartAsync(_auth, _connector);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _connector.DisposeAsync();
-        await _auth.DisposeAsync();
-    }
-
-    private JsonObject ApproveClick() => TeamsActivities.Invoke(_connector.ServiceUrl, "approve", _host.AddPending().Id);
+    private JsonObject ApproveClick() => TeamsActivities.Invoke(Connector.ServiceUrl, "approve", Host.AddPending().Id);
 
     private async Task AssertRejectedAsync(string? token, HttpStatusCode expected, JsonObject? activity = null, string? reason = null)
     {
-        using var response = await _host.PostActivityAsync(activity ?? ApproveClick(), token);
+        using var response = await Host.PostActivityAsync(activity ?? ApproveClick(), token);
         Assert.Equal(expected, response.StatusCode);
-        Assert.Empty(_host.Decisions.Commands);
-        Assert.Empty(_connector.Calls);
-        Assert.Empty(_host.CardReferences.Settings);
-        var rejected = Assert.Single(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+        Assert.Empty(Host.Decisions.Commands);
+        Assert.Empty(Connector.Calls);
+        Assert.Empty(Host.CardReferences.Settings);
+        var rejected = Assert.Single(Host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
         Assert.Contains(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), rejected.Message, StringComparison.Ordinal);
         if (reason is not null)
         {
@@ -44,10 +26,10 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
 
         if (token is { Length: > 0 })
         {
-            Assert.DoesNotContain(_host.Logs.Entries, e => e.Message.Contains(token, StringComparison.Ordinal));
+            Assert.DoesNotContain(Host.Logs.Entries, e => e.Message.Contains(token, StringComparison.Ordinal));
             foreach (var part in token.Split('.').Where(p => p.Length > 8))
             {
-                Assert.DoesNotContain(_host.Logs.Entries, e => e.Message.Contains(part, StringComparison.Ordinal));
+                Assert.DoesNotContain(Host.Logs.Entries, e => e.Message.Contains(part, StringComparison.Ordinal));
             }
         }
     }
@@ -55,23 +37,23 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
     [Fact]
     public async Task Valid_token_is_accepted_and_the_click_is_decided()
     {
-        using var response = await _host.PostActivityAsync(ApproveClick(), _host.Token());
+        using var response = await Host.PostActivityAsync(ApproveClick(), Host.Token());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Single(_host.Decisions.Commands);
-        Assert.DoesNotContain(_host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
+        Assert.Single(Host.Decisions.Commands);
+        Assert.DoesNotContain(Host.Logs.Entries, e => e.EventName == "TeamsTokenRejected");
     }
 
     [Fact]
     public async Task Token_expired_within_the_five_minute_skew_is_still_accepted()
     {
         var now = DateTimeOffset.UtcNow;
-        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddHours(-1), expires: now.AddMinutes(-3));
+        var token = Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now, notBefore: now.AddHours(-1), expires: now.AddMinutes(-3));
 
-        using var response = await _host.PostActivityAsync(ApproveClick(), token);
+        using var response = await Host.PostActivityAsync(ApproveClick(), token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Single(_host.Decisions.Commands);
+        Assert.Single(Host.Decisions.Commands);
     }
 
     [Fact]
@@ -82,16 +64,16 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
 
     [Fact]
     public Task Wrong_audience_is_401() =>
-        AssertRejectedAsync(_auth.CreateToken("11111111-2222-3333-4444-555555555555", _connector.ServiceUrl), HttpStatusCode.Unauthorized, reason: "wrong audience");
+        AssertRejectedAsync(Auth.CreateToken("11111111-2222-3333-4444-555555555555", Connector.ServiceUrl), HttpStatusCode.Unauthorized, reason: "wrong audience");
 
     [Fact]
     public Task Wrong_issuer_is_401() =>
-        AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: "https://api.botframework.evil"), HttpStatusCode.Unauthorized, reason: "wrong issuer");
+        AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, issuer: "https://api.botframework.evil"), HttpStatusCode.Unauthorized, reason: "wrong issuer");
 
     [Fact]
     public Task Entra_issuer_of_another_tenant_is_401() =>
         AssertRejectedAsync(
-            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: "https://login.microsoftonline.com/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/v2.0"),
+            Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, issuer: "https://login.microsoftonline.com/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/v2.0"),
             HttpStatusCode.Unauthorized,
             reason: "wrong issuer");
 
@@ -99,7 +81,7 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
     public Task Entra_issuer_of_the_configured_tenant_signed_with_the_Bot_Framework_key_is_401() =>
         // The issuer picks the key set: the tenant's keys (TeamsEntraTokenValidationTests), never the Bot Framework's.
         AssertRejectedAsync(
-            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, issuer: $"https://sts.windows.net/{TeamsTestHost.TenantId}/"),
+            Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, issuer: $"https://sts.windows.net/{TeamsTestHost.TenantId}/"),
             HttpStatusCode.Unauthorized,
             reason: "unknown key id");
 
@@ -108,7 +90,7 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
     {
         var now = DateTimeOffset.UtcNow;
         return AssertRejectedAsync(
-            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddHours(-2), expires: now.AddMinutes(-10)),
+            Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now, notBefore: now.AddHours(-2), expires: now.AddMinutes(-10)),
             HttpStatusCode.Unauthorized,
             reason: "expired");
     }
@@ -118,7 +100,7 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
     {
         var now = DateTimeOffset.UtcNow;
         return AssertRejectedAsync(
-            _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, now, notBefore: now.AddMinutes(10), expires: now.AddHours(1)),
+            Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, now, notBefore: now.AddMinutes(10), expires: now.AddHours(1)),
             HttpStatusCode.Unauthorized,
             reason: "not valid yet");
     }
@@ -127,44 +109,44 @@ public sealed class TeamsTokenValidationTests : IAsyncLifetime
     public async Task Unknown_kid_is_401()
     {
         using var stranger = FakeBotFrameworkAuth.CreateKey("never-published", "msteams");
-        await AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: stranger), HttpStatusCode.Unauthorized, reason: "unknown key id");
+        await AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: stranger), HttpStatusCode.Unauthorized, reason: "unknown key id");
     }
 
     [Fact]
     public async Task Signature_by_another_key_under_a_published_kid_is_401()
     {
         using var forger = FakeBotFrameworkAuth.CreateKey("forger", "msteams");
-        var token = _auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: forger, kid: _auth.DefaultKey.Kid);
+        var token = Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: forger, kid: Auth.DefaultKey.Kid);
         await AssertRejectedAsync(token, HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public Task Unsigned_alg_none_token_is_401() =>
-        AssertRejectedAsync(_auth.CreateUnsignedToken(TeamsTestHost.AppId, _connector.ServiceUrl), HttpStatusCode.Unauthorized);
+        AssertRejectedAsync(Auth.CreateUnsignedToken(TeamsTestHost.AppId, Connector.ServiceUrl), HttpStatusCode.Unauthorized);
 
     [Fact]
     public Task Serviceurl_claim_that_differs_from_the_activity_is_403() =>
-        AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, "https://smba.trafficmanager.net/emea/"), HttpStatusCode.Forbidden, reason: "serviceurl");
+        AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, "https://smba.trafficmanager.net/emea/"), HttpStatusCode.Forbidden, reason: "serviceurl");
 
     [Fact]
     public async Task Key_without_msteams_endorsement_is_403()
     {
-        var webchatOnly = _auth.PublishKey("webchat-only", "webchat", "directline");
-        await AssertRejectedAsync(_auth.CreateToken(TeamsTestHost.AppId, _connector.ServiceUrl, key: webchatOnly), HttpStatusCode.Forbidden, reason: "not endorsed");
+        var webchatOnly = Auth.PublishKey("webchat-only", "webchat", "directline");
+        await AssertRejectedAsync(Auth.CreateToken(TeamsTestHost.AppId, Connector.ServiceUrl, key: webchatOnly), HttpStatusCode.Forbidden, reason: "not endorsed");
     }
 
     [Fact]
     public async Task Body_is_not_read_before_the_token_is_checked()
     {
         using var content = new StringContent("{ this is not json", System.Text.Encoding.UTF8, "application/json");
-        using var response = await _host.Client.PostAsync("api/messages", content);
+        using var response = await Host.Client.PostAsync("api/messages", content);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent("{ this is not json") };
-        request.Headers.Authorization = new("Bearer", _host.Token());
-        using var signed = await _host.Client.SendAsync(request);
+        request.Headers.Authorization = new("Bearer", Host.Token());
+        using var signed = await Host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, signed.StatusCode);
-        Assert.Empty(_host.Decisions.Commands);
+        Assert.Empty(Host.Decisions.Commands);
     }
 }
 
