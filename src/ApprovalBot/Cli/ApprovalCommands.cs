@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -22,16 +21,12 @@ public static class ApprovalCommands
         // The same configuration as the server: its Urls and its data directory's token, unless told otherwise.
         var configuration = CliConfiguration.Build(args);
         var url = CliServer.Url(args, configuration);
-        var tokenFile = CliServer.TokenFile(configuration);
-        var token = CliServer.Token(args, configuration);
-        if (string.IsNullOrEmpty(token))
+        using var http = CliServer.Connect("approvals", url, args, configuration, TimeSpan.FromSeconds(30), stderr);
+        if (http is null)
         {
-            stderr.WriteLine($"approvals: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, or run with the server's data directory ({tokenFile} does not exist).");
             return 2;
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         try
         {
             switch (args[0])
@@ -57,11 +52,7 @@ public static class ApprovalCommands
 
                     // --grant 1h approves for a while: one of the durations the rule offers.
                     var grant = args[0] == "approve" ? CommandLine.Option(args, "--grant") : null;
-                    var response = await http.PostAsJsonAsync($"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment, grant });
-                    var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-                    var message = body.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
-                    (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(message);
-                    return response.IsSuccessStatusCode ? 0 : 1;
+                    return await CliServer.PostAndReportAsync(http, $"api/approvals/{Uri.EscapeDataString(args[1])}/{args[0]}", new { comment, grant }, stdout, stderr);
                 default:
                     stderr.WriteLine(CommandLine.Usage);
                     return 2;
@@ -69,7 +60,7 @@ public static class ApprovalCommands
         }
         catch (HttpRequestException e)
         {
-            stderr.WriteLine($"approvals: cannot reach the server at {url} ({e.Message}). Is it running there? Point at it with --url URL.");
+            stderr.WriteLine(CliServer.CannotReach("approvals", url, e));
             return 1;
         }
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using ApprovalBot.Gateway.Audit;
@@ -16,6 +15,9 @@ namespace ApprovalBot.Cli;
 public static class AuditCommands
 {
     private const int DefaultListLimit = 50;
+
+    /// <summary>The way out this verb offers when the server is not there to ask.</summary>
+    private const string Offline = "read the database with --offline";
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
@@ -72,7 +74,7 @@ public static class AuditCommands
             {
                 stderr.WriteLine(e.StatusCode is { } status
                     ? $"audit: the server at {source.Where} answered {(int)status} {status}: {e.Message}"
-                    : $"audit: cannot reach the server at {source.Where} ({e.Message}). Is it running there? Point at it with --url URL, or read the database with --offline.");
+                    : CliServer.CannotReach("audit", source.Where, e, Offline));
                 return 1;
             }
         }
@@ -155,15 +157,12 @@ public static class AuditCommands
         }
 
         var url = CliServer.Url(args, configuration);
-        var token = CliServer.Token(args, configuration);
-        if (string.IsNullOrEmpty(token))
+        var http = CliServer.Connect("audit", url, args, configuration, TimeSpan.FromMinutes(2), stderr, Offline);
+        if (http is null)
         {
-            stderr.WriteLine($"audit: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, run with the server's data directory ({CliServer.TokenFile(configuration)} does not exist), or read the database with --offline.");
             return null;
         }
 
-        var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new AuditSource(url, null, http);
     }
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -20,15 +19,12 @@ public static class GrantCommands
 
         var configuration = CliConfiguration.Build(args);
         var url = CliServer.Url(args, configuration);
-        var token = CliServer.Token(args, configuration);
-        if (string.IsNullOrEmpty(token))
+        using var http = CliServer.Connect("grants", url, args, configuration, TimeSpan.FromSeconds(30), stderr);
+        if (http is null)
         {
-            stderr.WriteLine($"grants: no admin token: pass --token, set APPROVALBOT_TOKEN or ApprovalBot:Console:AdminToken, or run with the server's data directory ({CliServer.TokenFile(configuration)} does not exist).");
             return 2;
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         try
         {
             switch (args[0])
@@ -45,11 +41,7 @@ public static class GrantCommands
                     return 0;
                 case "revoke" when args.Length >= 2:
                     var comment = CommandLine.Option(args, "--comment");
-                    var response = await http.PostAsJsonAsync($"api/grants/{Uri.EscapeDataString(args[1])}/revoke", new { comment });
-                    var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-                    var message = body.TryGetProperty("message", out var m) ? m.GetString() : response.ReasonPhrase;
-                    (response.IsSuccessStatusCode ? stdout : stderr).WriteLine(message);
-                    return response.IsSuccessStatusCode ? 0 : 1;
+                    return await CliServer.PostAndReportAsync(http, $"api/grants/{Uri.EscapeDataString(args[1])}/revoke", new { comment }, stdout, stderr);
                 default:
                     stderr.WriteLine(CommandLine.Usage);
                     return 2;
@@ -57,7 +49,7 @@ public static class GrantCommands
         }
         catch (HttpRequestException e)
         {
-            stderr.WriteLine($"grants: cannot reach the server at {url} ({e.Message}). Is it running there? Point at it with --url URL.");
+            stderr.WriteLine(CliServer.CannotReach("grants", url, e));
             return 1;
         }
     }
