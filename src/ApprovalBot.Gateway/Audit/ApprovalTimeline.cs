@@ -36,21 +36,9 @@ public sealed record ApprovalSummary(
     string Gateway)
 {
     public static ApprovalSummary From(ApprovalRecord r) => new(
-        r.Id, r.Status.ToString(), r.Tool, r.Upstream, r.Agent, r.Rule, r.Reason, r.Digest, Parse(r.ArgumentsRedacted), r.Approvers,
+        r.Id, r.Status.ToString(), r.Tool, r.Upstream, r.Agent, r.Rule, r.Reason, r.Digest, r.ArgumentsRedactedJson(), r.Approvers,
         r.ApprovalsRequired, r.ApprovedBy, r.RequestedAt, r.ExpiresAt, r.DecidedBy, r.DecidedByName, r.DecidedChannel, r.Comment,
         r.ResolvedAt, r.ClaimedAt, r.Instance);
-
-    private static JsonElement? Parse(string json)
-    {
-        try
-        {
-            return JsonDocument.Parse(json).RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }
 
 /// <summary>

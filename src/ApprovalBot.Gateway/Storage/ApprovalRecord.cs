@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ApprovalBot.Core.Approvals;
 
 namespace ApprovalBot.Gateway.Storage;
@@ -50,4 +51,21 @@ public sealed record ApprovalRecord(
 {
     public ApprovalSnapshot ToSnapshot() =>
         new(Id, Tool, Status, Approvers, ApprovalsRequired, ApprovedBy, ExpiresAt, DecidedByName ?? (Status == ApprovalStatus.Expired ? "timeout" : null));
+
+    /// <summary>
+    /// <see cref="ArgumentsRedacted"/> as JSON for the audit API and webhook bodies; null if the stored
+    /// text does not parse, so one bad row never breaks a timeline or an audit write.
+    /// </summary>
+    public JsonElement? ArgumentsRedactedJson()
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(ArgumentsRedacted);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ApprovalBot.Gateway.Storage;
 
 namespace ApprovalBot.Gateway.Webhooks;
 
@@ -61,7 +62,13 @@ public sealed record WebhookApproval(
     string? DecidedByName,
     string? DecidedChannel,
     string? Comment,
-    DateTimeOffset? ResolvedAt);
+    DateTimeOffset? ResolvedAt)
+{
+    public static WebhookApproval From(ApprovalRecord r) => new(
+        r.Id, r.Status.ToString(), r.Tool, r.Upstream, r.Agent, r.Rule, r.Reason, r.Digest, r.ArgumentsRedactedJson(), r.Approvers,
+        r.ApprovalsRequired, r.ApprovedBy, r.RequestedAt, r.ExpiresAt, r.DecidedBy, r.DecidedByName, r.DecidedChannel, r.Comment,
+        r.ResolvedAt);
+}
 
 /// <summary>How an approved call went upstream.</summary>
 public sealed record WebhookExecution(bool Succeeded, double? DurationMs, string? Summary);

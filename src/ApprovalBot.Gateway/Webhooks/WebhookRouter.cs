@@ -76,24 +76,8 @@ public sealed partial class WebhookRouter(WebhookSettings settings, GatewayInsta
         entry.Reason,
         entry.Digest,
         entry.Actor is { } actor ? new WebhookActor(actor, entry.Channel) : null,
-        approval is null ? null : new WebhookApproval(
-            approval.Id, approval.Status.ToString(), approval.Tool, approval.Upstream, approval.Agent, approval.Rule, approval.Reason,
-            approval.Digest, ParseArguments(approval.ArgumentsRedacted), approval.Approvers, approval.ApprovalsRequired, approval.ApprovedBy,
-            approval.RequestedAt, approval.ExpiresAt, approval.DecidedBy, approval.DecidedByName, approval.DecidedChannel, approval.Comment,
-            approval.ResolvedAt),
+        approval is null ? null : WebhookApproval.From(approval),
         entry.Decision is "executed" or "execution_failed" ? new WebhookExecution(entry.Decision == "executed", entry.DurationMs, entry.Reason) : null);
-
-    private static JsonElement? ParseArguments(string redacted)
-    {
-        try
-        {
-            return JsonDocument.Parse(redacted).RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     [LoggerMessage(EventName = "WebhookBodyFailed", Level = LogLevel.Error, Message = "No {Event} webhook for approval {ApprovalId}: the body could not be built: {Reason}")]
     private static partial void LogBodyFailed(ILogger logger, string @event, Guid? approvalId, string reason);
