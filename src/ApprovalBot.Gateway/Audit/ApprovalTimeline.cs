@@ -9,6 +9,12 @@ public sealed record ApprovalTimeline(ApprovalSummary Approval, IReadOnlyList<Ti
 {
     public static ApprovalTimeline From(ApprovalRecord approval, IReadOnlyList<AuditRecord> rows) =>
         new(ApprovalSummary.From(approval), rows.Select(TimelineEvent.From).ToList());
+
+    /// <summary>The timeline of approval <paramref name="id"/> from the store, or null when there is no such approval.</summary>
+    public static async Task<ApprovalTimeline?> ReadAsync(GatewayStore store, Guid id, CancellationToken cancellationToken) =>
+        await store.GetApprovalAsync(id, cancellationToken) is { } approval
+            ? From(approval, await store.ReadApprovalAuditAsync(id, cancellationToken))
+            : null;
 }
 
 /// <summary>The approval as the gateway stores it (arguments redacted).</summary>

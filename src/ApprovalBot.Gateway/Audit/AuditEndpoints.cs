@@ -54,12 +54,12 @@ public static class AuditEndpoints
 
         api.MapGet("/approvals/{id:guid}/timeline", async (Guid id, GatewayStore store, CancellationToken ct) =>
         {
-            if (await store.GetApprovalAsync(id, ct) is not { } approval)
+            if (await ApprovalTimeline.ReadAsync(store, id, ct) is not { } timeline)
             {
                 return Results.Json(new { error = "not_found", message = $"No approval {id} on this gateway (unknown, or removed by retention)." }, statusCode: StatusCodes.Status404NotFound);
             }
 
-            return Results.Json(ApprovalTimeline.From(approval, await store.ReadApprovalAuditAsync(id, ct)), AuditExport.Json);
+            return Results.Json(timeline, AuditExport.Json);
         });
 
         return endpoints;

@@ -191,9 +191,7 @@ public static class AuditCommands
         {
             if (store is not null)
             {
-                return await store.GetApprovalAsync(id, cancellationToken) is { } approval
-                    ? ApprovalTimeline.From(approval, await store.ReadApprovalAuditAsync(id, cancellationToken))
-                    : null;
+                return await ApprovalTimeline.ReadAsync(store, id, cancellationToken);
             }
 
             using var response = await http!.GetAsync($"api/approvals/{id}/timeline", cancellationToken);
