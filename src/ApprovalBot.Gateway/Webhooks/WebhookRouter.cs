@@ -21,12 +21,18 @@ public sealed record WebhookSettings(IReadOnlyDictionary<string, WebhookOptions>
 public sealed partial class WebhookRouter(WebhookSettings settings, GatewayInstance instance, ILogger<WebhookRouter> logger) : IAuditOutbox
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WebhookSettings _settings = settings;
+
+    // Which webhooks take each event, in configuration order, worked out once: Wants and Messages run
+    // for every audit row inside the audit writer's transaction, and the settings do not change.
+    private readonly Dictionary<string, string[]> _subscribers =
+        WebhookEvents.All.ToDictionary(name => name, name => SubscribersOf(settings, name), StringComparer.Ordinal);
 
     /// <summary>Completes when deliveries were queued since the last read (the dispatcher's doorbell).</summary>
     public ChannelReader<bool> Queued => _wake.Reader;
 
     public bool Wants(AuditEntry entry) =>
-        settings.Webhooks.Count > 0 && WebhookEvents.For(entry) is { } name && settings.Webhooks.Values.Any(w => w.Subscribes(name));
+        _settings.Webhooks.Count > 0 && WebhookEvents.For(entry) is { } name && Subscribers(name).Length > 0;
 
     public IEnumerable<OutboxMessage> Messages(AuditEntry entry, ApprovalRecord? approval)
     {
@@ -48,10 +54,7 @@ public sealed partial class WebhookRouter(WebhookSettings settings, GatewayInsta
             return [];
         }
 
-        return settings.Webhooks
-            .Where(w => w.Value.Subscribes(name))
-            .Select(w => new OutboxMessage(w.Key, id, name, body, entry.At))
-            .ToList();
+        return Subscribers(name).Select(webhook => new OutboxMessage(webhook, id, name, body, entry.At)).ToList();
     }
 
     /// <summary>Called after the audit transaction committed deliveries.</summary>
@@ -78,6 +81,12 @@ public sealed partial class WebhookRouter(WebhookSettings settings, GatewayInsta
         entry.Actor is { } actor ? new WebhookActor(actor, entry.Channel) : null,
         approval is null ? null : WebhookApproval.From(approval),
         entry.Decision is "executed" or "execution_failed" ? new WebhookExecution(entry.Decision == "executed", entry.DurationMs, entry.Reason) : null);
+
+    // WebhookEvents.For raises only names in All; an event missing there would still be matched, just not cached.
+    private string[] Subscribers(string name) => _subscribers.TryGetValue(name, out var webhooks) ? webhooks : SubscribersOf(_settings, name);
+
+    private static string[] SubscribersOf(WebhookSettings settings, string name) =>
+        settings.Webhooks.Where(w => w.Value.Subscribes(name)).Select(w => w.Key).ToArray();
 
     [LoggerMessage(EventName = "WebhookBodyFailed", Level = LogLevel.Error, Message = "No {Event} webhook for approval {ApprovalId}: the body could not be built: {Reason}")]
     private static partial void LogBodyFailed(ILogger logger, string @event, Guid? approvalId, string reason);
