@@ -95,8 +95,7 @@ public sealed partial class GatewayStore
         return rows.Select(r => new OutboxCounts(
             r.Webhook, (int)r.Waiting, (int)r.Retrying, (int)r.GivenUp,
             r.OldestWaiting is { } oldest ? DateTimeOffset.FromUnixTimeMilliseconds(oldest) : null,
-            r.LastError,
-            null)).ToList();
+            r.LastError)).ToList();
     }
 
     private sealed class OutboxRow

@@ -6,11 +6,11 @@ public sealed record OutboxMessage(string Webhook, Guid EventId, string Event, s
 /// <summary>A queued delivery as the dispatcher reads it.</summary>
 public sealed record OutboxDelivery(long Id, string Webhook, Guid EventId, string Event, string Body, int Attempts, DateTimeOffset CreatedAt);
 
-/// <summary>Per webhook: what waits, what keeps failing, what was given up, and the last outcome.</summary>
+/// <summary>Per webhook: what waits, what keeps failing, what was given up, and the last error.</summary>
 /// <param name="Waiting">Not delivered yet (including retries).</param>
 /// <param name="Retrying">Of <paramref name="Waiting"/>: failed at least once.</param>
 /// <param name="GivenUp">Abandoned after the retry period.</param>
-public sealed record OutboxCounts(string Webhook, int Waiting, int Retrying, int GivenUp, DateTimeOffset? OldestWaiting, string? LastError, DateTimeOffset? LastDelivered);
+public sealed record OutboxCounts(string Webhook, int Waiting, int Retrying, int GivenUp, DateTimeOffset? OldestWaiting, string? LastError);
 
 /// <summary>
 /// Decides which audit rows become webhook events, and builds their bodies. Called inside the audit

@@ -129,7 +129,7 @@ public sealed partial class WebhookDispatcher(
         var retryAt = now + Backoff(failures);
         var givenUp = retryAt - delivery.CreatedAt > webhook.RetryFor;
         await store.MarkAttemptFailedAsync(delivery.Id, now, error, givenUp ? null : retryAt, cancellationToken);
-        runtime.Failed(now, error);
+        runtime.Failed(error);
         if (givenUp)
         {
             LogGivenUp(logger, delivery.Event, delivery.EventId, delivery.Webhook, failures, error);
@@ -203,7 +203,6 @@ public sealed class WebhookRuntime
     private readonly Lock _gate = new();
 
     public DateTimeOffset? LastDeliveredAt { get; private set; }
-    public DateTimeOffset? LastFailedAt { get; private set; }
     public string? LastError { get; private set; }
     public int ConsecutiveFailures { get; private set; }
 
@@ -216,11 +215,10 @@ public sealed class WebhookRuntime
         }
     }
 
-    public void Failed(DateTimeOffset at, string error)
+    public void Failed(string error)
     {
         lock (_gate)
         {
-            LastFailedAt = at;
             LastError = error;
             ConsecutiveFailures++;
         }
