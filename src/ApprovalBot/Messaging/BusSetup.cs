@@ -13,10 +13,9 @@ namespace ApprovalBot.Messaging;
 /// </summary>
 public static class BusSetup
 {
-    /// <param name="botInstance">This bot's id, as the bot's store knows it; made up when not given.</param>
-    public static IServiceCollection AddApprovalBus(this IServiceCollection services, ApprovalBotOptions options, string? botInstance = null)
+    /// <param name="botInstance">This bot's id, as the bot's store knows it (its heartbeat queue is named after it).</param>
+    public static IServiceCollection AddApprovalBus(this IServiceCollection services, ApprovalBotOptions options, string botInstance)
     {
-        botInstance ??= Bot.BotSettings.NewInstanceId(options.Bus.BotInstanceId);
         // MassTransit reports usage telemetry to its vendor unless told not to. Nothing leaves the
         // machine but calls to upstreams, the broker, Slack and Teams: the switch is off, and the
         // tracker is one that does nothing, so not even MASSTRANSIT_USAGE_TELEMETRY=true turns it on.
