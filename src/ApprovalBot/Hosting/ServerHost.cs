@@ -77,13 +77,18 @@ public static class ServerHost
 
         // One admin token for the bot's console API and the gateway's audit API.
         var servesAudit = options.RunsGateway && !stdio && options.Console.Enabled;
+
+        // Where a bot on its own (with its console on) forwards the console's audit pages: the gateway's audit API.
+        var auditGateway = options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl)
+            ? options.Console.GatewayUrl
+            : null;
         var adminToken = options.RunsBot || servesAudit ? ResolveAdminToken(options.Console, validated.DataDirectory, terminal) : null;
         if (options.RunsBot)
         {
             builder.Services.AddBot(new BotSettings(validated.DataDirectory, options.Console, adminToken!, options.Storage, botInstance));
-            if (options.Role == ServerRole.Bot && options.Console.Enabled && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+            if (auditGateway is not null)
             {
-                builder.Services.AddAuditForwarding(options.Console.GatewayUrl);
+                builder.Services.AddAuditForwarding(auditGateway);
             }
 
             builder.Services.AddSlackChannel(builder.Configuration.GetSection(ApprovalBot.Bot.Slack.SlackOptions.SectionPath));
@@ -120,7 +125,7 @@ public static class ServerHost
             if (options.Console.Enabled)
             {
                 app.MapApprovalConsole(adminToken!);
-                if (options.Role == ServerRole.Bot && !string.IsNullOrEmpty(options.Console.GatewayUrl))
+                if (auditGateway is not null)
                 {
                     app.MapAuditForwarding();
                 }
