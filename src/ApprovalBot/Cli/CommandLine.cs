@@ -223,7 +223,7 @@ public static partial class CommandLine
                 stderr.WriteLine($"approvalbot: refusing to start: {storage.Message}");
                 return 2;
             }
-            catch (Exception e) when (LogGuard.IsReportedByCommandLine(e))
+            catch (Exception e) when (LogGuard.Find<AddressInUseException>(e) is not null)
             {
                 // Taken between the check and the bind, or an address the check cannot judge.
                 var address = BoundAddress().Match(e.Message) is { Success: true } m ? m.Groups["address"].Value : urls.FirstOrDefault() ?? "the configured address";
