@@ -155,7 +155,7 @@ internal sealed class SlackApprovalChannel(
     public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         ThreadReplyAsync(
             approval,
-            $":alarm_clock: Nobody has decided on `{SlackText.Short(approval.Request.Tool, 200)}` yet; it expires {SlackText.Date(expiresAt)} ({ApprovalText.Until(expiresAt, timeProvider.GetUtcNow())}).",
+            $":alarm_clock: {ApprovalText.Reminder($"`{SlackText.Short(approval.Request.Tool, 200)}`", SlackText.Date(expiresAt), expiresAt, timeProvider.GetUtcNow())}",
             cancellationToken);
 
     private async Task ThreadReplyAsync(ApprovalView approval, string text, CancellationToken cancellationToken)

@@ -87,14 +87,13 @@ internal static class SlackStatusMessage
         var lines = new StringBuilder($"*Active grants* — {total}\n");
         if (total == 0 && grants.Count == 0)
         {
-            lines.Append("No grant is active: every guarded call asks for approval.");
+            lines.Append(ApprovalText.NoActiveGrant);
         }
 
         return List(lines, grants.Select(g =>
         {
             var grant = g.Grant;
-            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
-            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({scope}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
+            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({ApprovalText.GrantScopeWords(grant.Scope)}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
         }), total - grants.Count);
     }
 

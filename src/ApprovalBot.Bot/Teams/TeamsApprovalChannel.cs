@@ -111,7 +111,7 @@ internal sealed class TeamsApprovalChannel(
     public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         ReplyInThreadAsync(
             approval,
-            PlainMessage($"⏰ Nobody has decided on {approval.Request.Tool} yet; it expires {TeamsText.Time(expiresAt)} ({ApprovalText.Until(expiresAt, time.GetUtcNow())})."),
+            PlainMessage($"⏰ {ApprovalText.Reminder(approval.Request.Tool, TeamsText.Time(expiresAt), expiresAt, time.GetUtcNow())}"),
             "post the reminder",
             cancellationToken);
 

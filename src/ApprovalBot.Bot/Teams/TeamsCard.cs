@@ -87,7 +87,7 @@ internal static class TeamsCard
         if (grants.Count > 0)
         {
             // "Approve for …" in their own action set: a card (and an action set) shows at most five actions.
-            var scope = request.GrantScope == "arguments" ? " with the same arguments" : "";
+            var scope = ApprovalText.CoversSameArguments(request.GrantScope) ? " with the same arguments" : "";
             body.Add(Literal($"\"Approve for …\" also lets later calls of {request.Agent} to {request.Tool}{scope} run without asking until then (revocable: \"policy grants\").", italic: true, size: "Small"));
             var approveFor = new JsonArray();
             foreach (var duration in grants)
@@ -163,8 +163,7 @@ internal static class TeamsCard
 
         if (view.GrantUntil is { } until)
         {
-            var scope = request.GrantScope == "arguments" ? " with these arguments" : "";
-            body.Add(Literal($"⏱ Approved for a while: later calls of {request.Agent} to {request.Tool}{scope} run without asking until {Time(until)}.", bold: true));
+            body.Add(Literal($"⏱ {ApprovalText.ApprovedForAWhile}: {ApprovalText.GrantLetsThrough(request.Agent, request.Tool, request.GrantScope, Time(until))}", bold: true));
         }
 
         var facts = new List<(string, string)>
@@ -201,7 +200,7 @@ internal static class TeamsCard
 
         if (view.EditedArguments is { } edited)
         {
-            body.Add(Literal($"✏️ Approved with changed arguments (hidden values unchanged): {edited}", bold: true));
+            body.Add(Literal($"✏️ {ApprovalText.ApprovedWithChangedArguments} {ApprovalText.HiddenValuesUnchanged}: {edited}", bold: true));
         }
 
         if (!string.IsNullOrWhiteSpace(view.ExecutionSummary))
@@ -280,7 +279,7 @@ internal static class TeamsCard
                     new JsonObject
                     {
                         ["type"] = "TextBlock",
-                        ["text"] = "Change the arguments, then approve. Leave \"[redacted]\" as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy.",
+                        ["text"] = "Change the arguments, then approve. " + ApprovalText.KeepHiddenValues($"\"{Core.Redaction.SecretRedactor.Mask}\""),
                         ["wrap"] = true,
                         ["isSubtle"] = true,
                         ["size"] = "Small",
