@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Policy;
 
@@ -88,6 +91,29 @@ internal static class ApprovalText
     /// <summary>"Nobody has decided on t yet; it expires 10:30 UTC (in 5m).", with <paramref name="tool"/> and <paramref name="expires"/> as the channel shows them.</summary>
     public static string Reminder(string tool, string expires, DateTimeOffset expiresAt, DateTimeOffset now) =>
         $"Nobody has decided on {tool} yet; it expires {expires} ({Until(expiresAt, now)}).";
+
+    private static readonly JsonSerializerOptions PrettyJson = new()
+    {
+        WriteIndented = true,
+        // Read on a card, not embedded in HTML: quotes, < and non-ASCII stay as typed rather than \u escapes.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// Arguments (JSON text) indented to read on a card; <paramref name="whenNull"/> for a JSON null,
+    /// and null when the text is not JSON (each channel decides what to show then).
+    /// </summary>
+    public static string? Pretty(string json, string whenNull = "null")
+    {
+        try
+        {
+            return JsonNode.Parse(json)?.ToJsonString(PrettyJson) ?? whenNull;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>"10:30 UTC" on the same UTC day as <paramref name="now"/>, else "2025-06-03 10:30 UTC".</summary>
     public static string Clock(DateTimeOffset at, DateTimeOffset now)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Core.Approvals;
@@ -169,21 +168,8 @@ internal static class SlackCard
         },
     };
 
-    private static string Pretty(string json)
-    {
-        try
-        {
-            return JsonNode.Parse(json)?.ToJsonString(new JsonSerializerOptions
-            {
-                WriteIndented = true,
-                Encoder = SlackApiClient.JsonOptions.Encoder,
-            }) ?? "null";
-        }
-        catch (JsonException)
-        {
-            return json;
-        }
-    }
+    /// <summary>Indented; shown as sent when it is not JSON.</summary>
+    private static string Pretty(string json) => ApprovalText.Pretty(json) ?? json;
 
     internal static string Arguments(string redactedArguments)
     {

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Core.Approvals;
@@ -34,12 +32,6 @@ internal static class TeamsCard
     internal const int MaxArgumentChars = 4000;
     internal const int MaxArgumentLines = 40;
     private const int MaxArgumentLineChars = 400;
-
-    private static readonly JsonSerializerOptions PrettyJson = new()
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
 
     /// <summary>The interactive card of a pending approval: facts, whether the agent waits, redacted arguments, a reason input, Approve / Deny / Withdraw.</summary>
     public static JsonObject Approval(ApprovalView view, DateTimeOffset now, string? notice = null)
@@ -246,20 +238,9 @@ internal static class TeamsCard
     }
 
     /// <summary>The arguments to edit, pretty-printed; null when they are too long for the input.</summary>
-    private static string? EditableText(string redactedArguments)
-    {
-        string pretty;
-        try
-        {
-            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "{}";
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-
-        return pretty.Length <= MaxEditLength ? pretty : null;
-    }
+    private static string? EditableText(string redactedArguments) =>
+        // JSON null: the edit starts from an empty object.
+        ApprovalText.Pretty(redactedArguments, whenNull: "{}") is { Length: <= MaxEditLength } pretty ? pretty : null;
 
     /// <summary>"Edit, then approve": a card that opens with the arguments in an input and its own approve button.</summary>
     private static JsonObject EditAction(Guid approvalId, string arguments)
@@ -302,16 +283,7 @@ internal static class TeamsCard
     /// <summary>Pretty-printed redacted arguments, cut to keep the activity far below the Connector's ~40 KB limit.</summary>
     internal static IReadOnlyList<string> ArgumentLines(string redactedArguments, out bool truncated)
     {
-        string pretty;
-        try
-        {
-            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "null";
-        }
-        catch (JsonException)
-        {
-            pretty = redactedArguments;
-        }
-
+        var pretty = ApprovalText.Pretty(redactedArguments) ?? redactedArguments;
         truncated = false;
         var lines = new List<string>();
         var total = 0;
