@@ -169,7 +169,7 @@ internal static class SlackStatusMessage
                 + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
                 + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n"
-                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short(webhooks, 400)}\n" : "");
+                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short("webhooks: " + webhooks, 400)}\n" : "");
             if (lines.Length + line.Length > MaxSectionChars)
             {
                 lines.Append("…");

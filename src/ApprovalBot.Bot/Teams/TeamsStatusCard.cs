@@ -48,7 +48,7 @@ internal static class TeamsStatusCard
             facts.Add(("Pending here", beat.PendingCount.ToString(CultureInfo.InvariantCulture)));
             if (WebhookStatusText.Describe(beat) is { } webhooks)
             {
-                facts.Add(("Webhooks", Truncate(webhooks["webhooks: ".Length..], 400)));
+                facts.Add(("Webhooks", Truncate(webhooks, 400)));
             }
 
             facts.Add(("Policy today", $"allowed {beat.Today.Allowed}, denied {beat.Today.DeniedByPolicy}, rate-limited {beat.Today.RateLimited}, held for approval {beat.Today.HeldForApproval}"));
