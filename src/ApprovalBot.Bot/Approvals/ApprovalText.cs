@@ -1,5 +1,9 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApprovalBot.Core.Approvals;
+using ApprovalBot.Core.Policy;
 
 namespace ApprovalBot.Bot.Approvals;
 
@@ -53,6 +57,62 @@ internal static class ApprovalText
             ApprovalStatus.Cancelled => "Withdrawn by the agent.",
             _ => view.Status.ToString(),
         };
+    }
+
+    /// <summary>Whether a grant (or the one an approval would give) covers only calls with the same arguments.</summary>
+    public static bool CoversSameArguments(string? grantScope) => grantScope == GrantScope.Arguments.ToWireName();
+
+    /// <summary>"same arguments only" or "any arguments": what an active grant covers, in a grant list.</summary>
+    public static string GrantScopeWords(string? grantScope) => CoversSameArguments(grantScope) ? "same arguments only" : "any arguments";
+
+    /// <summary>The grant list when it is empty.</summary>
+    public const string NoActiveGrant = "No grant is active: every guarded call asks for approval.";
+
+    /// <summary>The heading of a card approved for a while (a grant was given).</summary>
+    public const string ApprovedForAWhile = "Approved for a while";
+
+    /// <summary>
+    /// "later calls of a to t [with these arguments] run without asking until 10:30 UTC.": what follows
+    /// "Approved for a while: ", with <paramref name="agent"/>, <paramref name="tool"/> and <paramref name="until"/> as the channel shows them.
+    /// </summary>
+    public static string GrantLetsThrough(string agent, string tool, string? grantScope, string until) =>
+        $"later calls of {agent} to {tool}{(CoversSameArguments(grantScope) ? " with these arguments" : "")} run without asking until {until}.";
+
+    /// <summary>The heading of the arguments that ran when the approver changed them.</summary>
+    public const string ApprovedWithChangedArguments = "Approved with changed arguments";
+
+    /// <summary>What follows <see cref="ApprovedWithChangedArguments"/>: masked values in the edit are the original's.</summary>
+    public const string HiddenValuesUnchanged = "(hidden values unchanged)";
+
+    /// <summary>The edit dialog's hint after its first sentence, with <paramref name="mask"/> as the channel shows the mask.</summary>
+    public static string KeepHiddenValues(string mask) =>
+        $"Leave {mask} as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy.";
+
+    /// <summary>"Nobody has decided on t yet; it expires 10:30 UTC (in 5m).", with <paramref name="tool"/> and <paramref name="expires"/> as the channel shows them.</summary>
+    public static string Reminder(string tool, string expires, DateTimeOffset expiresAt, DateTimeOffset now) =>
+        $"Nobody has decided on {tool} yet; it expires {expires} ({Until(expiresAt, now)}).";
+
+    private static readonly JsonSerializerOptions PrettyJson = new()
+    {
+        WriteIndented = true,
+        // Read on a card, not embedded in HTML: quotes, < and non-ASCII stay as typed rather than \u escapes.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// Arguments (JSON text) indented to read on a card; <paramref name="whenNull"/> for a JSON null,
+    /// and null when the text is not JSON (each channel decides what to show then).
+    /// </summary>
+    public static string? Pretty(string json, string whenNull = "null")
+    {
+        try
+        {
+            return JsonNode.Parse(json)?.ToJsonString(PrettyJson) ?? whenNull;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>"10:30 UTC" on the same UTC day as <paramref name="now"/>, else "2025-06-03 10:30 UTC".</summary>

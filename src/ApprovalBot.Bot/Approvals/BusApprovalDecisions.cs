@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using ApprovalBot.Core.Approvals;
 using ApprovalBot.Core.Contracts;
 using ApprovalBot.Core.Redaction;
 using MassTransit;
@@ -49,26 +48,14 @@ internal sealed class BusApprovalDecisions(IBus bus, IApprovalReadModel readMode
 
     /// <summary>
     /// Checked before the edit travels: a JSON object, with nothing in it that looks like a secret
-    /// (the gateway checks again, with the policy's own redaction rules).
+    /// (the gateway checks again, with the policy's own redaction rules). The checks are
+    /// <see cref="ArgumentEdit.Check"/>; the wording is the bot's own (it names no path).
     /// </summary>
-    internal static string? EditProblem(string edit)
+    internal static string? EditProblem(string edit) => ArgumentEdit.Check(edit, new SecretRedactor()) switch
     {
-        try
-        {
-            using var document = JsonDocument.Parse(edit);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return "the edited arguments must be a JSON object";
-            }
-
-            var compact = JsonSerializer.Serialize(document.RootElement);
-            return JsonNode.DeepEquals(JsonNode.Parse(compact), JsonNode.Parse(new SecretRedactor().RedactToJson(document.RootElement)))
-                ? null
-                : $"something in the edit looks like a secret; secrets cannot be entered in an edit (leave \"{SecretRedactor.Mask}\" where the card shows it)";
-        }
-        catch (JsonException e)
-        {
-            return $"the edited arguments are not valid JSON ({e.Message})";
-        }
-    }
+        null => null,
+        { Refusal: ArgumentEditRefusal.NotJson, Detail: var message } => $"the edited arguments are not valid JSON ({message})",
+        { Refusal: ArgumentEditRefusal.NotObject } => "the edited arguments must be a JSON object",
+        _ => $"something in the edit looks like a secret; secrets cannot be entered in an edit (leave \"{SecretRedactor.Mask}\" where the card shows it)",
+    };
 }

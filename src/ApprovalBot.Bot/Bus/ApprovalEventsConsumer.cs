@@ -149,14 +149,17 @@ internal sealed class ApprovalEventsConsumer(
             return;
         }
 
-        await ForEachChannelAsync(context.Message.ApprovalId, (c, v, ct) =>
+        await ForEachChannelAsync(view, (c, v, ct) =>
             c is IEscalationChannel escalation ? escalation.RemindAsync(v, context.Message.ExpiresAt, ct) : Task.CompletedTask, context.CancellationToken);
     }
 
     /// <summary>Runs <paramref name="action"/> on every channel with the approval as the read model now has it.</summary>
-    private async Task ForEachChannelAsync(Guid approvalId, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
+    private async Task ForEachChannelAsync(Guid approvalId, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken) =>
+        await ForEachChannelAsync((await store.GetAsync(approvalId, cancellationToken))!, action, cancellationToken);
+
+    /// <summary>Runs <paramref name="action"/> on every channel with <paramref name="view"/>, already read by the caller.</summary>
+    private async Task ForEachChannelAsync(ApprovalView view, Func<IApprovalChannel, ApprovalView, CancellationToken, Task> action, CancellationToken cancellationToken)
     {
-        var view = (await store.GetAsync(approvalId, cancellationToken))!;
         // One channel failing (Slack down) must not keep the others (Teams, console) from their cards.
         await Task.WhenAll(channels.Select(async channel =>
         {

@@ -135,23 +135,7 @@ internal sealed class SlackApprovalChannel(
             var text = succeeded
                 ? "Executed: succeeded"
                 : $"Execution failed: {SlackText.Short(string.IsNullOrWhiteSpace(approval.ExecutionSummary) ? "no details" : approval.ExecutionSummary, 2000)}";
-            foreach (var reference in references.Distinct(StringComparer.Ordinal))
-            {
-                if (SlackMessageRef.Parse(reference) is not { } message)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    // A thread reply is not idempotent: only the client's 429 handling retries it.
-                    await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SlackApiException e)
-                {
-                    SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
-                }
-            }
+            await ReplyAsync(approval, references, text, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -171,7 +155,7 @@ internal sealed class SlackApprovalChannel(
     public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         ThreadReplyAsync(
             approval,
-            $":alarm_clock: Nobody has decided on `{SlackText.Short(approval.Request.Tool, 200)}` yet; it expires {SlackText.Date(expiresAt)} ({ApprovalText.Until(expiresAt, timeProvider.GetUtcNow())}).",
+            $":alarm_clock: {ApprovalText.Reminder($"`{SlackText.Short(approval.Request.Tool, 200)}`", SlackText.Date(expiresAt), expiresAt, timeProvider.GetUtcNow())}",
             cancellationToken);
 
     private async Task ThreadReplyAsync(ApprovalView approval, string text, CancellationToken cancellationToken)
@@ -180,27 +164,34 @@ internal sealed class SlackApprovalChannel(
         {
             await using var scope = scopes.CreateAsyncScope();
             var cards = scope.ServiceProvider.GetRequiredService<ICardReferences>();
-            foreach (var reference in (await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
-            {
-                if (SlackMessageRef.Parse(reference) is not { } message)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    // A thread reply is not idempotent: only the client's 429 handling retries it.
-                    await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SlackApiException e)
-                {
-                    SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
-                }
-            }
+            var references = await cards.GetAsync(approval.Id, ChannelName, cancellationToken).ConfigureAwait(false);
+            await ReplyAsync(approval, references, text, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             SlackLog.ThreadReplyFailed(logger, approval.Id, "*", e.GetType().Name);
+        }
+    }
+
+    /// <summary>Posts <paramref name="text"/> once in the thread of each card; a reply that fails is logged and the rest still go out.</summary>
+    private async Task ReplyAsync(ApprovalView approval, IReadOnlyList<string> references, string text, CancellationToken cancellationToken)
+    {
+        foreach (var reference in references.Distinct(StringComparer.Ordinal))
+        {
+            if (SlackMessageRef.Parse(reference) is not { } message)
+            {
+                continue;
+            }
+
+            try
+            {
+                // A thread reply is not idempotent: only the client's 429 handling retries it.
+                await api.PostMessageAsync(message.Channel, text, null, message.Ts, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SlackApiException e)
+            {
+                SlackLog.ThreadReplyFailed(logger, approval.Id, reference, e.Error);
+            }
         }
     }
 

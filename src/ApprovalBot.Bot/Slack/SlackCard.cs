@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Core.Approvals;
@@ -67,14 +66,13 @@ internal static class SlackCard
             blocks.Add(Section(Outcome(approval, now), SlackActionIds.OutcomeBlock));
             if (approval.EditedArguments is { } edited)
             {
-                blocks.Add(Section($"*Approved with changed arguments* (hidden values unchanged)\n```{Arguments(edited)}```", SlackActionIds.EditedBlock));
+                blocks.Add(Section($"*{ApprovalText.ApprovedWithChangedArguments}* {ApprovalText.HiddenValuesUnchanged}\n```{Arguments(edited)}```", SlackActionIds.EditedBlock));
             }
 
             if (approval.GrantUntil is { } until && approval.GrantId is { } grantId)
             {
-                var what = request.GrantScope == "arguments" ? "with these arguments " : "";
                 blocks.Add(Section(
-                    $":stopwatch: *Approved for a while*: later calls of {Short(request.Agent, MaxNameChars)} to `{Short(request.Tool, MaxNameChars)}` {what}run without asking until {Date(until)}.\n"
+                    $":stopwatch: *{ApprovalText.ApprovedForAWhile}*: {ApprovalText.GrantLetsThrough(Short(request.Agent, MaxNameChars), $"`{Short(request.Tool, MaxNameChars)}`", request.GrantScope, Date(until))}\n"
                     + $"Grant `{grantId}` · revoke with `/policy revoke {grantId}`",
                     SlackActionIds.GrantBlock));
             }
@@ -122,7 +120,7 @@ internal static class SlackCard
             ["blocks"] = new JsonArray
             {
                 Section($"Change the arguments of `{Short(approval.Request.Tool, MaxNameChars)}` requested by {Short(approval.Request.Agent, MaxNameChars)}, then approve. "
-                    + $"Leave `{Core.Redaction.SecretRedactor.Mask}` as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy."),
+                    + ApprovalText.KeepHiddenValues($"`{Core.Redaction.SecretRedactor.Mask}`")),
                 new JsonObject
                 {
                     ["type"] = "input",
@@ -170,21 +168,8 @@ internal static class SlackCard
         },
     };
 
-    private static string Pretty(string json)
-    {
-        try
-        {
-            return JsonNode.Parse(json)?.ToJsonString(new JsonSerializerOptions
-            {
-                WriteIndented = true,
-                Encoder = SlackApiClient.JsonOptions.Encoder,
-            }) ?? "null";
-        }
-        catch (JsonException)
-        {
-            return json;
-        }
-    }
+    /// <summary>Indented; shown as sent when it is not JSON.</summary>
+    private static string Pretty(string json) => ApprovalText.Pretty(json) ?? json;
 
     internal static string Arguments(string redactedArguments)
     {
@@ -276,7 +261,7 @@ internal static class SlackCard
 
         // After "Approve once": one button per duration the rule offers.
         var agent = Plain(approval.Request.Agent, 60);
-        var scope = approval.Request.GrantScope == "arguments" ? " with these arguments" : "";
+        var scope = ApprovalText.CoversSameArguments(approval.Request.GrantScope) ? " with these arguments" : "";
         var elements = actions["elements"]!.AsArray();
         for (var i = 0; i < grants.Count; i++)
         {

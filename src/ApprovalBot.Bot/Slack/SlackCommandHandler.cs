@@ -52,8 +52,7 @@ internal sealed class SlackCommandHandler(IServiceScopeFactory scopes, IOptions<
                         await using var scope = scopes.CreateAsyncScope();
                         var grants = scope.ServiceProvider.GetRequiredService<IGrantReadModel>();
                         var now = time.GetUtcNow();
-                        var list = await grants.ListGrantsAsync(activeOnly: true, now, PendingShown, budget.Token).ConfigureAwait(false);
-                        var total = list.Count < PendingShown ? list.Count : await grants.CountActiveGrantsAsync(now, budget.Token).ConfigureAwait(false);
+                        var (list, total) = await grants.ListActiveGrantsAsync(now, PendingShown, budget.Token).ConfigureAwait(false);
                         return SlackStatusMessage.GrantList(list, total, now, name);
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)

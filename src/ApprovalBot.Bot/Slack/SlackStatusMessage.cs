@@ -87,14 +87,13 @@ internal static class SlackStatusMessage
         var lines = new StringBuilder($"*Active grants* — {total}\n");
         if (total == 0 && grants.Count == 0)
         {
-            lines.Append("No grant is active: every guarded call asks for approval.");
+            lines.Append(ApprovalText.NoActiveGrant);
         }
 
         return List(lines, grants.Select(g =>
         {
             var grant = g.Grant;
-            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
-            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({scope}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
+            return $"• `{Short(grant.Tool, 100)}` for {Short(grant.Agent, 80)} ({ApprovalText.GrantScopeWords(grant.Scope)}) — until {Date(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {Who(grant.GrantedBy)} · `{grant.GrantId}`\n";
         }), total - grants.Count);
     }
 
@@ -170,7 +169,7 @@ internal static class SlackStatusMessage
                 + (beat.PolicyLoadedAt is { } loaded ? $", loaded {Date(loaded)}" : "");
             var line = $"{(gateway.Online ? ":large_green_circle:" : ":red_circle: offline,")} *{Short(beat.Instance, 80)}* v{Short(beat.Version, 40)} — last seen {Date(gateway.LastSeen)}\n"
                 + $"    upstreams: {upstreams}\n    {policy}; {beat.PendingCount} pending\n"
-                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short(webhooks, 400)}\n" : "");
+                + (WebhookStatusText.Describe(beat) is { } webhooks ? $"    {Short("webhooks: " + webhooks, 400)}\n" : "");
             if (lines.Length + line.Length > MaxSectionChars)
             {
                 lines.Append("…");

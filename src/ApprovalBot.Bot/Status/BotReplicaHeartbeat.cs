@@ -13,7 +13,7 @@ internal sealed partial class BotReplicaHeartbeat(BotStore store, TimeProvider t
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
     /// <summary>Three missed beats: shown offline (as gateways are).</summary>
-    public static readonly TimeSpan OfflineAfter = TimeSpan.FromSeconds(35);
+    public static readonly TimeSpan OfflineAfter = HeartbeatTracker.DefaultOfflineAfter;
 
     /// <summary>Replicas silent this long are no longer listed (a replaced container's id stays away).</summary>
     public static readonly TimeSpan ListedFor = TimeSpan.FromHours(1);
@@ -30,34 +30,29 @@ internal sealed partial class BotReplicaHeartbeat(BotStore store, TimeProvider t
         var startedAt = time.GetUtcNow();
         using var timer = new PeriodicTimer(Interval, time);
         var beats = 0;
-        do
-        {
-            try
-            {
-                await store.BeatAsync(startedAt, stoppingToken);
-                // Now and then, not every beat: old rows only lengthen the table.
-                if (beats++ % 360 == 0)
-                {
-                    await store.ForgetReplicasAsync(time.GetUtcNow() - ForgetAfter, stoppingToken);
-                }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogBeatFailed(logger, store.Replica, e.Message);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
         try
         {
-            return await timer.WaitForNextTickAsync(stoppingToken);
+            do
+            {
+                try
+                {
+                    await store.BeatAsync(startedAt, stoppingToken);
+                    // Now and then, not every beat: old rows only lengthen the table.
+                    if (beats++ % 360 == 0)
+                    {
+                        await store.ForgetReplicasAsync(time.GetUtcNow() - ForgetAfter, stoppingToken);
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogBeatFailed(logger, store.Replica, e.Message);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return false;
+            // Stopping: the beats end here.
         }
     }
 

@@ -9,8 +9,11 @@ public sealed class HeartbeatTracker(TimeProvider time) : IConsumer<GatewayHeart
 {
     private readonly ConcurrentDictionary<string, (GatewayHeartbeat Heartbeat, DateTimeOffset ReceivedAt)> _latest = new(StringComparer.Ordinal);
 
+    /// <summary>Three missed beats: a gateway (or bot replica) silent for longer than this is shown offline.</summary>
+    public static readonly TimeSpan DefaultOfflineAfter = TimeSpan.FromSeconds(35);
+
     /// <summary>A gateway silent for longer than this is shown offline.</summary>
-    public TimeSpan OfflineAfter { get; init; } = TimeSpan.FromSeconds(35);
+    public TimeSpan OfflineAfter { get; init; } = DefaultOfflineAfter;
 
     public Task Consume(ConsumeContext<GatewayHeartbeat> context)
     {

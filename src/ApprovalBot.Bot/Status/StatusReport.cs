@@ -15,8 +15,7 @@ internal sealed class StatusReport(BotStore store, HeartbeatTracker heartbeats, 
         var awaiting = await store.ListAwaitingCollectionAsync(pendingLimit, cancellationToken);
         var awaitingTotal = awaiting.Count < pendingLimit ? awaiting.Count : await store.CountAwaitingCollectionAsync(cancellationToken);
         var resolved = await store.CountResolvedSinceAsync(midnight, cancellationToken);
-        var grants = await store.ListGrantsAsync(activeOnly: true, now, pendingLimit, cancellationToken);
-        var grantsTotal = grants.Count < pendingLimit ? grants.Count : await store.CountActiveGrantsAsync(now, cancellationToken);
+        var (grants, grantsTotal) = await store.ListActiveGrantsAsync(now, pendingLimit, cancellationToken);
         var gateways = heartbeats.Snapshot();
         // Only a shared store knows the other bot replicas; with SQLite this bot is the only one.
         var bots = store.Shared ? await store.ListReplicasAsync(now - BotReplicaHeartbeat.ListedFor, BotReplicaHeartbeat.OfflineAfter, cancellationToken) : [];

@@ -3,7 +3,10 @@ using ApprovalBot.Core.Contracts;
 
 namespace ApprovalBot.Bot.Status;
 
-/// <summary>One plain-text line about a gateway's outbound webhooks for <c>/policy status</c> (channels escape it).</summary>
+/// <summary>
+/// One plain-text line about a gateway's outbound webhooks for <c>/policy status</c>, without a label:
+/// Slack puts "webhooks: " before it, Teams shows it as the Webhooks fact (channels escape it).
+/// </summary>
 public static class WebhookStatusText
 {
     /// <summary>Null when the gateway has no webhooks (or predates them).</summary>
@@ -17,10 +20,10 @@ public static class WebhookStatusText
         var troubled = webhooks.Where(w => w.Failing || w.GivenUp > 0).ToList();
         if (troubled.Count == 0)
         {
-            return $"webhooks: {webhooks.Count} ok";
+            return $"{webhooks.Count} ok";
         }
 
-        return "webhooks: " + string.Join("; ", troubled.Select(w =>
+        return string.Join("; ", troubled.Select(w =>
         {
             var parts = new List<string>();
             if (w.Failing)

@@ -65,6 +65,12 @@ internal sealed partial class BotStore
         return rows.Select(r => r.ToView()).ToList();
     }
 
+    public async Task<(IReadOnlyList<GrantView> Shown, int Total)> ListActiveGrantsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var shown = await ListGrantsAsync(activeOnly: true, now, limit, cancellationToken);
+        return (shown, shown.Count < limit ? shown.Count : await CountActiveGrantsAsync(now, cancellationToken));
+    }
+
     public async Task<int> CountActiveGrantsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);

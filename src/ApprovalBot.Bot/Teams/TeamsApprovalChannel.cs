@@ -80,24 +80,11 @@ internal sealed class TeamsApprovalChannel(
         var outcome = approval.Succeeded == false || approval.Status == ApprovalStatus.ExecutionFailed
             ? $"⚠️ {approval.Request.Tool} was approved, but the call failed upstream: {approval.ExecutionSummary ?? "no details"}"
             : $"✅ {approval.Request.Tool} ran upstream: {approval.ExecutionSummary ?? "done"}";
-        foreach (var reference in await ReferencesAsync(approval, cancellationToken))
-        {
-            try
-            {
-                var reply = new JsonObject
-                {
-                    ["type"] = "message",
-                    ["text"] = outcome.Length > 2000 ? outcome[..2000] + "…" : outcome,
-                    ["textFormat"] = "plain",
-                    ["replyToId"] = reference.ActivityId,
-                };
-                await connector.SendToConversationAsync(reference.ServiceUrl, reference.ConversationId, reply, cancellationToken);
-            }
-            catch (Exception exception) when (TeamsConnectorClient.IsFailure(exception, cancellationToken))
-            {
-                Report(exception, "reply with the execution outcome", approval);
-            }
-        }
+        await ReplyInThreadAsync(
+            approval,
+            PlainMessage(outcome.Length > 2000 ? outcome[..2000] + "…" : outcome),
+            "reply with the execution outcome",
+            cancellationToken);
     }
 
     /// <summary>A card in the approval's thread that mentions the Teams users it was escalated to.</summary>
@@ -124,14 +111,17 @@ internal sealed class TeamsApprovalChannel(
     public Task RemindAsync(ApprovalView approval, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         ReplyInThreadAsync(
             approval,
-            new JsonObject
-            {
-                ["type"] = "message",
-                ["text"] = $"⏰ Nobody has decided on {approval.Request.Tool} yet; it expires {TeamsText.Time(expiresAt)} ({ApprovalText.Until(expiresAt, time.GetUtcNow())}).",
-                ["textFormat"] = "plain",
-            },
+            PlainMessage($"⏰ {ApprovalText.Reminder(approval.Request.Tool, TeamsText.Time(expiresAt), expiresAt, time.GetUtcNow())}"),
             "post the reminder",
             cancellationToken);
+
+    /// <summary>A plain-text message activity for a thread reply (ReplyInThreadAsync adds replyToId).</summary>
+    private static JsonObject PlainMessage(string text) => new()
+    {
+        ["type"] = "message",
+        ["text"] = text,
+        ["textFormat"] = "plain",
+    };
 
     private async Task ReplyInThreadAsync(ApprovalView approval, JsonObject activity, string operation, CancellationToken cancellationToken)
     {

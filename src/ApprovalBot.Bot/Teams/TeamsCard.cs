@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ApprovalBot.Bot.Approvals;
 using ApprovalBot.Core.Approvals;
@@ -34,12 +32,6 @@ internal static class TeamsCard
     internal const int MaxArgumentChars = 4000;
     internal const int MaxArgumentLines = 40;
     private const int MaxArgumentLineChars = 400;
-
-    private static readonly JsonSerializerOptions PrettyJson = new()
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
 
     /// <summary>The interactive card of a pending approval: facts, whether the agent waits, redacted arguments, a reason input, Approve / Deny / Withdraw.</summary>
     public static JsonObject Approval(ApprovalView view, DateTimeOffset now, string? notice = null)
@@ -87,7 +79,7 @@ internal static class TeamsCard
         if (grants.Count > 0)
         {
             // "Approve for …" in their own action set: a card (and an action set) shows at most five actions.
-            var scope = request.GrantScope == "arguments" ? " with the same arguments" : "";
+            var scope = ApprovalText.CoversSameArguments(request.GrantScope) ? " with the same arguments" : "";
             body.Add(Literal($"\"Approve for …\" also lets later calls of {request.Agent} to {request.Tool}{scope} run without asking until then (revocable: \"policy grants\").", italic: true, size: "Small"));
             var approveFor = new JsonArray();
             foreach (var duration in grants)
@@ -163,8 +155,7 @@ internal static class TeamsCard
 
         if (view.GrantUntil is { } until)
         {
-            var scope = request.GrantScope == "arguments" ? " with these arguments" : "";
-            body.Add(Literal($"⏱ Approved for a while: later calls of {request.Agent} to {request.Tool}{scope} run without asking until {Time(until)}.", bold: true));
+            body.Add(Literal($"⏱ {ApprovalText.ApprovedForAWhile}: {ApprovalText.GrantLetsThrough(request.Agent, request.Tool, request.GrantScope, Time(until))}", bold: true));
         }
 
         var facts = new List<(string, string)>
@@ -201,7 +192,7 @@ internal static class TeamsCard
 
         if (view.EditedArguments is { } edited)
         {
-            body.Add(Literal($"✏️ Approved with changed arguments (hidden values unchanged): {edited}", bold: true));
+            body.Add(Literal($"✏️ {ApprovalText.ApprovedWithChangedArguments} {ApprovalText.HiddenValuesUnchanged}: {edited}", bold: true));
         }
 
         if (!string.IsNullOrWhiteSpace(view.ExecutionSummary))
@@ -247,20 +238,9 @@ internal static class TeamsCard
     }
 
     /// <summary>The arguments to edit, pretty-printed; null when they are too long for the input.</summary>
-    private static string? EditableText(string redactedArguments)
-    {
-        string pretty;
-        try
-        {
-            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "{}";
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-
-        return pretty.Length <= MaxEditLength ? pretty : null;
-    }
+    private static string? EditableText(string redactedArguments) =>
+        // JSON null: the edit starts from an empty object.
+        ApprovalText.Pretty(redactedArguments, whenNull: "{}") is { Length: <= MaxEditLength } pretty ? pretty : null;
 
     /// <summary>"Edit, then approve": a card that opens with the arguments in an input and its own approve button.</summary>
     private static JsonObject EditAction(Guid approvalId, string arguments)
@@ -280,7 +260,7 @@ internal static class TeamsCard
                     new JsonObject
                     {
                         ["type"] = "TextBlock",
-                        ["text"] = "Change the arguments, then approve. Leave \"[redacted]\" as it is: the hidden value is kept. The gateway checks the edit against the tool's schema and the policy.",
+                        ["text"] = "Change the arguments, then approve. " + ApprovalText.KeepHiddenValues($"\"{Core.Redaction.SecretRedactor.Mask}\""),
                         ["wrap"] = true,
                         ["isSubtle"] = true,
                         ["size"] = "Small",
@@ -303,16 +283,7 @@ internal static class TeamsCard
     /// <summary>Pretty-printed redacted arguments, cut to keep the activity far below the Connector's ~40 KB limit.</summary>
     internal static IReadOnlyList<string> ArgumentLines(string redactedArguments, out bool truncated)
     {
-        string pretty;
-        try
-        {
-            pretty = JsonNode.Parse(redactedArguments) is { } node ? node.ToJsonString(PrettyJson) : "null";
-        }
-        catch (JsonException)
-        {
-            pretty = redactedArguments;
-        }
-
+        var pretty = ApprovalText.Pretty(redactedArguments) ?? redactedArguments;
         truncated = false;
         var lines = new List<string>();
         var total = 0;

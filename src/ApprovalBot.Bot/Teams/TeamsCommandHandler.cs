@@ -40,8 +40,7 @@ internal sealed partial class TeamsCommandHandler(
                 break;
             case "policy grants" or "grants" when grants is not null:
                 var now = time.GetUtcNow();
-                var active = await grants.ListGrantsAsync(activeOnly: true, now, StatusPendingLimit, cancellationToken);
-                var total = active.Count < StatusPendingLimit ? active.Count : await grants.CountActiveGrantsAsync(now, cancellationToken);
+                var (active, total) = await grants.ListActiveGrantsAsync(now, StatusPendingLimit, cancellationToken);
                 card = TeamsStatusCard.Grants(active, total, now);
                 name = "policy grants";
                 break;

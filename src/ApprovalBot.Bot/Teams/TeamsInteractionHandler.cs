@@ -172,8 +172,7 @@ internal sealed class TeamsInteractionHandler(
             return (message, TeamsStatusCard.Grants([], 0, now, message));
         }
 
-        var active = await grantReadModel.ListGrantsAsync(activeOnly: true, now, TeamsCommandHandler.StatusPendingLimit, cancellationToken);
-        var total = active.Count < TeamsCommandHandler.StatusPendingLimit ? active.Count : await grantReadModel.CountActiveGrantsAsync(now, cancellationToken);
+        var (active, total) = await grantReadModel.ListActiveGrantsAsync(now, TeamsCommandHandler.StatusPendingLimit, cancellationToken);
         // The answer arrives before the gateway's GrantEnded reaches the read model: leave the revoked grant out already.
         var shown = active.Where(g => g.Id != grantId || !message.StartsWith("Grant revoked", StringComparison.Ordinal)).ToList();
         return (message, TeamsStatusCard.Grants(shown, total - (active.Count - shown.Count), now, message));

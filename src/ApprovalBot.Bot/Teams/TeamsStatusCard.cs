@@ -48,7 +48,7 @@ internal static class TeamsStatusCard
             facts.Add(("Pending here", beat.PendingCount.ToString(CultureInfo.InvariantCulture)));
             if (WebhookStatusText.Describe(beat) is { } webhooks)
             {
-                facts.Add(("Webhooks", Truncate(webhooks["webhooks: ".Length..], 400)));
+                facts.Add(("Webhooks", Truncate(webhooks, 400)));
             }
 
             facts.Add(("Policy today", $"allowed {beat.Today.Allowed}, denied {beat.Today.DeniedByPolicy}, rate-limited {beat.Today.RateLimited}, held for approval {beat.Today.HeldForApproval}"));
@@ -149,17 +149,16 @@ internal static class TeamsStatusCard
         body.Add(Label($"Active grants ({total})"));
         if (grants.Count == 0)
         {
-            body.Add(Note("No grant is active: every guarded call asks for approval."));
+            body.Add(Note(ApprovalText.NoActiveGrant));
             return;
         }
 
         foreach (var view in grants)
         {
             var grant = view.Grant;
-            var scope = grant.Scope == "arguments" ? "same arguments only" : "any arguments";
             var items = new JsonArray
             {
-                Literal($"• {grant.Tool} — agent {grant.Agent} ({scope}), until {Time(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {grant.GrantedBy.DisplayName} — {grant.GrantId}"),
+                Literal($"• {grant.Tool} — agent {grant.Agent} ({ApprovalText.GrantScopeWords(grant.Scope)}), until {Time(grant.ExpiresAt)} ({ApprovalText.Until(grant.ExpiresAt, now)}), given by {grant.GrantedBy.DisplayName} — {grant.GrantId}"),
             };
             if (withRevoke)
             {

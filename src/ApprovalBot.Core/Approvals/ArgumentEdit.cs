@@ -22,6 +22,23 @@ public sealed record ArgumentEditResult(
     public bool Succeeded => Error is null;
 }
 
+/// <summary>Which of the checks made before any merge an edit fails.</summary>
+public enum ArgumentEditRefusal
+{
+    /// <summary>The edit does not parse as JSON.</summary>
+    NotJson,
+
+    /// <summary>The edit parses, but not to a JSON object.</summary>
+    NotObject,
+
+    /// <summary>Something in the edit is what the redactor would mask: it was typed in.</summary>
+    LooksLikeSecret,
+}
+
+/// <summary>Why an edit is refused before any merge; each caller words it for its own reader.</summary>
+/// <param name="Detail">The parser's message (<see cref="ArgumentEditRefusal.NotJson"/>) or the path (<c>#/a/b</c>) of the first value that looks like a secret (<see cref="ArgumentEditRefusal.LooksLikeSecret"/>).</param>
+public sealed record ArgumentEditProblem(ArgumentEditRefusal Refusal, string Detail = "");
+
 /// <summary>
 /// "Edit, then approve": an approver changes the arguments they were shown (the redacted form).
 /// Values they could not see cannot be changed: wherever the original held a masked value, the
@@ -32,31 +49,26 @@ public sealed record ArgumentEditResult(
 /// </summary>
 public static class ArgumentEdit
 {
+    /// <summary>
+    /// The checks an edit must pass before it can be merged: it parses, is a JSON object, and holds
+    /// nothing <paramref name="redactor"/> would mask. Null when it passes.
+    /// </summary>
+    public static ArgumentEditProblem? Check(string edit, SecretRedactor redactor) => Read(edit, redactor).Problem;
+
     /// <param name="edit">The approver's arguments (a JSON object text).</param>
     /// <param name="redactedOriginal">The original arguments as the card showed them (the approval's stored redacted form).</param>
     /// <param name="original">The original arguments themselves (the agent's call, matching the approved digest); null at decision time.</param>
     public static ArgumentEditResult Apply(string edit, string redactedOriginal, IReadOnlyDictionary<string, JsonElement>? original, SecretRedactor redactor)
     {
-        JsonNode? edited;
-        try
+        var (editedObject, compact, problem) = Read(edit, redactor);
+        if (problem is not null || editedObject is null)
         {
-            edited = JsonNode.Parse(edit);
-        }
-        catch (JsonException e)
-        {
-            return Failed($"the edited arguments are not valid JSON: {e.Message}");
-        }
-
-        if (edited is not JsonObject editedObject)
-        {
-            return Failed("the edited arguments must be a JSON object");
-        }
-
-        var compact = editedObject.ToJsonString();
-        // Anything the redactor would mask now was typed in by the approver: refused, so no secret is stored or published.
-        if (FirstDifference(editedObject, JsonNode.Parse(redactor.RedactToJson(JsonSerializer.Deserialize<JsonElement>(compact))), "#") is { } secretPath)
-        {
-            return Failed($"{secretPath} looks like a secret; secrets cannot be entered in an edit (leave \"{SecretRedactor.Mask}\" where the card shows it)");
+            return Failed(problem switch
+            {
+                { Refusal: ArgumentEditRefusal.NotJson, Detail: var message } => $"the edited arguments are not valid JSON: {message}",
+                { Refusal: ArgumentEditRefusal.LooksLikeSecret, Detail: var path } => $"{path} looks like a secret; secrets cannot be entered in an edit (leave \"{SecretRedactor.Mask}\" where the card shows it)",
+                _ => "the edited arguments must be a JSON object",
+            });
         }
 
         var shown = JsonNode.Parse(redactedOriginal) as JsonObject ?? [];
@@ -72,6 +84,34 @@ public static class ArgumentEdit
         return new ArgumentEditResult(merged as JsonObject, compact, hidden, !JsonNode.DeepEquals(editedObject, shown), null);
 
         ArgumentEditResult Failed(string error) => new(null, "", [], false, error);
+    }
+
+    /// <summary>The edit parsed, and compact, when it passes <see cref="Check"/>; else why not.</summary>
+    private static (JsonObject? Edited, string Compact, ArgumentEditProblem? Problem) Read(string edit, SecretRedactor redactor)
+    {
+        JsonNode? edited;
+        try
+        {
+            edited = JsonNode.Parse(edit);
+        }
+        catch (JsonException e)
+        {
+            return (null, "", new(ArgumentEditRefusal.NotJson, e.Message));
+        }
+
+        if (edited is not JsonObject editedObject)
+        {
+            return (null, "", new(ArgumentEditRefusal.NotObject));
+        }
+
+        var compact = editedObject.ToJsonString();
+        // Anything the redactor would mask now was typed in by the approver: refused, so no secret is stored or published.
+        if (FirstDifference(editedObject, JsonNode.Parse(redactor.RedactToJson(JsonSerializer.Deserialize<JsonElement>(compact))), "#") is { } secretPath)
+        {
+            return (null, "", new(ArgumentEditRefusal.LooksLikeSecret, secretPath));
+        }
+
+        return (editedObject, compact, null);
     }
 
     private static JsonNode? Merge(JsonNode? edited, JsonNode? shown, JsonNode? original, string path, List<string> hidden, List<string> errors)

@@ -24,11 +24,11 @@ public sealed class WebhookStatusTests
     [Fact]
     public void Healthy_webhooks_are_counted_and_failing_ones_named_with_why_and_what_waits()
     {
-        Assert.Equal("webhooks: 2 ok", WebhookStatusText.Describe(Beat([
+        Assert.Equal("webhooks: 2 ok", "webhooks: " + WebhookStatusText.Describe(Beat([
             new WebhookHealth("pager", false, 0, 0, null, null, Now),
             new WebhookHealth("siem", false, 0, 0, null, null, null)])));
 
-        var text = WebhookStatusText.Describe(Beat([
+        var text = "webhooks: " + WebhookStatusText.Describe(Beat([
             new WebhookHealth("pager", true, 3, 0, "HTTP 500 Internal Server Error", Now.AddMinutes(-12), Now.AddHours(-1)),
             new WebhookHealth("siem", false, 0, 1, "no answer within 10 s", null, Now),
             new WebhookHealth("tickets", false, 0, 0, null, null, Now)]));
