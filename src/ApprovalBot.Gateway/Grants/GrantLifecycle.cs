@@ -62,6 +62,13 @@ public sealed partial class GrantLifecycle(
             return null; // built-in decisions (a require_approval default) never offer grants
         }
 
+        if (decision.Grants.Count == 0)
+        {
+            // No query: a grant was given under a rule offering grants, and the fingerprint covers the
+            // rule's "grants", so no grant can match a rule that offers none.
+            return null;
+        }
+
         foreach (var grant in await store.FindActiveGrantsAsync(agent, tool, time.GetUtcNow(), cancellationToken))
         {
             if (grant.Rule == decision.Rule
