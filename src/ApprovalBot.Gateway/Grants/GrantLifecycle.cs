@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ApprovalBot.Core.Approvals;
@@ -44,7 +43,7 @@ public sealed partial class GrantLifecycle(
     {
         audit.Record(new AuditEntry(
             grant.CreatedAt, "grant_created", grant.Agent, grant.Tool, grant.Rule,
-            $"for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)} until {Time(grant.ExpiresAt)}, scope {grant.Scope}",
+            $"for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)} until {AgentReplies.Time(grant.ExpiresAt)}, scope {grant.Scope}",
             Digest: grant.Digest, ApprovalId: grant.ApprovalId, Actor: grant.GrantedBy, Channel: grant.Channel, GrantId: grant.Id));
         LogGrantCreated(logger, grant.Id, grant.Tool, grant.Agent, grant.GrantedBy, grant.ExpiresAt);
         await PublishCreatedAsync(grant, cancellationToken);
@@ -88,7 +87,7 @@ public sealed partial class GrantLifecycle(
     {
         audit.Record(new AuditEntry(
             time.GetUtcNow(), "allowed_by_grant", call.Agent, call.Tool, call.Decision.Rule,
-            $"grant {grant.Id} given by {grant.GrantedByName} until {Time(grant.ExpiresAt)}",
+            $"grant {grant.Id} given by {grant.GrantedByName} until {AgentReplies.Time(grant.ExpiresAt)}",
             Digest: digest, ApprovalId: grant.ApprovalId, Actor: grant.GrantedBy, GrantId: grant.Id));
         LogAllowedByGrant(logger, call.Tool, call.Agent, grant.Id, grant.GrantedBy);
         var result = await execute(call.Arguments, cancellationToken);
@@ -209,7 +208,7 @@ public sealed partial class GrantLifecycle(
             await events.PublishGrantCreatedAsync(
                 new GrantCreated(
                     grant.Id, grant.ApprovalId, grant.Agent, grant.Tool, grant.Upstream, grant.Rule, grant.Scope, grant.Digest,
-                    ToApprover(grant.GrantedBy, grant.GrantedByName), grant.Channel, grant.CreatedAt, grant.ExpiresAt, grant.Revokers,
+                    ApprovalLifecycle.ToApprover(grant.GrantedBy, grant.GrantedByName), grant.Channel, grant.CreatedAt, grant.ExpiresAt, grant.Revokers,
                     events.GatewayAddress, grant.Instance),
                 cancellationToken);
             await store.MarkGrantPublishedAsync(grant.Id, ended: false, cancellationToken);
@@ -224,7 +223,7 @@ public sealed partial class GrantLifecycle(
     {
         try
         {
-            var by = grant.EndedBy is { } principal ? ToApprover(principal, grant.EndedByName) : null;
+            var by = grant.EndedBy is { } principal ? ApprovalLifecycle.ToApprover(principal, grant.EndedByName) : null;
             await events.PublishGrantEndedAsync(
                 new GrantEnded(grant.Id, grant.EndReason ?? GrantEndReasons.Expired, by, grant.EndComment, grant.EndedAt ?? time.GetUtcNow()), cancellationToken);
             await store.MarkGrantPublishedAsync(grant.Id, ended: true, cancellationToken);
@@ -237,16 +236,6 @@ public sealed partial class GrantLifecycle(
 
     private static bool SameDigest(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b));
-
-    private static Approver ToApprover(string principal, string? displayName)
-    {
-        var colon = principal.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0
-            ? new Approver("unknown", principal, displayName ?? principal)
-            : new Approver(principal[..colon], principal[(colon + 1)..], displayName ?? principal);
-    }
-
-    private static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     [LoggerMessage(EventName = "GrantCreated", Level = LogLevel.Information, Message = "Grant {GrantId}: {Tool} for agent {Agent} without approval until {ExpiresAt}, given by {Principal}")]
     private static partial void LogGrantCreated(ILogger logger, Guid grantId, string tool, string agent, string principal, DateTimeOffset expiresAt);

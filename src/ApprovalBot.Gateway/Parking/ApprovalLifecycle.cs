@@ -483,7 +483,8 @@ public sealed partial class ApprovalLifecycle(
 
     private static string Clock(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static Approver ToApprover(string principal, string? displayName)
+    /// <summary>A stored principal ("platform:user") and display name as an <see cref="Approver"/>; grants use it too.</summary>
+    internal static Approver ToApprover(string principal, string? displayName)
     {
         var colon = principal.IndexOf(':', StringComparison.Ordinal);
         return colon < 0
