@@ -114,20 +114,34 @@ public sealed partial class GrantLifecycle(
         var now = time.GetUtcNow();
         if (grant.EndedAt is null && grant.ExpiresAt <= now)
         {
+            // Past its expiry: ended by the sweep as expired, not revoked.
             await SweepAsync(cancellationToken);
             grant = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
         }
 
-        if (grant.EndedAt is null
-            && await store.TryEndGrantAsync(grant.Id, GrantEndReasons.Revoked, now, request.By.Principal, request.By.DisplayName, request.Comment, cancellationToken))
+        if (grant.EndedAt is not null)
         {
-            var ended = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
+            return AlreadyEnded(grant);
+        }
+
+        if (await store.TryEndGrantAsync(grant.Id, GrantEndReasons.Revoked, now, request.By.Principal, request.By.DisplayName, request.Comment, cancellationToken))
+        {
+            // What a re-read would return: only the end columns changed (nothing else of a grant is ever
+            // updated), the time in whole milliseconds as stored.
+            var ended = grant with
+            {
+                EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()),
+                EndReason = GrantEndReasons.Revoked,
+                EndedBy = request.By.Principal,
+                EndedByName = request.By.DisplayName,
+                EndComment = request.Comment,
+            };
             await AfterEndedAsync(ended, request.Channel, cancellationToken);
             return new(grant.Id, true, $"Grant revoked: calls of agent '{grant.Agent}' to {grant.Tool} ask for approval again.");
         }
 
-        var current = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
-        return new(grant.Id, false, $"This grant already ended ({Describe(current)}).");
+        // Ended just now by someone else: a re-read says how (an end is written once).
+        return AlreadyEnded(await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant);
     }
 
     /// <summary>Ends every open grant past its expiry (a usable grant is checked against the clock anyway).</summary>
@@ -176,6 +190,8 @@ public sealed partial class GrantLifecycle(
             }
         }
     }
+
+    private static GrantRevokeOutcome AlreadyEnded(GrantRecord grant) => new(grant.Id, false, $"This grant already ended ({Describe(grant)}).");
 
     public static bool MayRevoke(GrantRecord grant, Approver by) =>
         string.Equals(grant.GrantedBy, by.Principal, StringComparison.Ordinal) || ApprovalJudge.MayDecide(grant.Revokers, by);
