@@ -81,27 +81,12 @@ public sealed partial class CallEnforcement(
         // A guarded call that joins, collects or is told the outcome of its approval is not a new call:
         // only one that would open an approval counts, so the gate asks (Admit) just before opening one.
         var guarded = decision.Action == PolicyAction.RequireApproval && policy.Mode != PolicyMode.Shadow;
-        if (decision.RateLimit is { } limit && !guarded && !rateLimiter.TryAcquire(agent, decision.Rule, limit, out var retryAfter))
+        if (decision.RateLimit is { } limit && !guarded && RateLimited(limit) is { } limited && policy.Mode != PolicyMode.Shadow)
         {
-            Record(started, "rate_limited", agent, name, decision, arguments);
-            if (policy.Mode != PolicyMode.Shadow)
-            {
-                return AgentReplies.RateLimited(name, agent, decision, limit, retryAfter);
-            }
+            return limited; // in shadow mode only recorded
         }
 
-        Func<CallToolResult?>? admit = decision.RateLimit is { } guardedLimit && guarded
-            ? () =>
-            {
-                if (rateLimiter.TryAcquire(agent, decision.Rule, guardedLimit, out var wait))
-                {
-                    return null;
-                }
-
-                Record(started, "rate_limited", agent, name, decision, arguments);
-                return AgentReplies.RateLimited(name, agent, decision, guardedLimit, wait);
-            }
-            : null;
+        Func<CallToolResult?>? admit = decision.RateLimit is { } guardedLimit && guarded ? () => RateLimited(guardedLimit) : null;
 
         if (policy.Mode == PolicyMode.Shadow && decision.Action != PolicyAction.Allow)
         {
@@ -152,6 +137,18 @@ public sealed partial class CallEnforcement(
                         Forward(context, next, progress),
                         held.Token);
                 }
+        }
+
+        // Takes a slot of the rule's rate limit; out of slots: recorded, and the refusal for the agent.
+        CallToolResult? RateLimited(RateLimit rateLimit)
+        {
+            if (rateLimiter.TryAcquire(agent, decision.Rule, rateLimit, out var retryAfter))
+            {
+                return null;
+            }
+
+            Record(started, "rate_limited", agent, name, decision, arguments);
+            return AgentReplies.RateLimited(name, agent, decision, rateLimit, retryAfter);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ApprovalBot.Core.Approvals;
@@ -44,7 +43,7 @@ public sealed partial class GrantLifecycle(
     {
         audit.Record(new AuditEntry(
             grant.CreatedAt, "grant_created", grant.Agent, grant.Tool, grant.Rule,
-            $"for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)} until {Time(grant.ExpiresAt)}, scope {grant.Scope}",
+            $"for {PolicyDuration.Format(grant.ExpiresAt - grant.CreatedAt)} until {AgentReplies.Time(grant.ExpiresAt)}, scope {grant.Scope}",
             Digest: grant.Digest, ApprovalId: grant.ApprovalId, Actor: grant.GrantedBy, Channel: grant.Channel, GrantId: grant.Id));
         LogGrantCreated(logger, grant.Id, grant.Tool, grant.Agent, grant.GrantedBy, grant.ExpiresAt);
         await PublishCreatedAsync(grant, cancellationToken);
@@ -60,6 +59,13 @@ public sealed partial class GrantLifecycle(
         if (decision.Fingerprint.Length == 0)
         {
             return null; // built-in decisions (a require_approval default) never offer grants
+        }
+
+        if (decision.Grants.Count == 0)
+        {
+            // No query: a grant was given under a rule offering grants, and the fingerprint covers the
+            // rule's "grants", so no grant can match a rule that offers none.
+            return null;
         }
 
         foreach (var grant in await store.FindActiveGrantsAsync(agent, tool, time.GetUtcNow(), cancellationToken))
@@ -81,7 +87,7 @@ public sealed partial class GrantLifecycle(
     {
         audit.Record(new AuditEntry(
             time.GetUtcNow(), "allowed_by_grant", call.Agent, call.Tool, call.Decision.Rule,
-            $"grant {grant.Id} given by {grant.GrantedByName} until {Time(grant.ExpiresAt)}",
+            $"grant {grant.Id} given by {grant.GrantedByName} until {AgentReplies.Time(grant.ExpiresAt)}",
             Digest: digest, ApprovalId: grant.ApprovalId, Actor: grant.GrantedBy, GrantId: grant.Id));
         LogAllowedByGrant(logger, call.Tool, call.Agent, grant.Id, grant.GrantedBy);
         var result = await execute(call.Arguments, cancellationToken);
@@ -108,20 +114,34 @@ public sealed partial class GrantLifecycle(
         var now = time.GetUtcNow();
         if (grant.EndedAt is null && grant.ExpiresAt <= now)
         {
+            // Past its expiry: ended by the sweep as expired, not revoked.
             await SweepAsync(cancellationToken);
             grant = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
         }
 
-        if (grant.EndedAt is null
-            && await store.TryEndGrantAsync(grant.Id, GrantEndReasons.Revoked, now, request.By.Principal, request.By.DisplayName, request.Comment, cancellationToken))
+        if (grant.EndedAt is not null)
         {
-            var ended = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
+            return AlreadyEnded(grant);
+        }
+
+        if (await store.TryEndGrantAsync(grant.Id, GrantEndReasons.Revoked, now, request.By.Principal, request.By.DisplayName, request.Comment, cancellationToken))
+        {
+            // What a re-read would return: only the end columns changed (nothing else of a grant is ever
+            // updated), the time in whole milliseconds as stored.
+            var ended = grant with
+            {
+                EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()),
+                EndReason = GrantEndReasons.Revoked,
+                EndedBy = request.By.Principal,
+                EndedByName = request.By.DisplayName,
+                EndComment = request.Comment,
+            };
             await AfterEndedAsync(ended, request.Channel, cancellationToken);
             return new(grant.Id, true, $"Grant revoked: calls of agent '{grant.Agent}' to {grant.Tool} ask for approval again.");
         }
 
-        var current = await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant;
-        return new(grant.Id, false, $"This grant already ended ({Describe(current)}).");
+        // Ended just now by someone else: a re-read says how (an end is written once).
+        return AlreadyEnded(await store.GetGrantAsync(grant.Id, cancellationToken) ?? grant);
     }
 
     /// <summary>Ends every open grant past its expiry (a usable grant is checked against the clock anyway).</summary>
@@ -171,6 +191,8 @@ public sealed partial class GrantLifecycle(
         }
     }
 
+    private static GrantRevokeOutcome AlreadyEnded(GrantRecord grant) => new(grant.Id, false, $"This grant already ended ({Describe(grant)}).");
+
     public static bool MayRevoke(GrantRecord grant, Approver by) =>
         string.Equals(grant.GrantedBy, by.Principal, StringComparison.Ordinal) || ApprovalJudge.MayDecide(grant.Revokers, by);
 
@@ -202,7 +224,7 @@ public sealed partial class GrantLifecycle(
             await events.PublishGrantCreatedAsync(
                 new GrantCreated(
                     grant.Id, grant.ApprovalId, grant.Agent, grant.Tool, grant.Upstream, grant.Rule, grant.Scope, grant.Digest,
-                    ToApprover(grant.GrantedBy, grant.GrantedByName), grant.Channel, grant.CreatedAt, grant.ExpiresAt, grant.Revokers,
+                    ApprovalLifecycle.ToApprover(grant.GrantedBy, grant.GrantedByName), grant.Channel, grant.CreatedAt, grant.ExpiresAt, grant.Revokers,
                     events.GatewayAddress, grant.Instance),
                 cancellationToken);
             await store.MarkGrantPublishedAsync(grant.Id, ended: false, cancellationToken);
@@ -217,7 +239,7 @@ public sealed partial class GrantLifecycle(
     {
         try
         {
-            var by = grant.EndedBy is { } principal ? ToApprover(principal, grant.EndedByName) : null;
+            var by = grant.EndedBy is { } principal ? ApprovalLifecycle.ToApprover(principal, grant.EndedByName) : null;
             await events.PublishGrantEndedAsync(
                 new GrantEnded(grant.Id, grant.EndReason ?? GrantEndReasons.Expired, by, grant.EndComment, grant.EndedAt ?? time.GetUtcNow()), cancellationToken);
             await store.MarkGrantPublishedAsync(grant.Id, ended: true, cancellationToken);
@@ -230,16 +252,6 @@ public sealed partial class GrantLifecycle(
 
     private static bool SameDigest(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b));
-
-    private static Approver ToApprover(string principal, string? displayName)
-    {
-        var colon = principal.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0
-            ? new Approver("unknown", principal, displayName ?? principal)
-            : new Approver(principal[..colon], principal[(colon + 1)..], displayName ?? principal);
-    }
-
-    private static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     [LoggerMessage(EventName = "GrantCreated", Level = LogLevel.Information, Message = "Grant {GrantId}: {Tool} for agent {Agent} without approval until {ExpiresAt}, given by {Principal}")]
     private static partial void LogGrantCreated(ILogger logger, Guid grantId, string tool, string agent, string principal, DateTimeOffset expiresAt);

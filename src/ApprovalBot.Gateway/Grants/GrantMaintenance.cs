@@ -66,17 +66,8 @@ public sealed partial class GrantMaintenance(
         }
     }
 
-    private async Task RunStepAsync(Func<CancellationToken, Task> step, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await step(stoppingToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogMaintenanceFailed(logger, e.Message);
-        }
-    }
+    private Task RunStepAsync(Func<CancellationToken, Task> step, CancellationToken stoppingToken) =>
+        MaintenanceStep.RunAsync(step, reason => LogMaintenanceFailed(logger, reason), stoppingToken);
 
     [LoggerMessage(EventName = "GrantMaintenanceFailed", Level = LogLevel.Warning, Message = "Grant maintenance step failed (will retry): {Reason}")]
     private static partial void LogMaintenanceFailed(ILogger logger, string reason);

@@ -51,7 +51,7 @@ public sealed partial class ApprovalLifecycle(
         var record = new ApprovalRecord(
             Guid.NewGuid(), call.Tool, call.Upstream, call.Agent, redactor.RedactToJson(call.Arguments as IReadOnlyDictionary<string, JsonElement> ?? (call.Arguments is null ? null : new Dictionary<string, JsonElement>(call.Arguments))), digest,
             decision.Reason, decision.Rule, decision.Approvers, Math.Max(1, decision.ApprovalsRequired), [],
-            ApprovalStatus.Pending, decision.Wait.ToWireName(), now, now + (decision.Timeout ?? options.DefaultTimeout),
+            ApprovalStatus.Pending, decision.Wait.ToWireName(), now, expiresAt,
             null, null, null, null, null, instance.Id,
             GrantsOffered: grants is null ? null : decision.Grants,
             GrantScope: decision.Grants.Count > 0 ? decision.GrantScope.ToWireName() : null,
@@ -483,7 +483,8 @@ public sealed partial class ApprovalLifecycle(
 
     private static string Clock(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static Approver ToApprover(string principal, string? displayName)
+    /// <summary>A stored principal ("platform:user") and display name as an <see cref="Approver"/>; grants use it too.</summary>
+    internal static Approver ToApprover(string principal, string? displayName)
     {
         var colon = principal.IndexOf(':', StringComparison.Ordinal);
         return colon < 0

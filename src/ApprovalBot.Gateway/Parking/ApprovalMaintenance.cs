@@ -55,17 +55,8 @@ public sealed partial class ApprovalMaintenance(ApprovalLifecycle lifecycle, App
         }
     }
 
-    private async Task RunStepAsync(Func<CancellationToken, Task> step, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await step(stoppingToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogMaintenanceFailed(logger, e.Message);
-        }
-    }
+    private Task RunStepAsync(Func<CancellationToken, Task> step, CancellationToken stoppingToken) =>
+        MaintenanceStep.RunAsync(step, reason => LogMaintenanceFailed(logger, reason), stoppingToken);
 
     [LoggerMessage(EventName = "ApprovalMaintenanceFailed", Level = LogLevel.Warning, Message = "Approval maintenance step failed (will retry): {Reason}")]
     private static partial void LogMaintenanceFailed(ILogger logger, string reason);

@@ -115,24 +115,14 @@ public sealed partial class GatewayStore
     public async Task<IReadOnlyList<GrantRecord>> ExpireDueGrantsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        var ids = await connection.QueryAsync<string>(
-            """
+        var rows = await connection.QueryAsync<GrantRow>(
+            $"""
             UPDATE grants SET ended_at = expires_at, end_reason = 'expired', ended_published = 0
             WHERE ended_at IS NULL AND expires_at <= @Now
-            RETURNING id
+            RETURNING {GrantColumns}
             """,
             new { Now = now.ToUnixTimeMilliseconds() });
-        var result = new List<GrantRecord>();
-        foreach (var id in ids)
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<GrantRow>(SelectGrant + " WHERE id = @id", new { id });
-            if (row is not null)
-            {
-                result.Add(row.ToRecord());
-            }
-        }
-
-        return result;
+        return rows.Select(r => r.ToRecord()).ToList();
     }
 
     /// <summary>This instance's grants whose creation or end has not been published yet, with which of the two is missing.</summary>
@@ -140,8 +130,7 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<GrantRow>(
-            SelectGrant.Replace("FROM grants", ", created_published AS CreatedPublished, ended_published AS EndedPublished FROM grants", StringComparison.Ordinal)
-            + " WHERE instance = @instance AND (created_published = 0 OR ended_published = 0) ORDER BY created_at",
+            SelectGrant + " WHERE instance = @instance AND (created_published = 0 OR ended_published = 0) ORDER BY created_at",
             new { instance });
         return rows.Select(r => (r.ToRecord(), r.CreatedPublished, r.EndedPublished)).ToList();
     }
@@ -154,14 +143,17 @@ public sealed partial class GatewayStore
             new { Id = id.ToString() });
     }
 
-    private const string SelectGrant = """
-        SELECT id AS Id, approval_id AS ApprovalId, agent AS Agent, tool AS Tool, upstream AS Upstream, rule AS Rule,
-               rule_fingerprint AS RuleFingerprint, scope AS Scope, digest AS Digest, granted_by AS GrantedBy,
-               granted_by_name AS GrantedByName, channel AS Channel, revokers AS Revokers, created_at AS CreatedAt,
-               expires_at AS ExpiresAt, instance AS Instance, ended_at AS EndedAt, end_reason AS EndReason,
-               ended_by AS EndedBy, ended_by_name AS EndedByName, end_comment AS EndComment
-        FROM grants
+    /// <summary>Every column of <see cref="GrantRow"/>: for SELECT and for UPDATE … RETURNING (SQLite and PostgreSQL both take aliases there).</summary>
+    private const string GrantColumns = """
+        id AS Id, approval_id AS ApprovalId, agent AS Agent, tool AS Tool, upstream AS Upstream, rule AS Rule,
+        rule_fingerprint AS RuleFingerprint, scope AS Scope, digest AS Digest, granted_by AS GrantedBy,
+        granted_by_name AS GrantedByName, channel AS Channel, revokers AS Revokers, created_at AS CreatedAt,
+        expires_at AS ExpiresAt, instance AS Instance, ended_at AS EndedAt, end_reason AS EndReason,
+        ended_by AS EndedBy, ended_by_name AS EndedByName, end_comment AS EndComment,
+        created_published AS CreatedPublished, ended_published AS EndedPublished
         """;
+
+    private const string SelectGrant = "SELECT " + GrantColumns + " FROM grants";
 
     private sealed class GrantRow
     {

@@ -97,12 +97,7 @@ public sealed partial class GatewayStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AuditRow>(
-            """
-            SELECT id AS Id, at AS At, agent AS Agent, tool AS Tool, decision AS Decision, rule AS Rule, reason AS Reason,
-                   duration_ms AS DurationMs, digest AS Digest, approval_id AS ApprovalId, actor AS Actor, channel AS Channel, reference AS Reference,
-                   grant_id AS GrantId
-            FROM audit WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit
-            """,
+            SelectAudit + " WHERE (@ApprovalId IS NULL OR approval_id = @ApprovalId) ORDER BY id DESC LIMIT @Limit",
             new { ApprovalId = approvalId?.ToString(), Limit = limit });
         return rows.Select(r => new AuditEntry(
             DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Decision, r.Agent, r.Tool, r.Rule, r.Reason, r.DurationMs, r.Digest,
