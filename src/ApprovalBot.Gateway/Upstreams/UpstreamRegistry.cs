@@ -109,9 +109,13 @@ public sealed partial class UpstreamRegistry : BackgroundService
         {
             // Two configured upstreams claim the same name: a configuration error, refused like one.
             var collisions = _catalog.Collisions;
-            var message = collisions[0].Describe()
+            // Nothing is kept at start-up: the two are named in a fixed order, not in the order they happened to connect.
+            var first = string.CompareOrdinal(collisions[0].Kept, collisions[0].Refused) <= 0
+                ? collisions[0]
+                : collisions[0] with { Kept = collisions[0].Refused, Refused = collisions[0].Kept };
+            var message = first.Describe()
                 + (collisions.Count > 1 ? $" (and {collisions.Count - 1} more name(s))" : "")
-                + $"; give one of them another Prefix (ApprovalBot:Gateway:Upstreams:{collisions[0].Refused}:Prefix).";
+                + $"; give one of them another Prefix (ApprovalBot:Gateway:Upstreams:{first.Refused}:Prefix).";
             LogStartupCollision(_logger, message);
             _startupFailure?.Fail(message);
             _complete.TrySetException(new McpException("The gateway is stopping: " + message));

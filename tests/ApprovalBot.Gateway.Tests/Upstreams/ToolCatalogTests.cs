@@ -72,7 +72,8 @@ public sealed class ToolCatalogTests
         Assert.Contains("x_b", Names(rig.Catalog));
         Assert.False(rig.Registry.CatalogComplete);
         var refused = await Assert.ThrowsAsync<McpException>(() => rig.Registry.WaitForCatalogAsync(CancellationToken.None).AsTask());
-        var reason = $"Upstreams '{collision.Kept}' and '{collision.Refused}' both expose tool 'x_a'; give one of them another Prefix (ApprovalBot:Gateway:Upstreams:{collision.Refused}:Prefix).";
+        // Start-up names the two in the same order whichever connected first.
+        const string reason = "Upstreams 'alpha' and 'beta' both expose tool 'x_a'; give one of them another Prefix (ApprovalBot:Gateway:Upstreams:beta:Prefix).";
         Assert.Equal("The gateway is stopping: " + reason, refused.Message);
         Assert.Equal(reason, rig.StartupFailure.Reason);
     }
