@@ -13,8 +13,7 @@ public sealed partial class GatewayStore
         await using var connection = await _database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(
             $"""
-            UPDATE approvals SET status = 'Approved', decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel,
-                comment = @Comment, resolved_at = @At, resolution_published = 0, edited_arguments = @EditedArguments, edited_digest = @EditedDigest,
+            UPDATE approvals SET status = 'Approved', {DecisionColumns}, edited_arguments = @EditedArguments, edited_digest = @EditedDigest,
                 approved_by = {AppendToJsonList("approved_by", "@DecidedBy")}
             WHERE id = @Id AND status = 'Pending'
             """,

@@ -21,8 +21,7 @@ public sealed partial class GatewayStore
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var moved = await connection.ExecuteAsync(
             $"""
-            UPDATE approvals SET status = 'Approved', decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel,
-                comment = @Comment, resolved_at = @At, resolution_published = 0, grant_id = @GrantId,
+            UPDATE approvals SET status = 'Approved', {DecisionColumns}, grant_id = @GrantId,
                 approved_by = {AppendToJsonList("approved_by", "@DecidedBy")}
             WHERE id = @Id AND status = 'Pending'
             """,

@@ -37,6 +37,10 @@ public sealed partial class GatewayStore
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.MigrateAsync(GatewayMigrations.All, cancellationToken);
 
+    /// <summary>What every UPDATE that takes an approval out of Pending sets besides its status (parameters DecidedBy, DecidedByName, Channel, Comment, At).</summary>
+    private const string DecisionColumns =
+        "decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel, comment = @Comment, resolved_at = @At, resolution_published = 0";
+
     /// <summary>SQL that appends <paramref name="parameter"/> to the JSON array of strings in <paramref name="column"/>: the one fragment the dialects spell differently.</summary>
     private string AppendToJsonList(string column, string parameter) =>
         IsPostgres
@@ -209,7 +213,7 @@ public sealed partial class GatewayStore
         return await connection.ExecuteAsync(
             $"""
             UPDATE approvals SET status = @To,
-                {(leavesPending ? "decided_by = @DecidedBy, decided_by_name = @DecidedByName, decided_channel = @Channel, comment = @Comment, resolved_at = @At, resolution_published = 0," : "")}
+                {(leavesPending ? DecisionColumns + "," : "")}
                 approved_by = CASE WHEN @AddApprover IS NULL THEN approved_by ELSE {AppendToJsonList("approved_by", "@AddApprover")} END
             WHERE id = @Id AND status = @From
             """,
