@@ -68,31 +68,26 @@ public sealed partial class GatewayHeartbeatPublisher(
         }
 
         using var timer = new PeriodicTimer(options.HeartbeatEvery, time);
-        do
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await bus.Publish(await BuildAsync(timeout.Token), timeout.Token);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogHeartbeatFailed(logger, e.Message);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
         try
         {
-            return await timer.WaitForNextTickAsync(stoppingToken);
+            do
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await bus.Publish(await BuildAsync(timeout.Token), timeout.Token);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogHeartbeatFailed(logger, e.Message);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return false;
+            // Stopping: the heartbeats end here.
         }
     }
 
