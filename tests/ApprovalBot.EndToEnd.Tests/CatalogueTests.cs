@@ -145,7 +145,7 @@ public sealed class CatalogueTests
         var heard = NotificationCounter.Attach(client, NotificationMethods.ToolListChangedNotification);
         Assert.Contains("agentwork_list_tasks", await ToolNamesAsync(client));
 
-        await UpstreamProcesses.SignalAsync(await wrapper.FirstPidAsync(), "KILL");
+        await UpstreamProcesses.SignalAsync(await wrapper.LatestPidAsync(), "KILL");
 
         await heard.WaitForMoreThanAsync(NotificationMethods.ToolListChangedNotification, 0);
         var after = await ToolNamesAsync(client);

@@ -34,7 +34,7 @@ public sealed class UpstreamFailureTests
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
         await using var client = await host.ConnectAsync();
         Assert.Equal("pong", Text(await client.CallToolAsync("agentwork_ping")));
-        var pid = await wrapper.FirstPidAsync();
+        var pid = await wrapper.LatestPidAsync();
 
         await UpstreamProcesses.SignalAsync(pid, "STOP");
         try
@@ -116,7 +116,7 @@ public sealed class UpstreamFailureTests
         await using var client = await host.ConnectAsync();
         Assert.Equal("pong", Text(await client.CallToolAsync("agentwork_ping")));
 
-        await UpstreamProcesses.SignalAsync(await wrapper.FirstPidAsync(), "KILL");
+        await UpstreamProcesses.SignalAsync(await wrapper.LatestPidAsync(), "KILL");
         await Eventually.GetAsync(
             async () => Agentwork(await Readiness.GetAsync(http)).GetProperty("connected").GetBoolean(),
             connected => !connected,

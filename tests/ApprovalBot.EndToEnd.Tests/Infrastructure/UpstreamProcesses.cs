@@ -11,8 +11,9 @@ namespace ApprovalBot.EndToEnd.Tests.Infrastructure;
 public static class UpstreamProcesses
 {
     /// <summary>
-    /// Writes an executable wrapper: its first launch records its pid in <c>upstream.pid</c> and runs
-    /// <paramref name="firstLaunch"/>; every later launch (the gateway reconnecting) runs <paramref name="laterLaunches"/>.
+    /// Writes an executable wrapper: every launch records its pid in <c>upstream.pid</c> (the gateway may have
+    /// replaced its first launch already, e.g. when a slow start-up overran CallTimeout); the first launch runs
+    /// <paramref name="firstLaunch"/>, every later one (the gateway reconnecting) <paramref name="laterLaunches"/>.
     /// </summary>
     public static async Task<StdioWrapper> WriteWrapperAsync(string directory, string firstLaunch, string? laterLaunches = null)
     {
@@ -21,11 +22,11 @@ public static class UpstreamProcesses
         var script = Path.Combine(directory, "upstream.sh");
         await File.WriteAllTextAsync(script, $"""
             #!/bin/sh
+            echo $$ > '{pidFile}'
             if [ -e '{marker}' ]; then
               {laterLaunches ?? firstLaunch}
             fi
             touch '{marker}'
-            echo $$ > '{pidFile}'
             {firstLaunch}
 
             """.Replace("\r\n", "\n", StringComparison.Ordinal));
@@ -52,10 +53,11 @@ public static class UpstreamProcesses
     }
 }
 
-/// <summary>A wrapper script the gateway runs as its upstream command, and the pid of its first launch.</summary>
+/// <summary>A wrapper script the gateway runs as its upstream command, and the pid of its latest launch.</summary>
 public sealed record StdioWrapper(string Script, string PidFile)
 {
-    public async Task<int> FirstPidAsync() =>
+    /// <summary>The pid of the latest launch: the process serving once a call through it has been answered.</summary>
+    public async Task<int> LatestPidAsync() =>
         int.Parse((await Eventually.GetAsync(
             () => Task.FromResult(File.Exists(PidFile) ? File.ReadAllText(PidFile).Trim() : null),
             t => t is { Length: > 0 },
