@@ -124,6 +124,9 @@ public static class GatewayHosting
             .AddMcpServer(o =>
             {
                 o.ServerInfo = new Implementation { Name = "approvalbot", Version = GatewayInfo.Version };
+                // Every handler and filter resolves singletons from the server's services: no DI scope per
+                // request (a call held for approval would keep its scope and a state machine for minutes).
+                o.ScopeRequests = false;
                 o.Capabilities = new ServerCapabilities
                 {
                     Tools = new ToolsCapability { ListChanged = true },
@@ -197,8 +200,9 @@ public static class GatewayHosting
             {
                 var hygiene = app.Services.GetRequiredService<FrontHygiene>();
                 var authentication = app.Services.GetRequiredService<AgentAuthentication>();
-                branch.Use((context, next) => hygiene.InvokeAsync(context, ctx => next(ctx)));
-                branch.Use((context, next) => authentication.InvokeAsync(context, ctx => next(ctx)));
+                // The (context, RequestDelegate) overload: no closure per request for the next step.
+                branch.Use(hygiene.InvokeAsync);
+                branch.Use(authentication.InvokeAsync);
             });
         app.MapMcp("/mcp");
         return app;

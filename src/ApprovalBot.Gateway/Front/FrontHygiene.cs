@@ -18,19 +18,19 @@ public sealed partial class FrontHygiene(GatewayOptions options, ILogger<FrontHy
     private readonly HashSet<string> _allowedOrigins = new(options.AllowedOrigins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
     private HostRule? _hosts;
 
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    /// <summary>Not async on the way through: an accepted request keeps no state machine of this step while it runs.</summary>
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var host = context.Request.Host;
         if (!Hosts().Allows(host))
         {
             LogHostRejected(logger, host.Value ?? string.Empty);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsJsonAsync(new
+            return context.Response.WriteAsJsonAsync(new
             {
                 error = "forbidden_host",
                 message = $"Host '{host.Host}' is not allowed on /mcp. Set ApprovalBot:Gateway:AllowedHosts to the names clients use to reach this gateway.",
             });
-            return;
         }
 
         var origin = context.Request.Headers.Origin.ToString();
@@ -38,15 +38,13 @@ public sealed partial class FrontHygiene(GatewayOptions options, ILogger<FrontHy
         {
             LogOriginRejected(logger, origin);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.Response.WriteAsJsonAsync(new { error = "forbidden_origin", message = $"Origin {origin} is not allowed." });
-            return;
+            return context.Response.WriteAsJsonAsync(new { error = "forbidden_origin", message = $"Origin {origin} is not allowed." });
         }
 
         if (context.Request.ContentLength > options.MaxRequestBodyBytes)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await context.Response.WriteAsJsonAsync(new { error = "too_large", message = $"Request bodies are limited to {options.MaxRequestBodyBytes} bytes." });
-            return;
+            return context.Response.WriteAsJsonAsync(new { error = "too_large", message = $"Request bodies are limited to {options.MaxRequestBodyBytes} bytes." });
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -54,7 +52,7 @@ public sealed partial class FrontHygiene(GatewayOptions options, ILogger<FrontHy
             limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
         }
 
-        await next(context);
+        return next(context);
     }
 
     /// <summary>Decided on the first request: only then are the listening addresses known.</summary>

@@ -15,46 +15,46 @@ namespace ApprovalBot.Gateway.Identity;
 /// </summary>
 public sealed partial class AgentAuthentication
 {
-    private readonly FrozenDictionary<string, string> _agentsByHash;
-    private readonly bool _allowAnonymous;
+    private readonly FrozenDictionary<string, ClaimsPrincipal> _agentsByHash;
+    private readonly ClaimsPrincipal? _anonymous;
     private readonly ILogger<AgentAuthentication> _logger;
 
     public AgentAuthentication(GatewayOptions options, ILogger<AgentAuthentication> logger)
     {
+        // One principal per agent, made once and never changed: a request (and a call held open for
+        // minutes) shares it instead of carrying its own identity and claims.
         _agentsByHash = options.Agents
             .Where(a => !string.IsNullOrWhiteSpace(a.Value.ApiKeySha256))
-            .ToFrozenDictionary(a => a.Value.ApiKeySha256!.Trim().ToLowerInvariant(), a => a.Key, StringComparer.Ordinal);
-        _allowAnonymous = options.AllowAnonymous;
+            .ToFrozenDictionary(a => a.Value.ApiKeySha256!.Trim().ToLowerInvariant(), a => Principal(a.Key, "apikey"), StringComparer.Ordinal);
+        _anonymous = options.AllowAnonymous ? Principal("anonymous", "anonymous") : null;
         _logger = logger;
     }
 
     public static string HashKey(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
 
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    /// <summary>Not async on the way through: an accepted request keeps no state machine of this step while it runs.</summary>
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var header = context.Request.Headers.Authorization.ToString();
         if (header.Length == 0)
         {
-            if (!_allowAnonymous)
+            if (_anonymous is null)
             {
-                await RejectAsync(context, "missing bearer API key");
-                return;
+                return RejectAsync(context, "missing bearer API key");
             }
 
-            context.User = Principal("anonymous", "anonymous");
-            await next(context);
-            return;
+            context.User = _anonymous;
+            return next(context);
         }
 
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
             || !_agentsByHash.TryGetValue(HashKey(header["Bearer ".Length..].Trim()), out var agent))
         {
-            await RejectAsync(context, "unknown API key");
-            return;
+            return RejectAsync(context, "unknown API key");
         }
 
-        context.User = Principal(agent, "apikey");
-        await next(context);
+        context.User = agent;
+        return next(context);
     }
 
     private async Task RejectAsync(HttpContext context, string reason)

@@ -19,6 +19,7 @@ public delegate ValueTask<CallToolResult> UpstreamCall(IDictionary<string, JsonE
 /// <summary>A require_approval call as the gate sees it.</summary>
 /// <param name="AsTask">An MCP task runs it: wait until the approval ends, never hand back.</param>
 /// <param name="Admit">Asked only before a new approval is opened (the rule's rate limit): a refusal, or null to go on.</param>
+/// <param name="RequestAborted">The agent's HTTP request: when it goes away the call stops waiting, as when the call is cancelled.</param>
 public sealed record GuardedCall(
     string Agent,
     string Tool,
@@ -29,7 +30,8 @@ public sealed record GuardedCall(
     ProgressToken? ProgressToken,
     bool AsTask = false,
     Func<CallToolResult?>? Admit = null,
-    HeldProgress? Progress = null);
+    HeldProgress? Progress = null,
+    CancellationToken RequestAborted = default);
 
 /// <summary>
 /// How far the gate's own "waiting for approval" progress went on the agent's token, so the
@@ -70,6 +72,105 @@ public sealed partial class ApprovalGate(
         GuardedCall call, UpstreamCall execute, CancellationToken cancellationToken,
         Func<ApprovalRecord, Task>? attached = null)
     {
+        using var aborted = call.RequestAborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.RequestAborted) : null;
+        if (aborted is not null)
+        {
+            cancellationToken = aborted.Token;
+        }
+
+        // Decided first, then waited for in this same frame: the wait (minutes, for thousands of calls)
+        // keeps only the approval's id, not the records and digest the decision read.
+        var (done, approvalId, announce) = await DecideAsync(call, execute, cancellationToken, attached);
+        if (done is not null)
+        {
+            return done;
+        }
+
+        var ticket = held.Join(approvalId);
+        if (announce && ticket.IsFirst)
+        {
+            lifecycle.AnnounceWaiting(approvalId, true);
+        }
+
+        var stillPending = false;
+        try
+        {
+            var (wait, expiresFirst) = await PlanWaitAsync(call, approvalId, cancellationToken);
+            var progress = call.ProgressToken is { } token && call.Server is { } server
+                ? new WaitingProgress(server, token, approvalId, call.Progress, channels.Text, logger, cancellationToken, ProgressInterval, time)
+                : null;
+            HeldOutcome outcome;
+            try
+            {
+                // One timer and one registration for the hold; no exception for a timeout or a cancellation.
+                Task waiting = ticket.Approval.Outcome.Task.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, cancellationToken);
+                await waiting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (waiting.IsCompletedSuccessfully)
+                {
+                    outcome = await ticket.Approval.Outcome.Task;
+                }
+                else if (cancellationToken.IsCancellationRequested && call.AsTask)
+                {
+                    // Only tasks/cancel cancels a task's call, and it withdraws the approval — also one
+                    // opened (or joined) while the cancel was on its way, before the task recorded it.
+                    await TryEndAsync(lifecycle.WithdrawAsync(approvalId, "withdrawn by the agent (tasks/cancel)", CancellationToken.None));
+                    throw new OperationCanceledException(cancellationToken);
+                }
+                else if (cancellationToken.IsCancellationRequested)
+                {
+                    // The client gave up (timeout, disconnect, notifications/cancelled): this call only
+                    // detaches. The approval stays pending for the agent's identical call.
+                    stillPending = true;
+                    var current = await ReadAsync(approvalId);
+                    LogDetached(logger, approvalId, current.Tool);
+                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
+                }
+                else if (expiresFirst)
+                {
+                    // Expire from the call's own timer: this works even when the sweeper does not.
+                    await TryEndAsync(lifecycle.ExpireAsync(approvalId, CancellationToken.None));
+                    outcome = ticket.Approval.Outcome.Task.IsCompleted ? await ticket.Approval.Outcome.Task : new HeldOutcome(ApprovalStatus.Expired, null, null);
+                }
+                else
+                {
+                    stillPending = true;
+                    var current = await ReadAsync(approvalId);
+                    lifecycle.RecordRedeem(current, "handed_back");
+                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
+                }
+            }
+            finally
+            {
+                await (progress?.StopAsync() ?? ValueTask.CompletedTask);
+            }
+
+            if (outcome.Status is not (ApprovalStatus.Approved or ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed))
+            {
+                return AgentReplies.ForOutcome(await ReadAsync(approvalId), outcome.Status, outcome.By, outcome.Comment);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Approved, but the agent has gone: nothing runs now; its identical call collects it.
+                return AgentReplies.NotApproved(await ReadAsync(approvalId));
+            }
+
+            return await ExecuteOnceAsync(ticket, call, execute);
+        }
+        finally
+        {
+            if (ticket.Leave() && stillPending)
+            {
+                lifecycle.AnnounceWaiting(approvalId, false);
+            }
+        }
+    }
+
+
+    /// <summary>The call's answer when it needs no wait; else the approval it waits for (announce: it joined a pending one).</summary>
+    private async ValueTask<(CallToolResult? Done, Guid ApprovalId, bool Announce)> DecideAsync(
+        GuardedCall call, UpstreamCall execute, CancellationToken cancellationToken, Func<ApprovalRecord, Task>? attached)
+    {
         var digest = digests.Compute(call.Arguments);
         var now = time.GetUtcNow();
         var latest = await store.FindLatestAsync(call.Agent, call.Tool, digest, cancellationToken);
@@ -78,12 +179,12 @@ public sealed partial class ApprovalGate(
             // First, so the call that an approval "for a while" was given for is the one that collects it.
             lifecycle.RecordRedeem(latest, "redeemed");
             await (attached?.Invoke(latest) ?? Task.CompletedTask);
-            return await CollectAsync(call, latest, execute, cancellationToken);
+            return (await CollectAsync(call, latest, execute, cancellationToken), default, false);
         }
 
         if (grants is not null && await grants.FindUsableAsync(call.Agent, call.Tool, call.Decision, digest, cancellationToken) is { } grant)
         {
-            return await grants.RunAsync(grant, call, digest, execute, cancellationToken);
+            return (await grants.RunAsync(grant, call, digest, execute, cancellationToken), default, false);
         }
 
         switch (latest)
@@ -91,126 +192,53 @@ public sealed partial class ApprovalGate(
             case { Status: ApprovalStatus.Pending }:
                 lifecycle.RecordRedeem(latest, "held_duplicate");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
-                return await WaitAsync(call, latest, announce: true, execute, cancellationToken);
+                return (null, latest.Id, true);
             case { Status: ApprovalStatus.Denied or ApprovalStatus.Expired or ApprovalStatus.Cancelled, ResolvedAt: { } resolved }
                 when resolved + options.OutcomeRetention > now:
                 // The agent asks again for what was refused: the same answer, not a new card.
                 lifecycle.RecordRedeem(latest, "outcome_repeated");
                 await (attached?.Invoke(latest) ?? Task.CompletedTask);
-                return AgentReplies.ForOutcome(latest, latest.Status, null, latest.Comment);
+                return (AgentReplies.ForOutcome(latest, latest.Status, null, latest.Comment), default, false);
         }
 
         if (call.Admit?.Invoke() is { } refused)
         {
-            return refused;
+            return (refused, default, false);
         }
 
         var pending = await store.CountPendingAsync(call.Agent, cancellationToken);
         if (pending >= options.MaxPendingPerAgent)
         {
             lifecycle.RecordRefused(call, digest, "approval_cap");
-            return AgentReplies.Flooded(call.Agent, pending, options.MaxPendingPerAgent);
+            return (AgentReplies.Flooded(call.Agent, pending, options.MaxPendingPerAgent), default, false);
         }
 
         var record = await lifecycle.OpenAsync(call, digest, cancellationToken);
         await (attached?.Invoke(record) ?? Task.CompletedTask);
-        return await WaitAsync(call, record, announce: false, execute, cancellationToken);
+        return (null, record.Id, false);
     }
 
-    private async ValueTask<CallToolResult> WaitAsync(
-        GuardedCall call, ApprovalRecord record, bool announce,
-        UpstreamCall execute, CancellationToken cancellationToken)
+    /// <summary>How long this call waits, and whether the approval expires before the hold ends; a decision that landed between the read and the join is delivered now.</summary>
+    private async ValueTask<(TimeSpan Wait, bool ExpiresFirst)> PlanWaitAsync(GuardedCall call, Guid approvalId, CancellationToken cancellationToken)
     {
-        var ticket = held.Join(record.Id);
-        if (announce && ticket.IsFirst)
+        var current = await store.GetApprovalAsync(approvalId, cancellationToken) ?? throw Vanished(approvalId);
+        if (current.Status != ApprovalStatus.Pending)
         {
-            lifecycle.AnnounceWaiting(record.Id, true);
+            held.Resolve(approvalId, new HeldOutcome(current.Status, null, current.Comment));
         }
 
-        var stillPending = false;
-        try
-        {
-            // The decision may have landed between the read and the join.
-            var current = await store.GetApprovalAsync(record.Id, cancellationToken) ?? record;
-            if (current.Status != ApprovalStatus.Pending)
-            {
-                held.Resolve(record.Id, new HeldOutcome(current.Status, null, current.Comment));
-            }
-
-            var untilExpiry = current.ExpiresAt - time.GetUtcNow();
-            var hold = call.Decision.Wait == ApprovalWait.Retry ? TimeSpan.Zero : call.Decision.Hold ?? options.HoldFor;
-            var expiresFirst = call.AsTask || untilExpiry <= hold;
-            var wait = expiresFirst ? untilExpiry : hold;
-
-            using var waitCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var timer = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, waitCts.Token);
-            var progress = call.ProgressToken is { } token && call.Server is { } server
-                ? ReportProgressAsync(server, token, record, call.Progress, waitCts.Token)
-                : Task.CompletedTask;
-            HeldOutcome outcome;
-            try
-            {
-                var winner = await Task.WhenAny(ticket.Approval.Outcome.Task, timer);
-                if (winner == ticket.Approval.Outcome.Task)
-                {
-                    outcome = await ticket.Approval.Outcome.Task;
-                }
-                else if (cancellationToken.IsCancellationRequested && call.AsTask)
-                {
-                    // Only tasks/cancel cancels a task's call, and it withdraws the approval — also one
-                    // opened (or joined) while the cancel was on its way, before the task recorded it.
-                    await TryEndAsync(() => lifecycle.WithdrawAsync(record.Id, "withdrawn by the agent (tasks/cancel)", CancellationToken.None));
-                    throw new OperationCanceledException(cancellationToken);
-                }
-                else if (cancellationToken.IsCancellationRequested)
-                {
-                    // The client gave up (timeout, disconnect, notifications/cancelled): this call only
-                    // detaches. The approval stays pending for the agent's identical call.
-                    stillPending = true;
-                    LogDetached(logger, record.Id, record.Tool);
-                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
-                }
-                else if (expiresFirst)
-                {
-                    // Expire from the call's own timer: this works even when the sweeper does not.
-                    await TryEndAsync(() => lifecycle.ExpireAsync(record.Id, CancellationToken.None));
-                    outcome = ticket.Approval.Outcome.Task.IsCompleted ? await ticket.Approval.Outcome.Task : new HeldOutcome(ApprovalStatus.Expired, null, null);
-                }
-                else
-                {
-                    stillPending = true;
-                    lifecycle.RecordRedeem(current, "handed_back");
-                    return AgentReplies.Pending(current, channels.Text, time.GetUtcNow());
-                }
-            }
-            finally
-            {
-                await waitCts.CancelAsync();
-                await progress.ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-
-            if (outcome.Status is not (ApprovalStatus.Approved or ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed))
-            {
-                var ended = await store.GetApprovalAsync(record.Id, CancellationToken.None) ?? current;
-                return AgentReplies.ForOutcome(ended, outcome.Status, outcome.By, outcome.Comment);
-            }
-
-            if (cancellationToken.IsCancellationRequested)
-            {
-                // Approved, but the agent has gone: nothing runs now; its identical call collects it.
-                return AgentReplies.NotApproved(current);
-            }
-
-            return await ticket.Approval.ExecuteOnce(() => ClaimAndExecuteAsync(record.Id, call.Arguments, execute));
-        }
-        finally
-        {
-            if (ticket.Leave() && stillPending)
-            {
-                lifecycle.AnnounceWaiting(record.Id, false);
-            }
-        }
+        var untilExpiry = current.ExpiresAt - time.GetUtcNow();
+        var hold = call.Decision.Wait == ApprovalWait.Retry ? TimeSpan.Zero : call.Decision.Hold ?? options.HoldFor;
+        var expiresFirst = call.AsTask || untilExpiry <= hold;
+        return (expiresFirst ? untilExpiry : hold, expiresFirst);
     }
+
+    private TimeSpan ProgressInterval => options.ProgressInterval > TimeSpan.Zero ? options.ProgressInterval : TimeSpan.FromSeconds(10);
+
+    private async Task<ApprovalRecord> ReadAsync(Guid approvalId) =>
+        await store.GetApprovalAsync(approvalId, CancellationToken.None) ?? throw Vanished(approvalId);
+
+    private static InvalidOperationException Vanished(Guid approvalId) => new($"Approval {approvalId} vanished.");
 
     /// <summary>The agent came back for an approved call: it runs now, once, for every identical call in flight here.</summary>
     private async ValueTask<CallToolResult> CollectAsync(
@@ -218,8 +246,12 @@ public sealed partial class ApprovalGate(
     {
         using var ticket = held.Join(record.Id);
         cancellationToken.ThrowIfCancellationRequested();
-        return await ticket.Approval.ExecuteOnce(() => ClaimAndExecuteAsync(record.Id, call.Arguments, execute));
+        return await ExecuteOnceAsync(ticket, call, execute);
     }
+
+    /// <summary>A lambda only here: the frame of a waiting call captures nothing for it.</summary>
+    private Task<CallToolResult> ExecuteOnceAsync(HeldTicket ticket, GuardedCall call, UpstreamCall execute) =>
+        ticket.Approval.ExecuteOnce(() => ClaimAndExecuteAsync(ticket.Approval.Id, call.Arguments, execute));
 
     /// <summary>The only path to the upstream for a guarded call: Approved state, the claim won, and a matching digest.</summary>
     private async Task<CallToolResult> ClaimAndExecuteAsync(
@@ -229,7 +261,7 @@ public sealed partial class ApprovalGate(
         if (record is not { Status: ApprovalStatus.Approved })
         {
             return record is { Status: ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed } ? AgentReplies.AlreadyCollected(record)
-                : record is null ? throw new InvalidOperationException($"Approval {id} vanished.")
+                : record is null ? throw Vanished(id)
                 : AgentReplies.NotApproved(record);
         }
 
@@ -278,36 +310,77 @@ public sealed partial class ApprovalGate(
         }
     }
 
-    private async Task ReportProgressAsync(McpServer server, ProgressToken token, ApprovalRecord record, HeldProgress? sent, CancellationToken cancellationToken)
+    /// <summary>
+    /// The gate's "waiting for approval" progress on the agent's token: one at once, then one every
+    /// interval, from a timer (no loop kept per waiting call). A tick while the last one is still being
+    /// sent is skipped, so the agent sees the steps in order.
+    /// </summary>
+    private sealed class WaitingProgress
     {
-        var interval = options.ProgressInterval > TimeSpan.Zero ? options.ProgressInterval : TimeSpan.FromSeconds(10);
-        using var timer = new PeriodicTimer(interval, time);
-        var step = 0;
-        do
+        private readonly McpServer _server;
+        private readonly ProgressToken _token;
+        private readonly Guid _approvalId;
+        private readonly HeldProgress? _sent;
+        private readonly string _channels;
+        private readonly ILogger _logger;
+        private readonly CancellationToken _cancellationToken;
+        private readonly ITimer _timer;
+        private Task _sending = Task.CompletedTask;
+        private int _busy;
+        private long _step;
+
+        public WaitingProgress(
+            McpServer server, ProgressToken token, Guid approvalId, HeldProgress? sent, string channels, ILogger logger,
+            CancellationToken cancellationToken, TimeSpan interval, TimeProvider time)
         {
-            step++;
+            (_server, _token, _approvalId, _sent, _channels, _logger, _cancellationToken) = (server, token, approvalId, sent, channels, logger, cancellationToken);
+            _timer = time.CreateTimer(static state => ((WaitingProgress)state!).Tick(), this, TimeSpan.Zero, interval);
+        }
+
+        /// <summary>No tick after this returns, and the last one sent (or given up): nothing follows the call's answer.</summary>
+        public async ValueTask StopAsync()
+        {
+            await _timer.DisposeAsync();
+            await Volatile.Read(ref _sending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        private void Tick()
+        {
+            if (_cancellationToken.IsCancellationRequested || Interlocked.Exchange(ref _busy, 1) == 1)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _sending, SendAsync(++_step));
+        }
+
+        private async Task SendAsync(long step)
+        {
             try
             {
                 // Counted before it is sent: a notification the agent may have seen is never undercounted.
-                sent?.Record(step);
-                await server.NotifyProgressAsync(
-                    token,
-                    new ProgressNotificationValue { Progress = step, Message = $"waiting for approval {record.Id} in {channels.Text}" },
-                    cancellationToken: cancellationToken);
+                _sent?.Record(step);
+                await _server.NotifyProgressAsync(
+                    _token,
+                    new ProgressNotificationValue { Progress = step, Message = $"waiting for approval {_approvalId} in {_channels}" },
+                    cancellationToken: _cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogProgressFailed(logger, record.Id, e.Message);
+                LogProgressFailed(_logger, _approvalId, e.Message);
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
             }
         }
-        while (await timer.WaitForNextTickAsync(cancellationToken));
     }
 
-    private async Task TryEndAsync(Func<Task<bool>> end)
+    private async Task TryEndAsync(Task<bool> end)
     {
         try
         {
-            await end();
+            await end;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -39,22 +39,26 @@ public static class McpTasks
             o.Filters.Request.CallToolWithAlternateFilters.Add(StartAsync);
         });
         return builder
-            .WithMessageFilters(f => f.AddOutgoingFilter(next => async (context, ct) =>
+            .WithMessageFilters(f => f.AddOutgoingFilter(next => (context, ct) =>
             {
                 Advertise(context.JsonRpcMessage);
-                await next(context, ct);
+                return next(context, ct);
             }));
     }
 
-    /// <summary>A task-augmented call: answered with the task at once; the call runs in the background through the ordinary pipeline.</summary>
-    private static async ValueTask<ResultOrAlternate<CallToolResult>> StartAsync(
-        RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, ResultOrAlternate<CallToolResult>> next, CancellationToken cancellationToken)
-    {
-        if (context.JsonRpcRequest.Params is not JsonObject { } raw || raw["task"] is not JsonObject taskParams)
-        {
-            return await next(context, cancellationToken);
-        }
+    /// <summary>
+    /// A task-augmented call: answered with the task at once; the call runs in the background through the ordinary pipeline.
+    /// Any other call passes straight on, keeping no state machine of this filter while it runs (or waits for approval).
+    /// </summary>
+    private static ValueTask<ResultOrAlternate<CallToolResult>> StartAsync(
+        RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, ResultOrAlternate<CallToolResult>> next, CancellationToken cancellationToken) =>
+        context.JsonRpcRequest.Params is JsonObject { } raw && raw["task"] is JsonObject taskParams
+            ? StartTaskAsync(context, taskParams, next, cancellationToken)
+            : next(context, cancellationToken);
 
+    private static async ValueTask<ResultOrAlternate<CallToolResult>> StartTaskAsync(
+        RequestContext<CallToolRequestParams> context, JsonObject taskParams, McpRequestHandler<CallToolRequestParams, ResultOrAlternate<CallToolResult>> next, CancellationToken cancellationToken)
+    {
         var services = context.Server.Services!;
         var name = context.Params?.Name;
         var policy = services.GetRequiredService<PolicyStore>().Current;
