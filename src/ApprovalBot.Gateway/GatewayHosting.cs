@@ -147,16 +147,6 @@ public static class GatewayHosting
             .WithUnsubscribeFromResourcesHandler((c, ct) => Proxy(c).UnsubscribeAsync(c, ct))
             .WithCompleteHandler((c, ct) => Proxy(c).CompleteAsync(c, ct))
             .WithSetLoggingLevelHandler((c, ct) => Proxy(c).SetLoggingLevelAsync(c, ct))
-            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (c, ct) =>
-            {
-                // A session hears list_changed from its initialization on, even before its first request (stdio has no session hook).
-                if (c.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification })
-                {
-                    (c.Services ?? c.Server.Services)!.GetRequiredService<AgentSessions>().Touch(c.Server);
-                }
-
-                return next(c, ct);
-            }))
             .WithRequestFilters(filters =>
             {
                 filters.AddCallToolFilter(next => (c, ct) => Enforcement(c).CallToolAsync(c, next, ct));
@@ -167,6 +157,25 @@ public static class GatewayHosting
         static GatewayProxy Proxy(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<GatewayProxy>();
         static CallEnforcement Enforcement(ModelContextProtocol.Server.MessageContext c) => c.Server.Services!.GetRequiredService<CallEnforcement>();
     }
+
+    /// <summary>
+    /// MCP over stdin/stdout. A session hears list_changed from its initialization on, even before its
+    /// first request: stdio has no session hook, so an incoming-message filter watches for
+    /// <c>notifications/initialized</c>. Only here: over HTTP the session handler does it, and any incoming
+    /// filter makes the SDK keep a message context and two state machines for every request in flight.
+    /// </summary>
+    public static IMcpServerBuilder WithGatewayStdioTransport(this IMcpServerBuilder builder) =>
+        builder
+            .WithStdioServerTransport()
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (c, ct) =>
+            {
+                if (c.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification })
+                {
+                    c.Server.Services!.GetRequiredService<AgentSessions>().Touch(c.Server);
+                }
+
+                return next(c, ct);
+            }));
 
     /// <summary>Streamable HTTP at /mcp behind origin, size and API-key checks; idle sessions expire.</summary>
     public static IMcpServerBuilder WithGatewayHttpTransport(this IMcpServerBuilder builder, GatewayOptions options) =>

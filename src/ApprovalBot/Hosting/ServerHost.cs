@@ -64,7 +64,7 @@ public static class ServerHost
             var mcp = builder.Services.AddGatewayMcpServer();
             if (stdio)
             {
-                mcp.WithStdioServerTransport();
+                mcp.WithGatewayStdioTransport();
             }
             else
             {
