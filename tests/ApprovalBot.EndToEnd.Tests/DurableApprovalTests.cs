@@ -118,8 +118,16 @@ public sealed class DurableApprovalTests
 
         var run = RunAsync(host, new { op = "callToolTask", name = Tool, args = CancelArgs });
         var pending = await ConsoleApi.WaitForPendingAsync(console, Tool);
-        // At least one poll while pending: wait until the gateway has answered a tasks/get of the client after the
-        // approval was seen pending (a condition, not a guessed time).
+        // The task names its approval a moment after the approval is opened (a second write): wait for that, as
+        // the agent's own tasks/list shows it, so the poll counted below read the task after it.
+        var waitingFor = "waiting for approval " + pending.GetProperty("id").GetString();
+        await Eventually.GetAsync(
+            async () => (bool?)Result(await RunAsync(host, new { op = "listTasks" }), 0)["list"]!["tasks"]!.AsArray()
+                .Any(t => t!["statusMessage"]?.GetValue<string>().Contains(waitingFor, StringComparison.Ordinal) == true),
+            named => named == true,
+            what: "the task's status message naming the approval");
+        // At least one poll while pending: wait until the gateway has answered a tasks/get of the client after that
+        // (a condition, not a guessed time).
         int Polls() => logs.Lines.Count(l => l.Contains("method 'tasks/get' request handler completed", StringComparison.Ordinal));
         var pollsBefore = Polls();
         await Eventually.GetAsync(
@@ -133,7 +141,7 @@ public sealed class DurableApprovalTests
         Assert.Equal("working", created["task"]!["status"]!.GetValue<string>());
         Assert.Contains(messages, m => m!["type"]!.GetValue<string>() == "taskStatus"
             && m["task"]!["status"]!.GetValue<string>() == "working"
-            && m["task"]!["statusMessage"]!.GetValue<string>().Contains("waiting for approval " + pending.GetProperty("id").GetString(), StringComparison.Ordinal));
+            && m["task"]!["statusMessage"]!.GetValue<string>().Contains(waitingFor, StringComparison.Ordinal));
         var result = messages.Last()!;
         Assert.Equal("result", result["type"]!.GetValue<string>());
         Assert.Equal(SampleResult, result["result"]!["content"]![0]!["text"]!.GetValue<string>());
