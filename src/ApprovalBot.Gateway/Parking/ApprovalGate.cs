@@ -166,7 +166,6 @@ public sealed partial class ApprovalGate(
         }
     }
 
-
     /// <summary>The call's answer when it needs no wait; else the approval it waits for (announce: it joined a pending one).</summary>
     private async ValueTask<(CallToolResult? Done, Guid ApprovalId, bool Announce)> DecideAsync(
         GuardedCall call, UpstreamCall execute, CancellationToken cancellationToken, Func<ApprovalRecord, Task>? attached)
