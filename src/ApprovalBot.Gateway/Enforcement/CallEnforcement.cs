@@ -54,31 +54,31 @@ public sealed partial class CallEnforcement(
     {
         var started = time.GetTimestamp();
         var name = context.Params?.Name;
+        var agent = identity.Of(context);
         // A name not known yet may be a tool of an upstream still connecting: wait for the start-up catalogue.
         var lookup = name is null ? ValueTask.FromResult<CatalogTool?>(null) : upstreams.FindToolAsync(name, cancellationToken);
         // Without tracing and with the catalogue at hand, decided with no state machine of this filter: a call
         // held for approval (minutes, thousands of them) then keeps only the gate's.
         return lookup.IsCompletedSuccessfully && !GatewayTelemetry.Traces.HasListeners()
-            ? Decide(context, next, started, name, lookup.Result, null, cancellationToken)
-            : CallToolTracedAsync(context, next, started, name, lookup, cancellationToken);
+            ? Decide(context, next, started, agent, name, lookup.Result, null, cancellationToken)
+            : CallToolTracedAsync(context, next, started, agent, name, lookup, cancellationToken);
     }
 
     private async ValueTask<CallToolResult> CallToolTracedAsync(
         RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next,
-        long started, string? name, ValueTask<CatalogTool?> lookup, CancellationToken cancellationToken)
+        long started, string agent, string? name, ValueTask<CatalogTool?> lookup, CancellationToken cancellationToken)
     {
         using var activity = GatewayTelemetry.Traces.StartActivity("tools/call");
         activity?.SetTag("mcp.tool", name);
-        activity?.SetTag("approvalbot.agent", identity.Of(context));
+        activity?.SetTag("approvalbot.agent", agent);
         var tool = await lookup;
-        return await Decide(context, next, started, name, tool, activity, cancellationToken);
+        return await Decide(context, next, started, agent, name, tool, activity, cancellationToken);
     }
 
     private ValueTask<CallToolResult> Decide(
         RequestContext<CallToolRequestParams> context, McpRequestHandler<CallToolRequestParams, CallToolResult> next,
-        long started, string? name, CatalogTool? tool, Activity? activity, CancellationToken cancellationToken)
+        long started, string agent, string? name, CatalogTool? tool, Activity? activity, CancellationToken cancellationToken)
     {
-        var agent = identity.Of(context);
         var policy = policies.Current;
         if (name is null || policy.IsHidden(name) || tool is null)
         {

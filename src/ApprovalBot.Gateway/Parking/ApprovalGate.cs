@@ -220,7 +220,7 @@ public sealed partial class ApprovalGate(
     /// <summary>How long this call waits, and whether the approval expires before the hold ends; a decision that landed between the read and the join is delivered now.</summary>
     private async ValueTask<(TimeSpan Wait, bool ExpiresFirst)> PlanWaitAsync(GuardedCall call, Guid approvalId, CancellationToken cancellationToken)
     {
-        var current = await store.GetApprovalAsync(approvalId, cancellationToken) ?? throw Vanished(approvalId);
+        var current = await ReadAsync(approvalId, cancellationToken);
         if (current.Status != ApprovalStatus.Pending)
         {
             held.Resolve(approvalId, new HeldOutcome(current.Status, null, current.Comment));
@@ -234,10 +234,9 @@ public sealed partial class ApprovalGate(
 
     private TimeSpan ProgressInterval => options.ProgressInterval > TimeSpan.Zero ? options.ProgressInterval : TimeSpan.FromSeconds(10);
 
-    private async Task<ApprovalRecord> ReadAsync(Guid approvalId) =>
-        await store.GetApprovalAsync(approvalId, CancellationToken.None) ?? throw Vanished(approvalId);
-
-    private static InvalidOperationException Vanished(Guid approvalId) => new($"Approval {approvalId} vanished.");
+    /// <summary>The approval as stored now; one that is gone is a bug, not an answer for the agent.</summary>
+    private async Task<ApprovalRecord> ReadAsync(Guid approvalId, CancellationToken cancellationToken = default) =>
+        await store.GetApprovalAsync(approvalId, cancellationToken) ?? throw new InvalidOperationException($"Approval {approvalId} vanished.");
 
     /// <summary>The agent came back for an approved call: it runs now, once, for every identical call in flight here.</summary>
     private async ValueTask<CallToolResult> CollectAsync(
@@ -256,12 +255,10 @@ public sealed partial class ApprovalGate(
     private async Task<CallToolResult> ClaimAndExecuteAsync(
         Guid id, IDictionary<string, JsonElement>? arguments, UpstreamCall execute)
     {
-        var record = await store.GetApprovalAsync(id, CancellationToken.None);
-        if (record is not { Status: ApprovalStatus.Approved })
+        var record = await ReadAsync(id);
+        if (record.Status != ApprovalStatus.Approved)
         {
-            return record is { Status: ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed } ? AgentReplies.AlreadyCollected(record)
-                : record is null ? throw Vanished(id)
-                : AgentReplies.NotApproved(record);
+            return record.Status is ApprovalStatus.Executed or ApprovalStatus.ExecutionFailed ? AgentReplies.AlreadyCollected(record) : AgentReplies.NotApproved(record);
         }
 
         // The digest is checked over the agent's very arguments: an edit only ever keeps their hidden values.
